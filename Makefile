@@ -1,0 +1,23 @@
+# schemaguard: PGXS build.  `make && make install`, then CREATE EXTENSION.
+MODULE_big = schemaguard
+OBJS = \
+	src/schemaguard.o \
+	src/view_lineage.o \
+	src/lineage_store.o \
+	src/ddl_events.o \
+	src/target.o \
+	src/impact.o
+
+EXTENSION = schemaguard
+DATA = sql/schemaguard--0.1.0.sql
+
+# pg_regress reads sql/<test>.sql and compares with expected/<test>.out
+REGRESS = install view_constructs upkeep names_and_search_path privileges errors rebuild
+REGRESS_OPTS = --inputdir=.
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Werror
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,95 @@
+/* schemaguard--0.1.0.sql: install script of schemaguard 0.1.0 */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION schemaguard" to load this file. \quit
+
+--
+-- The lineage catalog: one row per edge "source column -> dependent object
+-- [column]", keyed by object ids so that renames never orphan a row.  A
+-- dependent_objsubid of 0 is the dependent as a whole (a view that filters,
+-- joins, groups or sorts on the column without outputting it).  Its content
+-- is derived from the system catalogs: pg_dump leaves it out and CREATE
+-- EXTENSION (or rebuild()) computes it again.
+--
+CREATE TABLE schemaguard.column_edge (
+    source_relid        oid  NOT NULL,
+    source_attnum       int2 NOT NULL,
+    dependent_classid   oid  NOT NULL,
+    dependent_objid     oid  NOT NULL,
+    dependent_objsubid  int4 NOT NULL,
+    usage               text NOT NULL,
+    CONSTRAINT column_edge_pkey PRIMARY KEY
+        (source_relid, source_attnum, dependent_classid, dependent_objid,
+         dependent_objsubid, usage),
+    CONSTRAINT column_edge_usage_check CHECK (usage IN
+        ('identity', 'transformation', 'aggregation', 'conditional',
+         'filter', 'join', 'group_by', 'sort', 'window'))
+);
+CREATE INDEX column_edge_dependent_idx ON schemaguard.column_edge
+    (dependent_classid, dependent_objid, dependent_objsubid);
+
+COMMENT ON TABLE schemaguard.column_edge IS
+    'column-level lineage: source column -> dependent object [column], with its usage';
+
+-- Raw object ids of every schema: readable by administrators only.  Other
+-- roles ask impact_of()/lineage_of(), which hide what they cannot see.
+REVOKE ALL ON schemaguard.column_edge FROM PUBLIC;
+GRANT USAGE ON SCHEMA schemaguard TO PUBLIC;
+
+--
+-- Questions.  These resolve the target with the caller's search_path, like
+-- any name a user types, so their search_path is deliberately not pinned;
+-- they run no SQL of their own.
+--
+CREATE FUNCTION schemaguard.impact_of(target text, max_depth int DEFAULT NULL)
+RETURNS TABLE (depth int, object_type text, object_identity text,
+               column_name text, usage text, via text)
+AS 'MODULE_PATHNAME', 'schemaguard_impact_of'
+LANGUAGE C STABLE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION schemaguard.impact_of(text, int) IS
+    'every object that depends on a column (or on every column of a relation), transitively';
+
+CREATE FUNCTION schemaguard.lineage_of(target text, max_depth int DEFAULT NULL)
+RETURNS TABLE (depth int, object_type text, object_identity text,
+               column_name text, usage text, via text)
+AS 'MODULE_PATHNAME', 'schemaguard_lineage_of'
+LANGUAGE C STABLE CALLED ON NULL INPUT;
+
+COMMENT ON FUNCTION schemaguard.lineage_of(text, int) IS
+    'every column a column (or every column of a relation) derives from, transitively';
+
+--
+-- Upkeep.
+--
+CREATE FUNCTION schemaguard.rebuild()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'schemaguard_rebuild'
+LANGUAGE C VOLATILE STRICT
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION schemaguard.rebuild() IS
+    'recompute the whole lineage catalog; returns the number of edges stored';
+REVOKE EXECUTE ON FUNCTION schemaguard.rebuild() FROM PUBLIC;
+
+CREATE FUNCTION schemaguard.on_ddl_command_end()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'schemaguard_on_ddl_command_end'
+LANGUAGE C
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+REVOKE EXECUTE ON FUNCTION schemaguard.on_ddl_command_end() FROM PUBLIC;
+
+CREATE FUNCTION schemaguard.on_sql_drop()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'schemaguard_on_sql_drop'
+LANGUAGE C
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+REVOKE EXECUTE ON FUNCTION schemaguard.on_sql_drop() FROM PUBLIC;
+
+CREATE EVENT TRIGGER schemaguard_ddl_command_end ON ddl_command_end
+    EXECUTE FUNCTION schemaguard.on_ddl_command_end();
+CREATE EVENT TRIGGER schemaguard_sql_drop ON sql_drop
+    EXECUTE FUNCTION schemaguard.on_sql_drop();
+
+-- The lineage of everything that exists already.
+SELECT schemaguard.rebuild();

@@ -1,0 +1,143 @@
+/*-------------------------------------------------------------------------
+ *
+ * target.c
+ *	  Resolving the text a user passes to impact_of()/lineage_of() to a
+ *	  relation and, optionally, one of its columns.
+ *
+ * Names are split and case-folded exactly as PostgreSQL folds identifiers
+ * (SplitIdentifierString: unquoted names are down-cased, double-quoted ones
+ * kept verbatim) and relations are found with RangeVarGetRelid, so the
+ * search_path, schema USAGE checks and temporary schemas behave as they do
+ * for any SQL name.  Accepted forms:
+ *
+ *	 relation				every column of it
+ *	 relation.column		(a relation visible on the search_path)
+ *	 schema.relation		when "schema" is not a visible relation, or it has
+ *							no such column
+ *	 schema.relation.column
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/varlena.h"
+
+#include "schemaguard.h"
+
+static void
+invalid_target(const char *target, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid lineage target \"%s\"", target),
+			 errdetail("%s", detail),
+			 errhint("Write the target as [schema.]relation[.column], double-quoting names that need it, as in \"Invoice Lines\".\"Qty\".")));
+}
+
+static Oid
+lookup_relation(const char *schema, const char *relname)
+{
+	return RangeVarGetRelid(makeRangeVar(schema ? pstrdup(schema) : NULL,
+										 pstrdup(relname), -1),
+							NoLock, true);
+}
+
+static AttrNumber
+lookup_column(Oid relid, const char *colname)
+{
+	AttrNumber	attnum = get_attnum(relid, colname);
+
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						colname, get_rel_name(relid))));
+	if (attnum < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("lineage is not tracked for system column \"%s\"", colname),
+				 errhint("Name a user column, or the relation alone for all of its columns.")));
+	return attnum;
+}
+
+static void
+relation_not_found(const char *schema, const char *relname)
+{
+	if (schema)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.%s\" does not exist", schema, relname)));
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_TABLE),
+			 errmsg("relation \"%s\" does not exist", relname)));
+}
+
+/*
+ * lineage_resolve_target
+ *		Set *relid, and *attnum to the column's number or 0 for the whole
+ *		relation.  Raises an error for anything that does not name one.
+ */
+void
+lineage_resolve_target(const char *target, Oid *relid, AttrNumber *attnum)
+{
+	char	   *raw = pstrdup(target);
+	List	   *names;
+	const char *n1,
+			   *n2,
+			   *n3;
+
+	if (!SplitIdentifierString(raw, '.', &names))
+		invalid_target(target, "The name has invalid syntax: check the quotes and the dots.");
+	if (names == NIL || strlen((char *) linitial(names)) == 0)
+		invalid_target(target, "The target is empty.");
+
+	switch (list_length(names))
+	{
+		case 1:
+			n1 = linitial(names);
+			*relid = lookup_relation(NULL, n1);
+			if (!OidIsValid(*relid))
+				relation_not_found(NULL, n1);
+			*attnum = 0;
+			break;
+
+		case 2:
+			n1 = linitial(names);
+			n2 = lsecond(names);
+			*relid = lookup_relation(NULL, n1);
+			if (OidIsValid(*relid) &&
+				(get_attnum(*relid, n2) != InvalidAttrNumber ||
+				 !OidIsValid(lookup_relation(n1, n2))))
+			{
+				*attnum = lookup_column(*relid, n2);
+				break;
+			}
+			*relid = lookup_relation(n1, n2);
+			if (!OidIsValid(*relid))
+			{
+				/* say what the user most likely meant */
+				if (OidIsValid(get_namespace_oid(n1, true)))
+					relation_not_found(n1, n2);
+				relation_not_found(NULL, n1);
+			}
+			*attnum = 0;
+			break;
+
+		case 3:
+			n1 = linitial(names);
+			n2 = lsecond(names);
+			n3 = lthird(names);
+			*relid = lookup_relation(n1, n2);
+			if (!OidIsValid(*relid))
+				relation_not_found(n1, n2);
+			*attnum = lookup_column(*relid, n3);
+			break;
+
+		default:
+			invalid_target(target, "Too many dotted names: a target has at most three (schema, relation, column).");
+	}
+}
