@@ -68,7 +68,7 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	List	   *relids = NIL;
 	uint64		i;
 
-	check_event_trigger_call(fcinfo, "schemaguard_on_ddl_command_end");
+	check_event_trigger_call(fcinfo, "schemaguard.on_ddl_command_end");
 	trigdata = (EventTriggerData *) fcinfo->context;
 	if (!command_may_change_lineage(trigdata->tag))
 		PG_RETURN_NULL();
@@ -76,14 +76,18 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	/* a CREATE RULE "_RETURN" reports the rule: its relation is the view */
+	/*
+	 * A CREATE RULE "_RETURN" reports the rule: its relation is the view.
+	 * Not read-only, so that SPI makes the command's last catalog changes
+	 * (e.g. the relkind of a table just turned into a view) visible first.
+	 */
 	if (SPI_execute("SELECT DISTINCT CASE WHEN c.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
 					"  THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = c.objid)"
 					"  ELSE c.objid END"
 					" FROM pg_catalog.pg_event_trigger_ddl_commands() c"
 					" WHERE c.classid IN ('pg_catalog.pg_class'::pg_catalog.regclass,"
 					"                     'pg_catalog.pg_rewrite'::pg_catalog.regclass)",
-					true, 0) != SPI_OK_SELECT)
+					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "reading pg_event_trigger_ddl_commands() failed");
 
 	for (i = 0; i < SPI_processed; i++)
@@ -104,7 +108,7 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 Datum
 schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 {
-	check_event_trigger_call(fcinfo, "schemaguard_on_sql_drop");
+	check_event_trigger_call(fcinfo, "schemaguard.on_sql_drop");
 
 	/* DROP EXTENSION schemaguard itself: nothing left to maintain */
 	if (!OidIsValid(lineage_store_edge_table()))

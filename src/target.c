@@ -67,6 +67,10 @@ lookup_column(Oid relid, const char *colname)
 static void
 relation_not_found(const char *schema, const char *relname)
 {
+	if (schema && !OidIsValid(get_namespace_oid(schema, true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("schema \"%s\" does not exist", schema)));
 	if (schema)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),

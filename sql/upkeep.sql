@@ -1,0 +1,123 @@
+--
+-- upkeep: event triggers keep the lineage exact in the same transaction
+--
+CREATE SCHEMA up;
+SET search_path = up, public;
+CREATE TABLE invoices (id int PRIMARY KEY, amount numeric, status text);
+CREATE TABLE payments (id int PRIMARY KEY, invoice_id int, amount numeric);
+
+-- every stored edge of the up schema, by name
+CREATE FUNCTION edges()
+RETURNS TABLE (dependent name, dependent_column name, source text, usage text)
+LANGUAGE sql AS $$
+SELECT d.relname AS dependent, coalesce(da.attname, '(row)') AS dependent_column,
+       s.relname || '.' || sa.attname AS source, e.usage
+FROM schemaguard.column_edge e
+JOIN pg_class d ON d.oid = e.dependent_objid
+LEFT JOIN pg_attribute da ON da.attrelid = e.dependent_objid AND da.attnum = e.dependent_objsubid
+JOIN pg_class s ON s.oid = e.source_relid
+JOIN pg_attribute sa ON sa.attrelid = e.source_relid AND sa.attnum = e.source_attnum
+WHERE e.dependent_classid = 'pg_class'::regclass
+  AND (d.relnamespace = 'up'::regnamespace OR s.relnamespace = 'up'::regnamespace)
+ORDER BY 1, 2, 3, 4
+$$;
+SELECT * FROM edges();
+
+-- a rolled-back CREATE VIEW leaves no edge
+BEGIN;
+CREATE VIEW v_tmp AS SELECT amount FROM invoices;
+SELECT * FROM edges() WHERE dependent = 'v_tmp';
+ROLLBACK;
+SELECT count(*) AS edges_after_rollback FROM schemaguard.column_edge
+WHERE dependent_objid NOT IN (SELECT oid FROM pg_class);
+
+-- CREATE, then CREATE OR REPLACE replaces the edges
+CREATE VIEW v AS SELECT id, amount FROM invoices WHERE status = 'open';
+SELECT * FROM edges() WHERE dependent = 'v';
+CREATE OR REPLACE VIEW v AS
+    SELECT id, amount * 2 AS amount, status FROM invoices;
+SELECT * FROM edges() WHERE dependent = 'v';
+
+-- renames change nothing stored (edges are keyed by OID and column number);
+-- the answers show the new names
+CREATE TEMP TABLE before_rename AS SELECT * FROM schemaguard.column_edge;
+ALTER TABLE invoices RENAME COLUMN amount TO total;
+ALTER TABLE invoices RENAME TO bills;
+ALTER VIEW v RENAME COLUMN amount TO doubled;
+ALTER VIEW v RENAME TO v_bills;
+SELECT (SELECT count(*) FROM (SELECT * FROM schemaguard.column_edge
+                              EXCEPT SELECT * FROM before_rename) a) AS added,
+       (SELECT count(*) FROM (SELECT * FROM before_rename
+                              EXCEPT SELECT * FROM schemaguard.column_edge) r) AS removed;
+SELECT * FROM schemaguard.impact_of('bills.total');
+ALTER TABLE bills RENAME COLUMN total TO amount;
+ALTER TABLE bills RENAME TO invoices;
+ALTER VIEW v_bills RENAME TO v;
+
+-- ALTER ... SET SCHEMA moves the view; its edges follow
+CREATE SCHEMA up2;
+ALTER VIEW v SET SCHEMA up2;
+SELECT * FROM schemaguard.impact_of('invoices.status');
+ALTER VIEW up2.v SET SCHEMA up;
+DROP SCHEMA up2;
+
+-- views over views; dropping the lower one with CASCADE drops both and all their edges
+CREATE VIEW v_top AS SELECT id, doubled + 1 AS plus_one FROM v;
+SELECT * FROM schemaguard.impact_of('invoices.amount');
+DROP VIEW v CASCADE;
+SELECT * FROM edges();
+
+-- DROP VIEW removes the edges; a rolled-back DROP keeps them
+CREATE VIEW v_pay AS SELECT p.amount, i.status
+    FROM payments p JOIN invoices i ON i.id = p.invoice_id;
+BEGIN;
+DROP VIEW v_pay;
+SELECT count(*) FROM edges() WHERE dependent = 'v_pay';
+ROLLBACK;
+SELECT count(*) FROM edges() WHERE dependent = 'v_pay';
+DROP VIEW v_pay;
+SELECT count(*) FROM edges() WHERE dependent = 'v_pay';
+
+-- materialized views: create, refresh, drop
+CREATE MATERIALIZED VIEW mv AS SELECT status, sum(amount) AS total FROM invoices GROUP BY status;
+REFRESH MATERIALIZED VIEW mv;
+SELECT * FROM edges() WHERE dependent = 'mv';
+DROP MATERIALIZED VIEW mv;
+SELECT count(*) FROM edges() WHERE dependent = 'mv';
+
+-- dropping a column drops the views that use it (CASCADE) and their edges
+CREATE VIEW v_status AS SELECT id, status FROM invoices;
+CREATE VIEW v_amount AS SELECT id, amount FROM invoices;
+ALTER TABLE invoices DROP COLUMN status CASCADE;
+SELECT * FROM edges();
+
+-- dropping the table drops everything over it
+DROP TABLE invoices CASCADE;
+SELECT * FROM edges();
+CREATE TABLE invoices (id int PRIMARY KEY, amount numeric, status text);
+
+-- CREATE SCHEMA with embedded views, views made by DO blocks and functions
+CREATE SCHEMA up3
+    CREATE VIEW v_embedded AS SELECT amount FROM up.invoices;
+DO $$ BEGIN EXECUTE 'CREATE VIEW up.v_dynamic AS SELECT status FROM up.invoices'; END $$;
+CREATE FUNCTION make_view() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN CREATE VIEW up.v_from_function AS SELECT id FROM up.invoices; END $$;
+SELECT make_view();
+SELECT * FROM schemaguard.impact_of('invoices');
+DROP SCHEMA up3 CASCADE;
+
+-- temporary views are not tracked (they vanish at session end without an event)
+CREATE TEMP VIEW v_temp AS SELECT amount FROM invoices;
+SELECT count(*) FROM schemaguard.impact_of('invoices.amount') WHERE object_identity LIKE 'pg_temp%';
+
+-- converting an empty table into a view with CREATE RULE "_RETURN" (PG15)
+CREATE TABLE v_rule (amount numeric);
+CREATE RULE "_RETURN" AS ON SELECT TO v_rule DO INSTEAD SELECT amount FROM invoices;
+SELECT * FROM edges() WHERE dependent = 'v_rule';
+
+-- no edge points at an object that no longer exists
+SELECT count(*) AS orphans FROM schemaguard.column_edge e
+WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = e.dependent_objid)
+   OR NOT EXISTS (SELECT 1 FROM pg_attribute a
+                  WHERE a.attrelid = e.source_relid AND a.attnum = e.source_attnum
+                    AND NOT a.attisdropped);

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what schemaguard needs on Debian bookworm (as root), then builds
+# and installs the extension into PostgreSQL 15.  Safe to run again: packages
+# already present are not reinstalled.  Used by test/demo.sh and test/check.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(make gcc postgresql-15 postgresql-server-dev-15 postgresql-common
+          libpg-query-dev libipc-run-perl)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup: run as root (or install these packages first)" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # the package's own post-install would create and start a "main" cluster:
+    # tests and the demo use throwaway clusters instead
+    mkdir -p /etc/postgresql-common
+    grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf ||
+        echo 'create_main_cluster = false' >> /etc/postgresql-common/createcluster.conf
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+make -s PG_CONFIG="$PG_CONFIG"
+make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+echo "setup: schemaguard built and installed into $($PG_CONFIG --pkglibdir)"
