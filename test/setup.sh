@@ -19,11 +19,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    # the package's own post-install would create and start a "main" cluster:
-    # tests and the demo use throwaway clusters instead
-    mkdir -p /etc/postgresql-common
-    grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf ||
-        echo 'create_main_cluster = false' >> /etc/postgresql-common/createcluster.conf
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
