@@ -29,7 +29,6 @@
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
-#include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -132,27 +131,10 @@ enqueue(Traversal *tr, Oid relid, int32 attnum)
 static void
 enqueue_all_columns(Traversal *tr, Oid relid)
 {
-	HeapTuple	tuple;
-	int			natts;
-	AttrNumber	attnum;
+	ListCell   *lc;
 
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		return;
-	natts = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
-	ReleaseSysCache(tuple);
-
-	for (attnum = 1; attnum <= natts; attnum++)
-	{
-		HeapTuple	atttup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid),
-											 Int16GetDatum(attnum));
-
-		if (!HeapTupleIsValid(atttup))
-			continue;
-		if (!((Form_pg_attribute) GETSTRUCT(atttup))->attisdropped)
-			enqueue(tr, relid, attnum);
-		ReleaseSysCache(atttup);
-	}
+	foreach(lc, lineage_relation_columns(relid))
+		enqueue(tr, relid, lfirst_int(lc));
 }
 
 static void

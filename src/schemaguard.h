@@ -67,5 +67,6 @@ extern Oid	lineage_store_edge_table(void);
 /* target.c */
 extern void lineage_resolve_target(const char *target, Oid *relid,
 								   AttrNumber *attnum);
+extern List *lineage_relation_columns(Oid relid);
 
 #endif							/* SCHEMAGUARD_H */

@@ -20,10 +20,14 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/varlena.h"
 
 #include "schemaguard.h"
@@ -144,4 +148,38 @@ lineage_resolve_target(const char *target, Oid *relid, AttrNumber *attnum)
 		default:
 			invalid_target(target, "Too many dotted names: a target has at most three (schema, relation, column).");
 	}
+}
+
+/*
+ * lineage_relation_columns
+ *		The attribute numbers of the live (not dropped) user columns of a
+ *		relation, as an integer List; NIL if the relation is gone.  What a
+ *		bare relation target and a whole-row reference mean.
+ */
+List *
+lineage_relation_columns(Oid relid)
+{
+	HeapTuple	tuple;
+	int			natts;
+	AttrNumber	attnum;
+	List	   *columns = NIL;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return NIL;
+	natts = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
+	ReleaseSysCache(tuple);
+
+	for (attnum = 1; attnum <= natts; attnum++)
+	{
+		HeapTuple	atttup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid),
+											 Int16GetDatum(attnum));
+
+		if (!HeapTupleIsValid(atttup))
+			continue;
+		if (!((Form_pg_attribute) GETSTRUCT(atttup))->attisdropped)
+			columns = lappend_int(columns, attnum);
+		ReleaseSysCache(atttup);
+	}
+	return columns;
 }

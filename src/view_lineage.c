@@ -24,7 +24,6 @@
 #include "access/htup_details.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_rewrite.h"
 #include "miscadmin.h"
@@ -234,30 +233,10 @@ add_lineage_column(QueryLineage *ql, AttrNumber attno, CollectContext *cxt)
 static void
 add_all_columns(Oid relid, LineageUsage usage, List **out)
 {
-	HeapTuple	tuple;
-	int			natts;
-	AttrNumber	attnum;
+	ListCell   *lc;
 
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		return;
-	natts = ((Form_pg_class) GETSTRUCT(tuple))->relnatts;
-	ReleaseSysCache(tuple);
-
-	for (attnum = 1; attnum <= natts; attnum++)
-	{
-		HeapTuple	atttup;
-		bool		dropped;
-
-		atttup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid),
-								 Int16GetDatum(attnum));
-		if (!HeapTupleIsValid(atttup))
-			continue;
-		dropped = ((Form_pg_attribute) GETSTRUCT(atttup))->attisdropped;
-		ReleaseSysCache(atttup);
-		if (!dropped)
-			add_item(out, relid, attnum, usage);
-	}
+	foreach(lc, lineage_relation_columns(relid))
+		add_item(out, relid, (AttrNumber) lfirst_int(lc), usage);
 }
 
 /*
