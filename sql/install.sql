@@ -26,6 +26,18 @@ SELECT has_table_privilege('public', 'schemaguard.column_edge', 'SELECT') AS pub
        has_function_privilege('public', 'schemaguard.impact_of(text, int)', 'EXECUTE') AS public_can_ask;
 
 -- dropping and re-creating the extension starts again from the catalogs
+-- (the upkeep plans of this session were made against the old catalog)
+CREATE VIEW pre.tmp AS SELECT id FROM pre.orders;
+DROP VIEW pre.tmp;
 DROP EXTENSION schemaguard;
 CREATE EXTENSION schemaguard;
+SELECT count(*) AS edges FROM schemaguard.column_edge;
+
+-- upkeep still works in this session after the catalog was dropped and made
+-- again (kept plans are re-planned against the new table)
+CREATE VIEW pre.totals AS SELECT sum(total) AS total FROM pre.orders;
+SELECT object_identity, column_name, usage FROM schemaguard.impact_of('pre.orders.total');
+DROP VIEW pre.totals;
+ALTER TABLE pre.orders DROP COLUMN placed_on;
+SELECT object_identity, column_name, usage FROM schemaguard.impact_of('pre.orders.total');
 SELECT count(*) AS edges FROM schemaguard.column_edge;

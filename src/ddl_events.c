@@ -25,6 +25,42 @@
 
 #include "schemaguard.h"
 
+/*
+ * The relations a command created or altered.  A CREATE RULE "_RETURN"
+ * reports the rule: its relation is the view.
+ */
+static const char *const commands_sql =
+"SELECT DISTINCT CASE WHEN c.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+"  THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = c.objid)"
+"  ELSE c.objid END"
+" FROM pg_catalog.pg_event_trigger_ddl_commands() c"
+" WHERE c.classid IN ('pg_catalog.pg_class'::pg_catalog.regclass,"
+"                     'pg_catalog.pg_rewrite'::pg_catalog.regclass)";
+
+/*
+ * A dropped relation (objsubid 0) takes every edge from or to it; a dropped
+ * column only its own.  Two statements, so that each side is found through
+ * its own index.
+ */
+static const char *const drop_sources_sql =
+"DELETE FROM schemaguard.column_edge e"
+" USING pg_catalog.pg_event_trigger_dropped_objects() d"
+" WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+"   AND e.source_relid = d.objid"
+"   AND (d.objsubid = 0 OR e.source_attnum = d.objsubid)";
+
+static const char *const drop_dependents_sql =
+"DELETE FROM schemaguard.column_edge e"
+" USING pg_catalog.pg_event_trigger_dropped_objects() d"
+" WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+"   AND e.dependent_classid = d.classid"
+"   AND e.dependent_objid = d.objid"
+"   AND (d.objsubid = 0 OR e.dependent_objsubid = d.objsubid)";
+
+static SPIPlanPtr commands_plan = NULL;
+static SPIPlanPtr drop_sources_plan = NULL;
+static SPIPlanPtr drop_dependents_plan = NULL;
+
 PG_FUNCTION_INFO_V1(schemaguard_on_ddl_command_end);
 PG_FUNCTION_INFO_V1(schemaguard_on_sql_drop);
 
@@ -36,6 +72,17 @@ check_event_trigger_call(FunctionCallInfo fcinfo, const char *name)
 				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"%s\" was not called by event trigger manager",
 						name)));
+}
+
+/* Run a kept parameterless plan; the caller is connected to SPI. */
+static void
+run_plan(SPIPlanPtr *plan, const char *sql, int expected)
+{
+	int			rc = SPI_execute_plan(lineage_saved_plan(plan, sql, 0, NULL),
+									  NULL, NULL, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "lineage upkeep query failed: %s", SPI_result_code_string(rc));
 }
 
 /*
@@ -77,19 +124,10 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 
 	/*
-	 * A CREATE RULE "_RETURN" reports the rule: its relation is the view.
 	 * Not read-only, so that SPI makes the command's last catalog changes
 	 * (e.g. the relkind of a table just turned into a view) visible first.
 	 */
-	if (SPI_execute("SELECT DISTINCT CASE WHEN c.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-					"  THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = c.objid)"
-					"  ELSE c.objid END"
-					" FROM pg_catalog.pg_event_trigger_ddl_commands() c"
-					" WHERE c.classid IN ('pg_catalog.pg_class'::pg_catalog.regclass,"
-					"                     'pg_catalog.pg_rewrite'::pg_catalog.regclass)",
-					false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "reading pg_event_trigger_ddl_commands() failed");
-
+	run_plan(&commands_plan, commands_sql, SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -116,27 +154,8 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-
-	/*
-	 * A dropped relation (objsubid 0) takes every edge from or to it; a
-	 * dropped column only its own.  Two statements, so that each side is
-	 * found through its own index.
-	 */
-	if (SPI_execute("DELETE FROM schemaguard.column_edge e"
-					" USING pg_catalog.pg_event_trigger_dropped_objects() d"
-					" WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-					"   AND e.source_relid = d.objid"
-					"   AND (d.objsubid = 0 OR e.source_attnum = d.objsubid)",
-					false, 0) != SPI_OK_DELETE ||
-		SPI_execute("DELETE FROM schemaguard.column_edge e"
-					" USING pg_catalog.pg_event_trigger_dropped_objects() d"
-					" WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-					"   AND e.dependent_classid = d.classid"
-					"   AND e.dependent_objid = d.objid"
-					"   AND (d.objsubid = 0 OR e.dependent_objsubid = d.objsubid)",
-					false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "forgetting the lineage of dropped objects failed");
-
+	run_plan(&drop_sources_plan, drop_sources_sql, SPI_OK_DELETE);
+	run_plan(&drop_dependents_plan, drop_dependents_sql, SPI_OK_DELETE);
 	SPI_finish();
 	PG_RETURN_NULL();
 }

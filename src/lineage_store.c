@@ -53,9 +53,14 @@ lineage_store_edge_table(void)
 	return get_relname_relid("column_edge", nspid);
 }
 
-/* Prepare and keep a plan the first time it is needed. */
-static SPIPlanPtr
-saved_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
+/*
+ * lineage_saved_plan
+ *		Prepare and keep an SPI plan the first time it is needed (the caller
+ *		is connected to SPI).  The plan cache re-plans it by itself if the
+ *		objects it reads are dropped and created again.
+ */
+SPIPlanPtr
+lineage_saved_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 {
 	if (*plan == NULL)
 	{
@@ -107,7 +112,7 @@ insert_edges(LineageEdge *edges, int n)
 	values[4] = PointerGetDatum(construct_array(cols[4], n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
 	values[5] = PointerGetDatum(construct_array(cols[5], n, TEXTOID, -1, false, TYPALIGN_INT));
 
-	rc = SPI_execute_plan(saved_plan(&insert_plan,
+	rc = SPI_execute_plan(lineage_saved_plan(&insert_plan,
 									 "INSERT INTO schemaguard.column_edge"
 									 " (source_relid, source_attnum, dependent_classid,"
 									 "  dependent_objid, dependent_objsubid, usage)"
@@ -172,7 +177,7 @@ lineage_store_refresh_relations(List *relids)
 		int			rc;
 
 		oldcxt = MemoryContextSwitchTo(cxt);
-		rc = SPI_execute_plan(saved_plan(&delete_plan,
+		rc = SPI_execute_plan(lineage_saved_plan(&delete_plan,
 										 "DELETE FROM schemaguard.column_edge"
 										 " WHERE dependent_classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
 										 "   AND dependent_objid = $1",

@@ -11,6 +11,7 @@
 
 #include "postgres.h"
 
+#include "executor/spi.h"
 #include "nodes/pg_list.h"
 
 /* The extension's fixed schema (schemaguard.control: relocatable = false). */
@@ -63,6 +64,8 @@ extern List *view_lineage_edges(Oid relid);
 extern void lineage_store_refresh_relations(List *relids);
 extern int64 lineage_store_rebuild(void);
 extern Oid	lineage_store_edge_table(void);
+extern SPIPlanPtr lineage_saved_plan(SPIPlanPtr *plan, const char *sql,
+									 int nargs, Oid *argtypes);
 
 /* target.c */
 extern void lineage_resolve_target(const char *target, Oid *relid,
