@@ -15,6 +15,11 @@ DATA = sql/schemaguard--0.1.0.sql
 REGRESS = install view_constructs upkeep names_and_search_path privileges errors rebuild
 REGRESS_OPTS = --inputdir=.
 
+# pg_isolation_regress reads test/isolation/specs/<test>.spec and
+# test/isolation/expected/<test>.out
+ISOLATION = rebuild_concurrent_ddl
+ISOLATION_OPTS = --inputdir=test/isolation
+
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Werror
 
