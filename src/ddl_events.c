@@ -9,57 +9,31 @@
  * changes nothing stored, since edges are keyed by OID and attnum).
  * sql_drop: edges from or to a dropped relation or column are deleted.
  *
- * Both functions are declared SECURITY DEFINER with a pinned search_path
- * (see the install script): any role that may create a view must be able to
- * record its lineage, while the catalog itself stays closed to them.
+ * The command lists come from the server's own pg_event_trigger_ddl_commands()
+ * and pg_event_trigger_dropped_objects(), called through fmgr rather than
+ * SQL, and the catalog is written with heap calls (lineage_store.c): no SQL
+ * runs inside the user's DDL, so these functions need neither SECURITY
+ * DEFINER nor a pinned search_path, and add only a few index probes to it.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_rewrite.h"
 #include "commands/event_trigger.h"
-#include "executor/spi.h"
+#include "executor/executor.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "tcop/cmdtag.h"
-#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/tuplestore.h"
 
 #include "schemaguard.h"
-
-/*
- * The relations a command created or altered.  A CREATE RULE "_RETURN"
- * reports the rule: its relation is the view.
- */
-static const char *const commands_sql =
-"SELECT DISTINCT CASE WHEN c.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-"  THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = c.objid)"
-"  ELSE c.objid END"
-" FROM pg_catalog.pg_event_trigger_ddl_commands() c"
-" WHERE c.classid IN ('pg_catalog.pg_class'::pg_catalog.regclass,"
-"                     'pg_catalog.pg_rewrite'::pg_catalog.regclass)";
-
-/*
- * A dropped relation (objsubid 0) takes every edge from or to it; a dropped
- * column only its own.  Two statements, so that each side is found through
- * its own index.
- */
-static const char *const drop_sources_sql =
-"DELETE FROM schemaguard.column_edge e"
-" USING pg_catalog.pg_event_trigger_dropped_objects() d"
-" WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-"   AND e.source_relid = d.objid"
-"   AND (d.objsubid = 0 OR e.source_attnum = d.objsubid)";
-
-static const char *const drop_dependents_sql =
-"DELETE FROM schemaguard.column_edge e"
-" USING pg_catalog.pg_event_trigger_dropped_objects() d"
-" WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-"   AND e.dependent_classid = d.classid"
-"   AND e.dependent_objid = d.objid"
-"   AND (d.objsubid = 0 OR e.dependent_objsubid = d.objsubid)";
-
-static SPIPlanPtr commands_plan = NULL;
-static SPIPlanPtr drop_sources_plan = NULL;
-static SPIPlanPtr drop_dependents_plan = NULL;
 
 PG_FUNCTION_INFO_V1(schemaguard_on_ddl_command_end);
 PG_FUNCTION_INFO_V1(schemaguard_on_sql_drop);
@@ -74,15 +48,78 @@ check_event_trigger_call(FunctionCallInfo fcinfo, const char *name)
 						name)));
 }
 
-/* Run a kept parameterless plan; the caller is connected to SPI. */
-static void
-run_plan(SPIPlanPtr *plan, const char *sql, int expected)
+/*
+ * event_objects
+ *		Call one of the server's event-trigger set-returning functions (no
+ *		arguments, materialize mode) and return its (classid, objid,
+ *		objsubid) rows -- their first three columns -- as a flat array of
+ *		ObjectAddress; *n is set to their number.
+ */
+static ObjectAddress *
+event_objects(Oid funcid, int *n)
 {
-	int			rc = SPI_execute_plan(lineage_saved_plan(plan, sql, 0, NULL),
-									  NULL, NULL, false, 0);
+	FmgrInfo	flinfo;
+	LOCAL_FCINFO(fcinfo, 0);
+	ReturnSetInfo rsinfo;
+	ExprContext *econtext = CreateStandaloneExprContext();
+	TupleTableSlot *slot;
+	ObjectAddress *objects;
+	int			cap = 16;
 
-	if (rc != expected)
-		elog(ERROR, "lineage upkeep query failed: %s", SPI_result_code_string(rc));
+	fmgr_info(funcid, &flinfo);
+	memset(&rsinfo, 0, sizeof(rsinfo));
+	rsinfo.type = T_ReturnSetInfo;
+	rsinfo.econtext = econtext;
+	rsinfo.allowedModes = (int) SFRM_Materialize;
+	rsinfo.returnMode = SFRM_ValuePerCall;
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, NULL,
+							 (Node *) &rsinfo);
+	(void) FunctionCallInvoke(fcinfo);
+
+	*n = 0;
+	objects = palloc(sizeof(ObjectAddress) * cap);
+	if (rsinfo.returnMode == SFRM_Materialize && rsinfo.setResult != NULL)
+	{
+		slot = MakeSingleTupleTableSlot(rsinfo.setDesc, &TTSOpsMinimalTuple);
+		while (tuplestore_gettupleslot(rsinfo.setResult, true, false, slot))
+		{
+			bool		isnull;
+
+			if (*n >= cap)
+			{
+				cap *= 2;
+				objects = repalloc(objects, sizeof(ObjectAddress) * cap);
+			}
+			objects[*n].classId = DatumGetObjectId(slot_getattr(slot, 1, &isnull));
+			objects[*n].objectId = DatumGetObjectId(slot_getattr(slot, 2, &isnull));
+			objects[*n].objectSubId = DatumGetInt32(slot_getattr(slot, 3, &isnull));
+			(*n)++;
+		}
+		ExecDropSingleTupleTableSlot(slot);
+		tuplestore_end(rsinfo.setResult);
+	}
+	FreeExprContext(econtext, true);
+	return objects;
+}
+
+/* The relation a rule belongs to (a CREATE RULE reports the rule). */
+static Oid
+rule_relation(Oid ruleid)
+{
+	Relation	rewrite = table_open(RewriteRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			relid = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_rewrite_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ruleid));
+	scan = systable_beginscan(rewrite, RewriteOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		relid = ((Form_pg_rewrite) GETSTRUCT(tuple))->ev_class;
+	systable_endscan(scan);
+	table_close(rewrite, AccessShareLock);
+	return relid;
 }
 
 /*
@@ -112,50 +149,54 @@ Datum
 schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
+	ObjectAddress *objects;
 	List	   *relids = NIL;
-	uint64		i;
+	int			n;
+	int			i;
 
 	check_event_trigger_call(fcinfo, "schemaguard.on_ddl_command_end");
 	trigdata = (EventTriggerData *) fcinfo->context;
 	if (!command_may_change_lineage(trigdata->tag))
 		PG_RETURN_NULL();
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
 	/*
-	 * Not read-only, so that SPI makes the command's last catalog changes
-	 * (e.g. the relkind of a table just turned into a view) visible first.
+	 * Make the command's last catalog changes visible (e.g. the relkind of a
+	 * table just turned into a view by CREATE RULE "_RETURN").
 	 */
-	run_plan(&commands_plan, commands_sql, SPI_OK_SELECT);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		relid = SPI_getbinval(SPI_tuptable->vals[i],
-										  SPI_tuptable->tupdesc, 1, &isnull);
+	CommandCounterIncrement();
 
-		if (!isnull)
-			relids = lappend_oid(relids, DatumGetObjectId(relid));
+	objects = event_objects(F_PG_EVENT_TRIGGER_DDL_COMMANDS, &n);
+	for (i = 0; i < n; i++)
+	{
+		Oid			relid = InvalidOid;
+
+		if (objects[i].classId == RelationRelationId)
+			relid = objects[i].objectId;
+		else if (objects[i].classId == RewriteRelationId)
+			relid = rule_relation(objects[i].objectId);
+		if (OidIsValid(relid))
+			relids = list_append_unique_oid(relids, relid);
 	}
 
 	lineage_store_refresh_relations(relids);
-	SPI_finish();
 	PG_RETURN_NULL();
 }
 
 Datum
 schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 {
+	ObjectAddress *objects;
+	int			n;
+	int			i;
+
 	check_event_trigger_call(fcinfo, "schemaguard.on_sql_drop");
 
-	/* DROP EXTENSION schemaguard itself: nothing left to maintain */
-	if (!OidIsValid(lineage_store_edge_table()))
-		PG_RETURN_NULL();
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	run_plan(&drop_sources_plan, drop_sources_sql, SPI_OK_DELETE);
-	run_plan(&drop_dependents_plan, drop_dependents_sql, SPI_OK_DELETE);
-	SPI_finish();
+	objects = event_objects(F_PG_EVENT_TRIGGER_DROPPED_OBJECTS, &n);
+	for (i = 0; i < n; i++)
+	{
+		if (objects[i].classId == RelationRelationId)
+			lineage_store_forget(objects[i].objectId,
+								 (AttrNumber) objects[i].objectSubId);
+	}
 	PG_RETURN_NULL();
 }

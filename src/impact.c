@@ -43,14 +43,6 @@
 
 #include "schemaguard.h"
 
-/* Attribute numbers of schemaguard.column_edge. */
-#define Anum_edge_source_relid			1
-#define Anum_edge_source_attnum			2
-#define Anum_edge_dependent_classid		3
-#define Anum_edge_dependent_objid		4
-#define Anum_edge_dependent_objsubid	5
-#define Anum_edge_usage					6
-
 typedef struct ColumnKey
 {
 	Oid			relid;
@@ -62,7 +54,7 @@ typedef struct LineageRow
 {
 	int			depth;
 	ObjectAddress object;		/* objectSubId: the column, or 0 */
-	char	   *usage;
+	const char *usage;
 	ColumnKey	via;
 } LineageRow;
 
@@ -73,7 +65,7 @@ typedef struct OutputRow
 	char	   *object_type;
 	char	   *object_identity;
 	char	   *column_name;
-	char	   *usage;
+	const char *usage;
 	char	   *via;
 } OutputRow;
 
@@ -93,18 +85,15 @@ typedef struct Traversal
 static void
 open_catalog(Traversal *tr)
 {
-	Oid			nspid = get_namespace_oid(SCHEMAGUARD_SCHEMA, false);
-	Oid			relid = get_relname_relid("column_edge", nspid);
+	Oid			table;
 
-	tr->source_index = get_relname_relid("column_edge_pkey", nspid);
-	tr->dependent_index = get_relname_relid("column_edge_dependent_idx", nspid);
-	if (!OidIsValid(relid) || !OidIsValid(tr->source_index) ||
-		!OidIsValid(tr->dependent_index))
+	if (!lineage_catalog_oids(&table, &tr->source_index, &tr->dependent_index))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("lineage catalog of schemaguard is incomplete"),
+				 errdetail("Table schemaguard.column_edge or one of its indexes is missing."),
 				 errhint("Reinstall the extension with DROP EXTENSION schemaguard; CREATE EXTENSION schemaguard.")));
-	tr->edges = table_open(relid, AccessShareLock);
+	tr->edges = table_open(table, AccessShareLock);
 }
 
 /* Queue a column for expansion unless it was queued before. */
@@ -137,9 +126,26 @@ enqueue_all_columns(Traversal *tr, Oid relid)
 		enqueue(tr, relid, lfirst_int(lc));
 }
 
+/* The stored usage as one of the static names (no copy per edge). */
+static const char *
+usage_name(Datum value)
+{
+	text	   *t = DatumGetTextPP(value);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	int			i;
+
+	for (i = 0; i < LINEAGE_NUM_USAGES; i++)
+	{
+		if (strlen(lineage_usage_names[i]) == len &&
+			memcmp(lineage_usage_names[i], VARDATA_ANY(t), len) == 0)
+			return lineage_usage_names[i];
+	}
+	return text_to_cstring(t);
+}
+
 static void
 add_row(Traversal *tr, int depth, Oid classid, Oid objid, int32 objsubid,
-		char *usage, ColumnKey via)
+		const char *usage, ColumnKey via)
 {
 	LineageRow *row;
 
@@ -199,8 +205,8 @@ expand(Traversal *tr, ColumnKey *node, int depth, bool whole_relation)
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		bool		isnull;
-		char	   *usage = TextDatumGetCString(heap_getattr(tuple, Anum_edge_usage,
-															 desc, &isnull));
+		const char *usage = usage_name(heap_getattr(tuple, Anum_edge_usage,
+													desc, &isnull));
 
 		if (tr->downstream)
 		{
@@ -292,14 +298,69 @@ traverse(Traversal *tr, Oid relid, AttrNumber attnum, int max_depth)
 	}
 }
 
-/* May the caller see names in this object's schema? */
-static bool
-object_visible(const ObjectAddress *object)
+/*
+ * What a result row shows of an object: its type and identity (those of
+ * pg_identify_object), its column name, and whether the caller may see its
+ * schema.  Computed once per object and call: a large answer names the same
+ * few thousand objects tens of thousands of times.
+ */
+typedef struct ObjectNames
 {
-	Oid			nspid = get_object_namespace(object);
+	ObjectAddress key;
+	bool		exists;
+	bool		visible;
+	char	   *type;
+	char	   *identity;
+	char	   *column;
+} ObjectNames;
 
-	return !OidIsValid(nspid) ||
-		pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE) == ACLCHECK_OK;
+typedef struct NameCache
+{
+	HTAB	   *hash;
+	MemoryContext cxt;			/* where the names live */
+	MemoryContext scratch;		/* what the catalog look-ups leave behind */
+} NameCache;
+
+static char *
+copy_in(MemoryContext cxt, const char *s)
+{
+	return s ? MemoryContextStrdup(cxt, s) : NULL;
+}
+
+static ObjectNames *
+object_names(NameCache *cache, Oid classid, Oid objid, int32 objsubid)
+{
+	ObjectAddress key;
+	ObjectNames *entry;
+	bool		found;
+
+	memset(&key, 0, sizeof(key));
+	key.classId = classid;
+	key.objectId = objid;
+	key.objectSubId = objsubid;
+	entry = hash_search(cache->hash, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		MemoryContext cxt = cache->cxt;
+		MemoryContext oldcxt = MemoryContextSwitchTo(cache->scratch);
+		ObjectAddress whole = key;
+		Oid			nspid;
+
+		whole.objectSubId = 0;
+		entry->identity = copy_in(cxt, getObjectIdentity(&key, true));
+		entry->exists = (entry->identity != NULL);
+		entry->type = entry->exists
+			? copy_in(cxt, getObjectTypeDescription(&whole, true)) : NULL;
+		entry->column = (entry->exists && classid == RelationRelationId && objsubid > 0)
+			? copy_in(cxt, get_attname(objid, objsubid, true)) : NULL;
+		nspid = entry->exists ? get_object_namespace(&whole) : InvalidOid;
+		entry->visible = entry->exists &&
+			(!OidIsValid(nspid) ||
+			 pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE) == ACLCHECK_OK);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(cache->scratch);
+	}
+	return entry;
 }
 
 static int
@@ -346,6 +407,10 @@ lineage_query(FunctionCallInfo fcinfo, bool downstream)
 	OutputRow  *out;
 	int			nout = 0;
 	int			i;
+	HASHCTL		ctl;
+	NameCache	names;
+	MemoryContext rowcxt;
+	MemoryContext oldcxt = CurrentMemoryContext;
 
 	InitMaterializedSRF(fcinfo, 0);
 
@@ -371,39 +436,55 @@ lineage_query(FunctionCallInfo fcinfo, bool downstream)
 	traverse(&tr, relid, attnum, max_depth);
 	table_close(tr.edges, AccessShareLock);
 
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(ObjectAddress);
+	ctl.entrysize = sizeof(ObjectNames);
+	ctl.hcxt = CurrentMemoryContext;
+	names.hash = hash_create("schemaguard object names", 256, &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	names.cxt = CurrentMemoryContext;
+	names.scratch = AllocSetContextCreate(CurrentMemoryContext,
+										  "schemaguard name look-ups",
+										  ALLOCSET_SMALL_SIZES);
+
 	out = palloc(sizeof(OutputRow) * Max(tr.nrows, 1));
 	for (i = 0; i < tr.nrows; i++)
 	{
 		LineageRow *row = &tr.rows[i];
-		ObjectAddress whole = row->object;
-		ObjectAddress via;
+		ObjectNames *object;
+		ObjectNames *whole;
+		ObjectNames *via;
 		OutputRow  *o = &out[nout];
 
-		whole.objectSubId = 0;
-		if (!object_visible(&whole))
+		/* the object's names, and its column's (if the row has one) */
+		whole = object_names(&names, row->object.classId,
+							 row->object.objectId, 0);
+		if (!whole->exists || !whole->visible)
 			continue;
-		o->object_identity = getObjectIdentity(&whole, true);
-		if (o->object_identity == NULL)
-			continue;			/* dropped concurrently */
-		o->object_type = getObjectTypeDescription(&whole, true);
-		o->column_name = (row->object.classId == RelationRelationId &&
-						  row->object.objectSubId > 0)
-			? get_attname(row->object.objectId, row->object.objectSubId, true)
-			: NULL;
+		object = row->object.objectSubId == 0 ? whole
+			: object_names(&names, row->object.classId, row->object.objectId,
+						   row->object.objectSubId);
+		via = object_names(&names, RelationRelationId, row->via.relid,
+						   row->via.attnum);
+
 		o->depth = row->depth;
+		o->object_type = whole->type;
+		o->object_identity = whole->identity;
+		o->column_name = object->column;
 		o->usage = row->usage;
-		ObjectAddressSubSet(via, RelationRelationId, row->via.relid,
-							row->via.attnum);
-		o->via = object_visible(&via) ? getObjectIdentity(&via, true) : NULL;
+		o->via = via->visible ? via->identity : NULL;
 		nout++;
 	}
 	qsort(out, nout, sizeof(OutputRow), compare_output_rows);
 
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard result row",
+								   ALLOCSET_SMALL_SIZES);
 	for (i = 0; i < nout; i++)
 	{
 		Datum		values[6];
 		bool		nulls[6] = {false, false, false, false, false, false};
 
+		MemoryContextSwitchTo(rowcxt);
 		values[0] = Int32GetDatum(out[i].depth);
 		values[1] = CStringGetTextDatum(out[i].object_type);
 		values[2] = CStringGetTextDatum(out[i].object_identity);
@@ -416,7 +497,9 @@ lineage_query(FunctionCallInfo fcinfo, bool downstream)
 			values[5] = CStringGetTextDatum(out[i].via);
 		else
 			nulls[5] = true;
+		MemoryContextSwitchTo(oldcxt);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextReset(rowcxt);
 	}
 	return (Datum) 0;
 }

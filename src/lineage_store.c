@@ -2,128 +2,162 @@
  *
  * lineage_store.c
  *	  The lineage catalog, schemaguard.column_edge: replacing the edges of
- *	  some relations, and rebuilding every edge of the database.
+ *	  some relations, forgetting dropped ones, and rebuilding every edge of
+ *	  the database.
  *
- * Both paths compute a view's edges with the same function
+ * Both upkeep and rebuild compute a view's edges with the same function
  * (view_lineage_edges), so a rebuild from scratch stores exactly what
- * incremental upkeep stored.  Writes go through SPI with saved plans that
- * take whole arrays, one statement per relation (upkeep) or per batch
- * (rebuild), so the cost does not grow with the number of rows.
+ * incremental upkeep stored.
+ *
+ * The table is written with heap and index calls, as the server writes its
+ * own catalogs (CatalogTupleInsert), not through SQL: upkeep runs inside
+ * every view DDL command, and this keeps its cost to a few index probes.  It
+ * also means no SQL runs on behalf of the role whose DDL fired the event
+ * trigger, so nothing depends on that role's search_path or privileges.
+ * The table has only plain btree indexes, as CatalogTupleInsert requires.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "miscadmin.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "storage/lmgr.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/syscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "schemaguard.h"
 
-/* Edges written by one INSERT during a rebuild. */
-#define REBUILD_BATCH_EDGES 20000
-
-static SPIPlanPtr insert_plan = NULL;
-static SPIPlanPtr delete_plan = NULL;
-
 /*
- * lineage_store_edge_table
- *		OID of schemaguard.column_edge, or InvalidOid while the extension is
- *		being dropped.
+ * lineage_catalog_oids
+ *		OIDs of schemaguard.column_edge and of its two indexes.  Returns false
+ *		(and InvalidOids) while the extension is being dropped.
  */
-Oid
-lineage_store_edge_table(void)
+bool
+lineage_catalog_oids(Oid *table, Oid *source_index, Oid *dependent_index)
 {
 	Oid			nspid = get_namespace_oid(SCHEMAGUARD_SCHEMA, true);
 
+	*table = *source_index = *dependent_index = InvalidOid;
 	if (!OidIsValid(nspid))
-		return InvalidOid;
-	return get_relname_relid("column_edge", nspid);
+		return false;
+	*table = get_relname_relid("column_edge", nspid);
+	*source_index = get_relname_relid("column_edge_pkey", nspid);
+	*dependent_index = get_relname_relid("column_edge_dependent_idx", nspid);
+	return OidIsValid(*table) && OidIsValid(*source_index) &&
+		OidIsValid(*dependent_index);
 }
 
-/*
- * lineage_saved_plan
- *		Prepare and keep an SPI plan the first time it is needed (the caller
- *		is connected to SPI).  The plan cache re-plans it by itself if the
- *		objects it reads are dropped and created again.
- */
-SPIPlanPtr
-lineage_saved_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
-{
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-				 SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(p) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		*plan = p;
-	}
-	return *plan;
-}
-
-/*
- * insert_edges
- *		Store n edges with one INSERT ... SELECT FROM unnest(arrays).  The
- *		caller is connected to SPI.
- */
+/* The catalog, or an error saying how to repair it. */
 static void
-insert_edges(LineageEdge *edges, int n)
+require_catalog(Oid *table, Oid *source_index, Oid *dependent_index)
 {
-	static Oid	argtypes[6] = {OIDARRAYOID, INT2ARRAYOID, OIDARRAYOID,
-	OIDARRAYOID, INT4ARRAYOID, TEXTARRAYOID};
-	Datum	   *cols[6];
-	Datum		values[6];
+	if (!lineage_catalog_oids(table, source_index, dependent_index))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("lineage catalog of schemaguard is incomplete"),
+				 errdetail("Table schemaguard.column_edge or one of its indexes is missing."),
+				 errhint("Reinstall the extension with DROP EXTENSION schemaguard; CREATE EXTENSION schemaguard.")));
+}
+
+/* Store n edges; the relation is open in RowExclusiveLock mode or stronger. */
+static void
+insert_edges(Relation rel, CatalogIndexState indstate, LineageEdge *edges, int n)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum		usage_text[LINEAGE_NUM_USAGES] = {0};
 	int			i;
-	int			rc;
 
-	if (n == 0)
-		return;
-
-	for (i = 0; i < 6; i++)
-		cols[i] = palloc(sizeof(Datum) * n);
 	for (i = 0; i < n; i++)
 	{
-		cols[0][i] = ObjectIdGetDatum(edges[i].source_relid);
-		cols[1][i] = Int16GetDatum(edges[i].source_attnum);
-		cols[2][i] = ObjectIdGetDatum(edges[i].dep_classid);
-		cols[3][i] = ObjectIdGetDatum(edges[i].dep_objid);
-		cols[4][i] = Int32GetDatum(edges[i].dep_objsubid);
-		cols[5][i] = CStringGetTextDatum(lineage_usage_names[edges[i].usage]);
-	}
-	values[0] = PointerGetDatum(construct_array(cols[0], n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
-	values[1] = PointerGetDatum(construct_array(cols[1], n, INT2OID, sizeof(int16), true, TYPALIGN_SHORT));
-	values[2] = PointerGetDatum(construct_array(cols[2], n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
-	values[3] = PointerGetDatum(construct_array(cols[3], n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
-	values[4] = PointerGetDatum(construct_array(cols[4], n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
-	values[5] = PointerGetDatum(construct_array(cols[5], n, TEXTOID, -1, false, TYPALIGN_INT));
+		Datum		values[Natts_column_edge];
+		bool		nulls[Natts_column_edge] = {false};
+		HeapTuple	tuple;
 
-	rc = SPI_execute_plan(lineage_saved_plan(&insert_plan,
-									 "INSERT INTO schemaguard.column_edge"
-									 " (source_relid, source_attnum, dependent_classid,"
-									 "  dependent_objid, dependent_objsubid, usage)"
-									 " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-									 " pg_catalog.unnest($3), pg_catalog.unnest($4),"
-									 " pg_catalog.unnest($5), pg_catalog.unnest($6))",
-									 6, argtypes),
-						  values, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "inserting lineage edges failed: %s",
-			 SPI_result_code_string(rc));
+		if (usage_text[edges[i].usage] == (Datum) 0)
+			usage_text[edges[i].usage] =
+				CStringGetTextDatum(lineage_usage_names[edges[i].usage]);
+
+		values[Anum_edge_source_relid - 1] = ObjectIdGetDatum(edges[i].source_relid);
+		values[Anum_edge_source_attnum - 1] = Int16GetDatum(edges[i].source_attnum);
+		values[Anum_edge_dependent_classid - 1] = ObjectIdGetDatum(edges[i].dep_classid);
+		values[Anum_edge_dependent_objid - 1] = ObjectIdGetDatum(edges[i].dep_objid);
+		values[Anum_edge_dependent_objsubid - 1] = Int32GetDatum(edges[i].dep_objsubid);
+		values[Anum_edge_usage - 1] = usage_text[edges[i].usage];
+
+		tuple = heap_form_tuple(desc, values, nulls);
+		CatalogTupleInsertWithInfo(rel, tuple, indstate);
+		heap_freetuple(tuple);
+	}
+}
+
+/*
+ * delete_matching
+ *		Delete the edges an index scan with these keys finds.  A fresh MVCC
+ *		snapshot sees what earlier commands of this transaction stored; the
+ *		deletions are made visible at once, because one DROP can reach the
+ *		same edge twice (from a view and from the view built on it).
+ */
+static void
+delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		deleted = false;
+
+	scan = systable_beginscan(rel, indexid, true, snapshot, nkeys, keys);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		CatalogTupleDelete(rel, &tuple->t_self);
+		deleted = true;
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	if (deleted)
+		CommandCounterIncrement();
+}
+
+/* Delete the edges whose dependent is (classid, objid [, objsubid]). */
+static void
+delete_dependent_edges(Relation rel, Oid indexid, Oid classid, Oid objid,
+					   int32 objsubid)
+{
+	ScanKeyData keys[3];
+
+	ScanKeyInit(&keys[0], Anum_edge_dependent_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&keys[1], Anum_edge_dependent_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(objid));
+	ScanKeyInit(&keys[2], Anum_edge_dependent_objsubid, BTEqualStrategyNumber,
+				F_INT4EQ, Int32GetDatum(objsubid));
+	delete_matching(rel, indexid, keys, objsubid != 0 ? 3 : 2);
+}
+
+/* Delete the edges whose source is relid [column attnum]. */
+static void
+delete_source_edges(Relation rel, Oid indexid, Oid relid, AttrNumber attnum)
+{
+	ScanKeyData keys[2];
+
+	ScanKeyInit(&keys[0], Anum_edge_source_relid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	ScanKeyInit(&keys[1], Anum_edge_source_attnum, BTEqualStrategyNumber,
+				F_INT2EQ, Int16GetDatum(attnum));
+	delete_matching(rel, indexid, keys, attnum != 0 ? 2 : 1);
 }
 
 /* Copy a List of LineageEdge pointers into a flat, growing array. */
@@ -153,48 +187,66 @@ append_edges(List *list, LineageEdge **buf, int *n, int *cap)
 void
 lineage_store_refresh_relations(List *relids)
 {
-	static Oid	delete_types[1] = {OIDOID};
+	Oid			table,
+				source_index,
+				dependent_index;
+	Relation	rel;
+	CatalogIndexState indstate;
 	MemoryContext cxt;
 	MemoryContext oldcxt;
 	ListCell   *lc;
 
 	if (relids == NIL)
 		return;
+	require_catalog(&table, &source_index, &dependent_index);
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext,
 								"schemaguard lineage refresh",
 								ALLOCSET_DEFAULT_SIZES);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	rel = table_open(table, RowExclusiveLock);
+	indstate = CatalogOpenIndexes(rel);
 
 	foreach(lc, relids)
 	{
 		Oid			relid = lfirst_oid(lc);
-		Datum		arg = ObjectIdGetDatum(relid);
 		LineageEdge *buf = NULL;
 		int			n = 0;
 		int			cap = 0;
-		int			rc;
 
 		oldcxt = MemoryContextSwitchTo(cxt);
-		rc = SPI_execute_plan(lineage_saved_plan(&delete_plan,
-										 "DELETE FROM schemaguard.column_edge"
-										 " WHERE dependent_classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-										 "   AND dependent_objid = $1",
-										 1, delete_types),
-							  &arg, NULL, false, 0);
-		if (rc != SPI_OK_DELETE)
-			elog(ERROR, "deleting lineage edges failed: %s",
-				 SPI_result_code_string(rc));
+		delete_dependent_edges(rel, dependent_index, RelationRelationId, relid, 0);
 		if (view_lineage_tracked(relid))
 			append_edges(view_lineage_edges(relid), &buf, &n, &cap);
-		insert_edges(buf, n);
+		insert_edges(rel, indstate, buf, n);
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(cxt);
 	}
 
-	SPI_finish();
+	CatalogCloseIndexes(indstate);
+	table_close(rel, NoLock);
 	MemoryContextDelete(cxt);
+}
+
+/*
+ * lineage_store_forget
+ *		Delete every edge from or to a dropped relation (attnum 0) or column.
+ */
+void
+lineage_store_forget(Oid relid, AttrNumber attnum)
+{
+	Oid			table,
+				source_index,
+				dependent_index;
+	Relation	rel;
+
+	/* DROP EXTENSION schemaguard itself: nothing left to maintain */
+	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
+		return;
+
+	rel = table_open(table, RowExclusiveLock);
+	delete_source_edges(rel, source_index, relid, attnum);
+	delete_dependent_edges(rel, dependent_index, RelationRelationId, relid, attnum);
+	table_close(rel, NoLock);
 }
 
 /*
@@ -211,26 +263,24 @@ lineage_store_refresh_relations(List *relids)
 int64
 lineage_store_rebuild(void)
 {
-	Oid			edge_table = lineage_store_edge_table();
+	Oid			table,
+				source_index,
+				dependent_index;
+	Relation	rel;
 	Relation	pg_class;
+	CatalogIndexState indstate;
+	TableScanDesc heapscan;
 	SysScanDesc scan;
+	Snapshot	snapshot;
 	HeapTuple	tuple;
 	List	   *relids = NIL;
 	ListCell   *lc;
-	MemoryContext batchcxt;
 	MemoryContext viewcxt;
 	MemoryContext oldcxt;
-	LineageEdge *buf = NULL;
-	int			n = 0;
-	int			cap = 0;
 	int64		total = 0;
 
-	if (!OidIsValid(edge_table))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("lineage catalog schemaguard.column_edge does not exist"),
-				 errhint("Reinstall the extension with DROP EXTENSION schemaguard; CREATE EXTENSION schemaguard.")));
-	LockRelationOid(edge_table, ShareRowExclusiveLock);
+	require_catalog(&table, &source_index, &dependent_index);
+	rel = table_open(table, ShareRowExclusiveLock);
 
 	pg_class = table_open(RelationRelationId, AccessShareLock);
 	scan = systable_beginscan(pg_class, InvalidOid, false, NULL, 0, NULL);
@@ -244,54 +294,42 @@ lineage_store_rebuild(void)
 	systable_endscan(scan);
 	table_close(pg_class, AccessShareLock);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("DELETE FROM schemaguard.column_edge", false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "clearing the lineage catalog failed");
+	/* forget everything */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	heapscan = table_beginscan(rel, snapshot, 0, NULL);
+	while (HeapTupleIsValid(tuple = heap_getnext(heapscan, ForwardScanDirection)))
+		CatalogTupleDelete(rel, &tuple->t_self);
+	table_endscan(heapscan);
+	UnregisterSnapshot(snapshot);
 
-	batchcxt = AllocSetContextCreate(CurrentMemoryContext,
-									 "schemaguard rebuild batch",
-									 ALLOCSET_DEFAULT_SIZES);
+	indstate = CatalogOpenIndexes(rel);
 	viewcxt = AllocSetContextCreate(CurrentMemoryContext,
 									"schemaguard rebuild view",
 									ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, relids)
 	{
 		Oid			relid = lfirst_oid(lc);
-		List	   *edges;
 
 		CHECK_FOR_INTERRUPTS();
 		LockRelationOid(relid, AccessShareLock);
 		if (view_lineage_tracked(relid))
 		{
+			LineageEdge *buf = NULL;
+			int			n = 0;
+			int			cap = 0;
+
 			oldcxt = MemoryContextSwitchTo(viewcxt);
-			edges = view_lineage_edges(relid);
-			MemoryContextSwitchTo(batchcxt);
-			append_edges(edges, &buf, &n, &cap);
+			append_edges(view_lineage_edges(relid), &buf, &n, &cap);
+			insert_edges(rel, indstate, buf, n);
+			total += n;
 			MemoryContextSwitchTo(oldcxt);
 			MemoryContextReset(viewcxt);
 		}
 		UnlockRelationOid(relid, AccessShareLock);
-
-		if (n >= REBUILD_BATCH_EDGES)
-		{
-			oldcxt = MemoryContextSwitchTo(batchcxt);
-			insert_edges(buf, n);
-			MemoryContextSwitchTo(oldcxt);
-			total += n;
-			MemoryContextReset(batchcxt);
-			buf = NULL;
-			n = cap = 0;
-		}
 	}
-	oldcxt = MemoryContextSwitchTo(batchcxt);
-	insert_edges(buf, n);
-	MemoryContextSwitchTo(oldcxt);
-	total += n;
-
 	MemoryContextDelete(viewcxt);
-	MemoryContextDelete(batchcxt);
-	SPI_finish();
+	CatalogCloseIndexes(indstate);
+	table_close(rel, NoLock);
 	return total;
 }
 

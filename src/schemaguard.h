@@ -11,7 +11,6 @@
 
 #include "postgres.h"
 
-#include "executor/spi.h"
 #include "nodes/pg_list.h"
 
 /* The extension's fixed schema (schemaguard.control: relocatable = false). */
@@ -37,9 +36,10 @@ typedef enum LineageUsage
 	USAGE_WINDOW
 } LineageUsage;
 
+#define LINEAGE_NUM_USAGES	(USAGE_WINDOW + 1)
 #define USAGE_IS_DIRECT(u)	((u) <= USAGE_AGGREGATION)
 
-extern const char *const lineage_usage_names[];
+extern const char *const lineage_usage_names[LINEAGE_NUM_USAGES];
 
 /*
  * One stored edge: source column -> dependent object [column].  A dependent
@@ -60,12 +60,21 @@ typedef struct LineageEdge
 extern bool view_lineage_tracked(Oid relid);
 extern List *view_lineage_edges(Oid relid);
 
+/* Attribute numbers of schemaguard.column_edge (see the install script). */
+#define Natts_column_edge				6
+#define Anum_edge_source_relid			1
+#define Anum_edge_source_attnum			2
+#define Anum_edge_dependent_classid		3
+#define Anum_edge_dependent_objid		4
+#define Anum_edge_dependent_objsubid	5
+#define Anum_edge_usage					6
+
 /* lineage_store.c */
+extern bool lineage_catalog_oids(Oid *table, Oid *source_index,
+								 Oid *dependent_index);
 extern void lineage_store_refresh_relations(List *relids);
+extern void lineage_store_forget(Oid relid, AttrNumber attnum);
 extern int64 lineage_store_rebuild(void);
-extern Oid	lineage_store_edge_table(void);
-extern SPIPlanPtr lineage_saved_plan(SPIPlanPtr *plan, const char *sql,
-									 int nargs, Oid *argtypes);
 
 /* target.c */
 extern void lineage_resolve_target(const char *target, Oid *relid,

@@ -38,7 +38,7 @@
 
 #include "schemaguard.h"
 
-const char *const lineage_usage_names[] = {
+const char *const lineage_usage_names[LINEAGE_NUM_USAGES] = {
 	"identity",
 	"transformation",
 	"aggregation",
