@@ -12,6 +12,13 @@ UNION ALL
 SELECT 'only incremental', * FROM (
     SELECT * FROM incremental EXCEPT SELECT * FROM schemaguard.column_edge) b;
 
+-- every edge is stored once
+SELECT count(*) AS duplicate_edges FROM (
+    SELECT 1 FROM schemaguard.column_edge
+    GROUP BY source_relid, source_attnum, dependent_classid, dependent_objid,
+             dependent_objsubid, usage
+    HAVING count(*) > 1) d;
+
 -- a rebuild in a rolled-back transaction changes nothing; a second one is idempotent
 BEGIN;
 DELETE FROM schemaguard.column_edge;

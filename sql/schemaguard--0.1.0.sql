@@ -18,13 +18,16 @@ CREATE TABLE schemaguard.column_edge (
     dependent_objid     oid  NOT NULL,
     dependent_objsubid  int4 NOT NULL,
     usage               text NOT NULL,
-    CONSTRAINT column_edge_pkey PRIMARY KEY
-        (source_relid, source_attnum, dependent_classid, dependent_objid,
-         dependent_objsubid, usage),
     CONSTRAINT column_edge_usage_check CHECK (usage IN
         ('identity', 'transformation', 'aggregation', 'conditional',
          'filter', 'join', 'group_by', 'sort', 'window'))
 );
+-- Downstream walks read by source, upkeep and upstream walks by dependent.
+-- No primary key: an edge is unique by construction (each view's edges are
+-- deduplicated before they are stored), and a narrow index keeps upkeep
+-- inside every CREATE VIEW cheap; sql/rebuild.sql checks for duplicates.
+CREATE INDEX column_edge_source_idx ON schemaguard.column_edge
+    (source_relid, source_attnum);
 CREATE INDEX column_edge_dependent_idx ON schemaguard.column_edge
     (dependent_classid, dependent_objid, dependent_objsubid);
 

@@ -69,18 +69,80 @@ typedef struct OutputRow
 	char	   *via;
 } OutputRow;
 
+/*
+ * What a result row shows of an object: its type and identity (those of
+ * pg_identify_object), its column name, and whether the caller may see its
+ * schema.  Computed once per object and call: a large answer names the same
+ * few thousand objects tens of thousands of times.
+ */
+typedef struct ObjectNames
+{
+	ObjectAddress key;
+	bool		exists;
+	bool		visible;
+	char	   *type;
+	char	   *identity;
+	char	   *column;
+	struct ObjectNames *whole;	/* for a column: its relation's entry */
+	/* for a relation, once its columns were needed (load_columns): */
+	bool		columns_loaded;
+	int			ncolumns;
+	AttrNumber *attnums;		/* its live columns */
+	char	  **attnames;		/* their names, indexed by attnum */
+	int			maxattnum;
+} ObjectNames;
+
+typedef struct NameCache
+{
+	HTAB	   *hash;
+	MemoryContext cxt;			/* where the names live */
+	MemoryContext scratch;		/* what the catalog look-ups leave behind */
+} NameCache;
+
 typedef struct Traversal
 {
 	bool		downstream;
 	Relation	edges;
-	Oid			source_index;	/* (source_relid, source_attnum, ...) */
+	Oid			source_index;	/* (source_relid, source_attnum) */
 	Oid			dependent_index;	/* (dependent_classid, objid, objsubid) */
 	HTAB	   *visited;		/* ColumnKey: expanded or queued */
-	List	   *next;			/* ColumnKey * to expand at depth + 1 */
+	HTAB	   *relations;		/* Oid: all columns queued (downstream) or
+								 * whole-relation edges read (upstream) */
+	NameCache  *names;			/* relations' columns, names of results */
+	ColumnKey  *next;			/* to expand at depth + 1 */
+	int			nnext;
+	int			maxnext;
 	LineageRow *rows;
 	int			nrows;
 	int			maxrows;
 } Traversal;
+
+static ObjectNames *object_names(NameCache *cache, Oid classid, Oid objid,
+								 int32 objsubid);
+
+/* Read a relation's live columns and their names (once). */
+static void
+load_columns(NameCache *cache, ObjectNames *whole)
+{
+	MemoryContext oldcxt;
+	char	  **names;
+	int			k;
+
+	if (whole->columns_loaded)
+		return;
+	oldcxt = MemoryContextSwitchTo(cache->cxt);
+	whole->ncolumns = whole->exists
+		? lineage_relation_attributes(whole->key.objectId, &whole->attnums, &names)
+		: 0;
+	whole->maxattnum = 0;
+	for (k = 0; k < whole->ncolumns; k++)
+		whole->maxattnum = Max(whole->maxattnum, whole->attnums[k]);
+	whole->attnames = palloc0(sizeof(char *) * (whole->maxattnum + 1));
+	for (k = 0; k < whole->ncolumns; k++)
+		whole->attnames[whole->attnums[k]] = names[k];
+	whole->columns_loaded = true;
+	MemoryContextSwitchTo(oldcxt);
+}
 
 static void
 open_catalog(Traversal *tr)
@@ -107,23 +169,40 @@ enqueue(Traversal *tr, Oid relid, int32 attnum)
 	key.relid = relid;
 	key.attnum = attnum;
 	(void) hash_search(tr->visited, &key, HASH_ENTER, &found);
-	if (!found)
+	if (found)
+		return;
+	if (tr->nnext >= tr->maxnext)
 	{
-		ColumnKey  *copy = palloc(sizeof(ColumnKey));
-
-		*copy = key;
-		tr->next = lappend(tr->next, copy);
+		tr->maxnext = Max(tr->maxnext * 2, 64);
+		tr->next = tr->next ? repalloc(tr->next, sizeof(ColumnKey) * tr->maxnext)
+			: palloc(sizeof(ColumnKey) * tr->maxnext);
 	}
+	tr->next[tr->nnext++] = key;
 }
 
-/* Queue every live column of a relation. */
+/* First time this relation is seen in tr->relations? */
+static bool
+first_sight(Traversal *tr, Oid relid)
+{
+	bool		found;
+
+	(void) hash_search(tr->relations, &relid, HASH_ENTER, &found);
+	return !found;
+}
+
+/* Queue every live column of a relation (once per relation). */
 static void
 enqueue_all_columns(Traversal *tr, Oid relid)
 {
-	ListCell   *lc;
+	ObjectNames *whole;
+	int			k;
 
-	foreach(lc, lineage_relation_columns(relid))
-		enqueue(tr, relid, lfirst_int(lc));
+	if (!first_sight(tr, relid))
+		return;
+	whole = object_names(tr->names, RelationRelationId, relid, 0);
+	load_columns(tr->names, whole);
+	for (k = 0; k < whole->ncolumns; k++)
+		enqueue(tr, relid, whole->attnums[k]);
 }
 
 /* The stored usage as one of the static names (no copy per edge). */
@@ -145,7 +224,7 @@ usage_name(Datum value)
 
 static void
 add_row(Traversal *tr, int depth, Oid classid, Oid objid, int32 objsubid,
-		const char *usage, ColumnKey via)
+		const char *usage, Oid via_relid, int32 via_attnum)
 {
 	LineageRow *row;
 
@@ -161,165 +240,161 @@ add_row(Traversal *tr, int depth, Oid classid, Oid objid, int32 objsubid,
 	row->object.objectId = objid;
 	row->object.objectSubId = objsubid;
 	row->usage = usage;
-	row->via = via;
+	row->via.relid = via_relid;
+	row->via.attnum = via_attnum;
 }
 
 /*
- * expand
- *		Read the edges of one node, add a row for each, and queue the nodes
- *		they lead to.  "whole_relation" (upstream only) reads the edges into
- *		the node's relation as a whole instead of into the column.
+ * expand_relation
+ *		Read, with one index scan, the edges of the frontier columns "cols"
+ *		of one relation; add a row for each and queue what they lead to.
+ *		Upstream, the edges into the relation as a whole (row-shaping
+ *		sources) are read the first time the relation is expanded.
  */
 static void
-expand(Traversal *tr, ColumnKey *node, int depth, bool whole_relation)
+expand_relation(Traversal *tr, Oid relid, Bitmapset *cols, int depth)
 {
-	ScanKeyData keys[3];
+	ScanKeyData keys[2];
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	TupleDesc	desc = RelationGetDescr(tr->edges);
-	ColumnKey	via = *node;
+	bool		whole_relation = false;
 
 	if (tr->downstream)
 	{
 		ScanKeyInit(&keys[0], Anum_edge_source_relid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(node->relid));
-		ScanKeyInit(&keys[1], Anum_edge_source_attnum, BTEqualStrategyNumber,
-					F_INT2EQ, Int16GetDatum((int16) node->attnum));
+					F_OIDEQ, ObjectIdGetDatum(relid));
 		scan = systable_beginscan(tr->edges, tr->source_index, true,
-								  GetActiveSnapshot(), 2, keys);
+								  GetActiveSnapshot(), 1, keys);
 	}
 	else
 	{
-		if (whole_relation)
-			via.attnum = 0;
+		whole_relation = first_sight(tr, relid);
 		ScanKeyInit(&keys[0], Anum_edge_dependent_classid, BTEqualStrategyNumber,
 					F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
 		ScanKeyInit(&keys[1], Anum_edge_dependent_objid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(node->relid));
-		ScanKeyInit(&keys[2], Anum_edge_dependent_objsubid, BTEqualStrategyNumber,
-					F_INT4EQ, Int32GetDatum(via.attnum));
+					F_OIDEQ, ObjectIdGetDatum(relid));
 		scan = systable_beginscan(tr->edges, tr->dependent_index, true,
-								  GetActiveSnapshot(), 3, keys);
+								  GetActiveSnapshot(), 2, keys);
 	}
 
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
-		bool		isnull;
-		const char *usage = usage_name(heap_getattr(tuple, Anum_edge_usage,
-													desc, &isnull));
+		Datum		values[Natts_column_edge];
+		bool		nulls[Natts_column_edge];
+
+		heap_deform_tuple(tuple, desc, values, nulls);
 
 		if (tr->downstream)
 		{
-			Oid			classid = DatumGetObjectId(heap_getattr(tuple, Anum_edge_dependent_classid, desc, &isnull));
-			Oid			objid = DatumGetObjectId(heap_getattr(tuple, Anum_edge_dependent_objid, desc, &isnull));
-			int32		objsubid = DatumGetInt32(heap_getattr(tuple, Anum_edge_dependent_objsubid, desc, &isnull));
+			int32		attnum = DatumGetInt16(values[Anum_edge_source_attnum - 1]);
+			Oid			classid = DatumGetObjectId(values[Anum_edge_dependent_classid - 1]);
+			Oid			objid = DatumGetObjectId(values[Anum_edge_dependent_objid - 1]);
+			int32		objsubid = DatumGetInt32(values[Anum_edge_dependent_objsubid - 1]);
 
+			if (!bms_is_member(attnum, cols))
+				continue;		/* not on this level's frontier */
 			if (classid == RelationRelationId)
 			{
 				/* an edge left behind by a lost event: ignore it */
-				if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(objid)))
+				if (!object_names(tr->names, classid, objid, 0)->exists)
 					continue;
 				if (objsubid > 0)
 					enqueue(tr, objid, objsubid);
 				else
 					enqueue_all_columns(tr, objid);
 			}
-			add_row(tr, depth, classid, objid, objsubid, usage, via);
+			add_row(tr, depth, classid, objid, objsubid,
+					usage_name(values[Anum_edge_usage - 1]), relid, attnum);
 		}
 		else
 		{
-			Oid			relid = DatumGetObjectId(heap_getattr(tuple, Anum_edge_source_relid, desc, &isnull));
-			int16		attnum = DatumGetInt16(heap_getattr(tuple, Anum_edge_source_attnum, desc, &isnull));
+			int32		objsubid = DatumGetInt32(values[Anum_edge_dependent_objsubid - 1]);
+			Oid			source = DatumGetObjectId(values[Anum_edge_source_relid - 1]);
+			int16		attnum = DatumGetInt16(values[Anum_edge_source_attnum - 1]);
 
-			if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+			if (objsubid == 0 ? !whole_relation : !bms_is_member(objsubid, cols))
 				continue;
-			enqueue(tr, relid, attnum);
-			add_row(tr, depth, RelationRelationId, relid, attnum, usage, via);
+			if (!object_names(tr->names, RelationRelationId, source, 0)->exists)
+				continue;
+			enqueue(tr, source, attnum);
+			add_row(tr, depth, RelationRelationId, source, attnum,
+					usage_name(values[Anum_edge_usage - 1]), relid, objsubid);
 		}
 	}
 	systable_endscan(scan);
 }
 
+static int
+compare_column_keys(const void *pa, const void *pb)
+{
+	const ColumnKey *a = (const ColumnKey *) pa;
+	const ColumnKey *b = (const ColumnKey *) pb;
+
+	if (a->relid != b->relid)
+		return a->relid < b->relid ? -1 : 1;
+	return (a->attnum > b->attnum) - (a->attnum < b->attnum);
+}
+
 /*
  * traverse
  *		Breadth-first walk from the target, up to max_depth levels (0: no
- *		limit).
+ *		limit).  Each level's frontier is grouped by relation, so a view
+ *		whose columns are all reached costs one index scan, not one per
+ *		column.
  */
 static void
 traverse(Traversal *tr, Oid relid, AttrNumber attnum, int max_depth)
 {
 	HASHCTL		ctl;
-	HTAB	   *relations_done = NULL;
 	int			depth = 0;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(ColumnKey);
 	ctl.entrysize = sizeof(ColumnKey);
 	ctl.hcxt = CurrentMemoryContext;
-	tr->visited = hash_create("schemaguard lineage nodes", 256, &ctl,
+	tr->visited = hash_create("schemaguard lineage nodes", 1024, &ctl,
 							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	if (!tr->downstream)
-	{
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(Oid);
-		relations_done = hash_create("schemaguard lineage relations", 64, &ctl,
-									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(Oid);
+	tr->relations = hash_create("schemaguard lineage relations", 256, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	if (attnum > 0)
 		enqueue(tr, relid, attnum);
 	else
-		enqueue_all_columns(tr, relid);
-
-	while (tr->next != NIL && (max_depth == 0 || depth < max_depth))
 	{
-		List	   *frontier = tr->next;
 		ListCell   *lc;
 
-		tr->next = NIL;
+		/* every column; upstream, the relation itself stays unread */
+		foreach(lc, lineage_relation_columns(relid))
+			enqueue(tr, relid, lfirst_int(lc));
+	}
+
+	while (tr->nnext > 0 && (max_depth == 0 || depth < max_depth))
+	{
+		ColumnKey  *frontier = tr->next;
+		int			n = tr->nnext;
+		int			i = 0;
+
+		tr->next = NULL;
+		tr->nnext = tr->maxnext = 0;
 		depth++;
-		foreach(lc, frontier)
+		qsort(frontier, n, sizeof(ColumnKey), compare_column_keys);
+		while (i < n)
 		{
-			ColumnKey  *node = (ColumnKey *) lfirst(lc);
+			Oid			rel = frontier[i].relid;
+			Bitmapset  *cols = NULL;
 
 			CHECK_FOR_INTERRUPTS();
-			expand(tr, node, depth, false);
-			if (!tr->downstream)
-			{
-				bool		found;
-
-				(void) hash_search(relations_done, &node->relid, HASH_ENTER,
-								   &found);
-				if (!found)
-					expand(tr, node, depth, true);
-			}
+			for (; i < n && frontier[i].relid == rel; i++)
+				cols = bms_add_member(cols, frontier[i].attnum);
+			expand_relation(tr, rel, cols, depth);
+			bms_free(cols);
 		}
-		list_free_deep(frontier);
+		pfree(frontier);
 	}
 }
-
-/*
- * What a result row shows of an object: its type and identity (those of
- * pg_identify_object), its column name, and whether the caller may see its
- * schema.  Computed once per object and call: a large answer names the same
- * few thousand objects tens of thousands of times.
- */
-typedef struct ObjectNames
-{
-	ObjectAddress key;
-	bool		exists;
-	bool		visible;
-	char	   *type;
-	char	   *identity;
-	char	   *column;
-} ObjectNames;
-
-typedef struct NameCache
-{
-	HTAB	   *hash;
-	MemoryContext cxt;			/* where the names live */
-	MemoryContext scratch;		/* what the catalog look-ups leave behind */
-} NameCache;
 
 static char *
 copy_in(MemoryContext cxt, const char *s)
@@ -339,33 +414,69 @@ object_names(NameCache *cache, Oid classid, Oid objid, int32 objsubid)
 	key.objectId = objid;
 	key.objectSubId = objsubid;
 	entry = hash_search(cache->hash, &key, HASH_ENTER, &found);
-	if (!found)
+	if (found)
+		return entry;
+
+	if (classid == RelationRelationId && objsubid > 0)
 	{
-		MemoryContext cxt = cache->cxt;
+		/*
+		 * A column: its relation's names plus the quoted column name, as
+		 * getObjectIdentity() would build them.  The relation's column names
+		 * are read once, all together.  (dynahash never moves an entry, so
+		 * "entry" stays valid across the nested look-up.)
+		 */
+		ObjectNames *whole = object_names(cache, classid, objid, 0);
+		char	   *attname;
+
+		load_columns(cache, whole);
+		attname = (whole->exists && objsubid <= whole->maxattnum)
+			? whole->attnames[objsubid] : NULL;
+		entry->whole = whole;
+		entry->columns_loaded = false;
+		entry->exists = (attname != NULL);
+		entry->visible = entry->exists && whole->visible;
+		entry->type = whole->type;
+		entry->column = attname;
+		entry->identity = NULL;
+		if (attname)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(cache->scratch);
+
+			entry->identity = MemoryContextStrdup(cache->cxt,
+												  psprintf("%s.%s", whole->identity,
+														   quote_identifier(attname)));
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(cache->scratch);
+		}
+		return entry;
+	}
+	else
+	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(cache->scratch);
-		ObjectAddress whole = key;
 		Oid			nspid;
 
-		whole.objectSubId = 0;
-		entry->identity = copy_in(cxt, getObjectIdentity(&key, true));
+		entry->identity = copy_in(cache->cxt, getObjectIdentity(&key, true));
 		entry->exists = (entry->identity != NULL);
 		entry->type = entry->exists
-			? copy_in(cxt, getObjectTypeDescription(&whole, true)) : NULL;
-		entry->column = (entry->exists && classid == RelationRelationId && objsubid > 0)
-			? copy_in(cxt, get_attname(objid, objsubid, true)) : NULL;
-		nspid = entry->exists ? get_object_namespace(&whole) : InvalidOid;
+			? copy_in(cache->cxt, getObjectTypeDescription(&key, true)) : NULL;
+		entry->column = NULL;
+		entry->whole = entry;
+		entry->columns_loaded = false;
+		nspid = entry->exists ? get_object_namespace(&key) : InvalidOid;
 		entry->visible = entry->exists &&
 			(!OidIsValid(nspid) ||
 			 pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE) == ACLCHECK_OK);
 		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(cache->scratch);
 	}
+	MemoryContextReset(cache->scratch);
 	return entry;
 }
 
 static int
 compare_strings(const char *a, const char *b)
 {
+	if (a == b)
+		return 0;				/* mostly the same cached string */
 	/* NULL (no column) sorts first */
 	if (a == NULL)
 		return b == NULL ? 0 : -1;
@@ -411,6 +522,7 @@ lineage_query(FunctionCallInfo fcinfo, bool downstream)
 	NameCache	names;
 	MemoryContext rowcxt;
 	MemoryContext oldcxt = CurrentMemoryContext;
+	ObjectNames *via = NULL;
 
 	InitMaterializedSRF(fcinfo, 0);
 
@@ -430,46 +542,44 @@ lineage_query(FunctionCallInfo fcinfo, bool downstream)
 
 	lineage_resolve_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), &relid, &attnum);
 
-	memset(&tr, 0, sizeof(tr));
-	tr.downstream = downstream;
-	open_catalog(&tr);
-	traverse(&tr, relid, attnum, max_depth);
-	table_close(tr.edges, AccessShareLock);
-
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(ObjectAddress);
 	ctl.entrysize = sizeof(ObjectNames);
 	ctl.hcxt = CurrentMemoryContext;
-	names.hash = hash_create("schemaguard object names", 256, &ctl,
+	names.hash = hash_create("schemaguard object names", 1024, &ctl,
 							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	names.cxt = CurrentMemoryContext;
 	names.scratch = AllocSetContextCreate(CurrentMemoryContext,
 										  "schemaguard name look-ups",
 										  ALLOCSET_SMALL_SIZES);
 
+	memset(&tr, 0, sizeof(tr));
+	tr.downstream = downstream;
+	tr.names = &names;
+	open_catalog(&tr);
+	traverse(&tr, relid, attnum, max_depth);
+	table_close(tr.edges, AccessShareLock);
+
 	out = palloc(sizeof(OutputRow) * Max(tr.nrows, 1));
 	for (i = 0; i < tr.nrows; i++)
 	{
 		LineageRow *row = &tr.rows[i];
 		ObjectNames *object;
-		ObjectNames *whole;
-		ObjectNames *via;
 		OutputRow  *o = &out[nout];
 
-		/* the object's names, and its column's (if the row has one) */
-		whole = object_names(&names, row->object.classId,
-							 row->object.objectId, 0);
-		if (!whole->exists || !whole->visible)
+		object = object_names(&names, row->object.classId,
+							  row->object.objectId, row->object.objectSubId);
+		if (!object->whole->exists || !object->whole->visible)
 			continue;
-		object = row->object.objectSubId == 0 ? whole
-			: object_names(&names, row->object.classId, row->object.objectId,
-						   row->object.objectSubId);
-		via = object_names(&names, RelationRelationId, row->via.relid,
-						   row->via.attnum);
+		/* rows of one expanded column come together: reuse its names */
+		if (via == NULL || via->key.objectId != row->via.relid ||
+			via->key.objectSubId != row->via.attnum)
+			via = object_names(&names, RelationRelationId, row->via.relid,
+							   row->via.attnum);
 
 		o->depth = row->depth;
-		o->object_type = whole->type;
-		o->object_identity = whole->identity;
+		o->object_type = object->whole->type;
+		o->object_identity = object->whole->identity;
 		o->column_name = object->column;
 		o->usage = row->usage;
 		o->via = via->visible ? via->identity : NULL;

@@ -55,7 +55,7 @@ lineage_catalog_oids(Oid *table, Oid *source_index, Oid *dependent_index)
 	if (!OidIsValid(nspid))
 		return false;
 	*table = get_relname_relid("column_edge", nspid);
-	*source_index = get_relname_relid("column_edge_pkey", nspid);
+	*source_index = get_relname_relid("column_edge_source_idx", nspid);
 	*dependent_index = get_relname_relid("column_edge_dependent_idx", nspid);
 	return OidIsValid(*table) && OidIsValid(*source_index) &&
 		OidIsValid(*dependent_index);

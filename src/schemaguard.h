@@ -79,6 +79,8 @@ extern int64 lineage_store_rebuild(void);
 /* target.c */
 extern void lineage_resolve_target(const char *target, Oid *relid,
 								   AttrNumber *attnum);
+extern int	lineage_relation_attributes(Oid relid, AttrNumber **attnums,
+										char ***names);
 extern List *lineage_relation_columns(Oid relid);
 
 #endif							/* SCHEMAGUARD_H */
