@@ -26,6 +26,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "commands/event_trigger.h"
 #include "executor/executor.h"
 #include "fmgr.h"
@@ -187,9 +188,16 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	for (i = 0; i < n; i++)
 	{
 		ObjectAddress owner = lineage_owner(&objects[i]);
+		Oid			trigger_function = lineage_trigger_function(&objects[i]);
 
 		if (OidIsValid(owner.objectId))
 			owners = add_unique(owners, &owner);
+		/* a trigger gives its function's NEW and OLD a table */
+		if (OidIsValid(trigger_function))
+		{
+			ObjectAddressSet(owner, ProcedureRelationId, trigger_function);
+			owners = add_unique(owners, &owner);
+		}
 	}
 
 	lineage_store_refresh(owners);

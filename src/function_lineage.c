@@ -31,6 +31,7 @@
 #include "access/xact.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
+#include "commands/proclang.h"
 #include "executor/functions.h"
 #include "parser/analyze.h"
 #include "tcop/tcopprot.h"
@@ -155,7 +156,7 @@ function_lineage(Oid funcid, List **owned)
 	if (!HeapTupleIsValid(proctup))
 		return NIL;
 	lang = ((Form_pg_proc) GETSTRUCT(proctup))->prolang;
-	if (lang != SQLlanguageId)
+	if (lang != SQLlanguageId && lang != get_language_oid("plpgsql", true))
 	{
 		ReleaseSysCache(proctup);
 		return NIL;
@@ -165,13 +166,17 @@ function_lineage(Oid funcid, List **owned)
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		edges = sql_body_edges(proctup, function);
+		if (lang == SQLlanguageId)
+			edges = sql_body_edges(proctup, function);
+		else
+			edges = plpgsql_body_edges(proctup, function);
 	}
 	PG_CATCH();
 	{
 		/* a body that does not analyze (yet) has no edges */
 		MemoryContextSwitchTo(cxt);
 		FlushErrorState();
+		lineage_set_param_columns(0, 0, NULL);
 		edges = NIL;
 	}
 	PG_END_TRY();

@@ -508,6 +508,21 @@ lineage_owner(const ObjectAddress *object)
 }
 
 /*
+ * lineage_trigger_function
+ *		For a trigger, its function (whose NEW and OLD it gives a table);
+ *		InvalidOid otherwise.
+ */
+Oid
+lineage_trigger_function(const ObjectAddress *object)
+{
+	if (object->classId != TriggerRelationId)
+		return InvalidOid;
+	return catalog_row_oid(TriggerRelationId, TriggerOidIndexId,
+						   Anum_pg_trigger_oid, object->objectId,
+						   Anum_pg_trigger_tgfoid);
+}
+
+/*
  * lineage_object_schema
  *		The schema whose USAGE decides whether a role may see an object's
  *		name: its own, or for objects without one (triggers, policies, rules,

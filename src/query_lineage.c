@@ -457,6 +457,24 @@ lineage_function_tracked(Oid funcid)
 		nspid != get_namespace_oid(SCHEMAGUARD_SCHEMA, true);
 }
 
+/*
+ * Columns that stand behind parameters: while a PL/pgSQL trigger function is
+ * analyzed, NEW.col and OLD.col are Params with these ids (see
+ * plpgsql_lineage.c), and reading one reads that column of the trigger's
+ * table.
+ */
+static int	param_column_base = 0;
+static int	param_column_count = 0;
+static const ObjectAddress *param_columns = NULL;
+
+void
+lineage_set_param_columns(int base, int count, const ObjectAddress *columns)
+{
+	param_column_base = base;
+	param_column_count = count;
+	param_columns = columns;
+}
+
 /* A call of a user function is a source of what calls it. */
 static void
 add_call(CollectContext *cxt, Oid funcid)
@@ -504,6 +522,19 @@ collect_walker(Node *node, CollectContext *cxt)
 		case T_Var:
 			collect_var((Var *) node, cxt);
 			return false;
+
+		case T_Param:
+			{
+				Param	   *param = (Param *) node;
+				int			k = param->paramid - param_column_base;
+
+				if (param->paramkind == PARAM_EXTERN && param_columns != NULL &&
+					k >= 0 && k < param_column_count)
+					add_item(cxt->out, param_columns[k].objectId,
+							 param_columns[k].objectSubId,
+							 compose(cxt, USAGE_IDENTITY));
+				return false;
+			}
 
 		case T_RelabelType:
 		case T_CollateExpr:

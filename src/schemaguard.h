@@ -11,6 +11,7 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
 #include "catalog/objectaddress.h"
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
@@ -68,6 +69,8 @@ StaticAssertDecl(sizeof(LineageEdge) == 2 * sizeof(ObjectAddress) + sizeof(Linea
 /* query_lineage.c */
 extern bool lineage_function_tracked(Oid funcid);
 extern List *view_lineage_edges(Oid relid);
+extern void lineage_set_param_columns(int base, int count,
+									  const ObjectAddress *columns);
 extern List *query_lineage_edges(Query *query, const ObjectAddress *dependent,
 								 bool by_column);
 extern List *expression_lineage_edges(Node *expr, Oid relid,
@@ -94,11 +97,18 @@ extern int64 lineage_store_rebuild(void);
 /* object_lineage.c */
 extern List *object_lineage(const ObjectAddress *object, List **owned);
 extern ObjectAddress lineage_owner(const ObjectAddress *object);
+extern Oid	lineage_trigger_function(const ObjectAddress *object);
 extern Oid	lineage_object_schema(const ObjectAddress *object);
 extern List *lineage_all_objects(void);
 
 /* function_lineage.c */
 extern List *function_lineage(Oid funcid, List **owned);
+
+/* plpgsql_lineage.c */
+extern List *plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function);
+
+/* pg_query_sealed.c */
+extern char *lineage_parse_plpgsql(const char *create_function, char **error);
 
 /* target.c */
 extern void lineage_resolve_target(const char *target, Oid *relid,
