@@ -2,7 +2,11 @@
 MODULE_big = schemaguard
 OBJS = \
 	src/schemaguard.o \
-	src/view_lineage.o \
+	src/query_lineage.o \
+	src/object_lineage.o \
+	src/function_lineage.o \
+	src/plpgsql_lineage.o \
+	src/pg_query_sealed.o \
 	src/lineage_store.o \
 	src/ddl_events.o \
 	src/target.o \
@@ -12,7 +16,7 @@ EXTENSION = schemaguard
 DATA = sql/schemaguard--0.1.0.sql
 
 # pg_regress reads sql/<test>.sql and compares with expected/<test>.out
-REGRESS = install view_constructs upkeep names_and_search_path privileges errors rebuild
+REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies names_and_search_path privileges errors rebuild
 REGRESS_OPTS = --inputdir=.
 
 # pg_isolation_regress reads test/isolation/specs/<test>.spec and

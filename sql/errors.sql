@@ -5,7 +5,7 @@ CREATE SCHEMA err;
 CREATE TABLE err.invoices (id int, amount numeric);
 CREATE VIEW err.v AS SELECT amount FROM err.invoices;
 SET search_path = err, public;
-SELECT count(*) AS edges_before FROM schemaguard.column_edge \gset
+SELECT count(*) AS edges_before FROM schemaguard.lineage_edge \gset
 
 SELECT * FROM schemaguard.impact_of('no_such_table');
 \echo :LAST_ERROR_SQLSTATE
@@ -49,7 +49,7 @@ SELECT * FROM schemaguard.impact_of('invoices.nope');
 ROLLBACK TO s;
 SELECT object_identity, column_name FROM schemaguard.impact_of('invoices.id');
 COMMIT;
-SELECT count(*) - :edges_before AS edges_added FROM schemaguard.column_edge;
+SELECT count(*) - :edges_before AS edges_added FROM schemaguard.lineage_edge;
 
 -- the event trigger functions refuse a direct call
 SELECT schemaguard.on_ddl_command_end();

@@ -21,7 +21,7 @@ SELECT * FROM schemaguard.impact_of('pre.orders.total');
 SELECT * FROM schemaguard.impact_of('pre.orders.placed_on');
 
 -- the lineage catalog holds raw object ids of every schema: closed to PUBLIC
-SELECT has_table_privilege('public', 'schemaguard.column_edge', 'SELECT') AS public_can_read,
+SELECT has_table_privilege('public', 'schemaguard.lineage_edge', 'SELECT') AS public_can_read,
        has_function_privilege('public', 'schemaguard.rebuild()', 'EXECUTE') AS public_can_rebuild,
        has_function_privilege('public', 'schemaguard.impact_of(text, int)', 'EXECUTE') AS public_can_ask;
 
@@ -31,7 +31,7 @@ CREATE VIEW pre.tmp AS SELECT id FROM pre.orders;
 DROP VIEW pre.tmp;
 DROP EXTENSION schemaguard;
 CREATE EXTENSION schemaguard;
-SELECT count(*) AS edges FROM schemaguard.column_edge;
+SELECT count(*) AS edges FROM schemaguard.lineage_edge;
 
 -- upkeep still works in this session after the catalog was dropped and made
 -- again (kept plans are re-planned against the new table)
@@ -40,4 +40,4 @@ SELECT object_identity, column_name, usage FROM schemaguard.impact_of('pre.order
 DROP VIEW pre.totals;
 ALTER TABLE pre.orders DROP COLUMN placed_on;
 SELECT object_identity, column_name, usage FROM schemaguard.impact_of('pre.orders.total');
-SELECT count(*) AS edges FROM schemaguard.column_edge;
+SELECT count(*) AS edges FROM schemaguard.lineage_edge;

@@ -29,7 +29,7 @@ SET search_path = secret, public;
 SELECT * FROM schemaguard.impact_of('salaries.salary');
 RESET search_path;
 -- the raw catalog and rebuild() are for administrators
-SELECT count(*) FROM schemaguard.column_edge;
+SELECT count(*) FROM schemaguard.lineage_edge;
 SELECT schemaguard.rebuild();
 RESET ROLE;
 -- creating a view records its lineage even though the role cannot write the catalog

@@ -4,39 +4,44 @@
 \echo Use "CREATE EXTENSION schemaguard" to load this file. \quit
 
 --
--- The lineage catalog: one row per edge "source column -> dependent object
--- [column]", keyed by object ids so that renames never orphan a row.  A
+-- The lineage catalog: one row per edge "source -> dependent object
+-- [column]", keyed by object ids so that renames never orphan a row.  The
+-- source is a column (pg_class, relation, attnum), a relation as a whole
+-- (attnum 0), or a function the dependent calls (pg_proc, oid, 0).  A
 -- dependent_objsubid of 0 is the dependent as a whole (a view that filters,
--- joins, groups or sorts on the column without outputting it).  Its content
--- is derived from the system catalogs: pg_dump leaves it out and CREATE
--- EXTENSION (or rebuild()) computes it again.
+-- joins, groups or sorts on the column without outputting it; an index, a
+-- trigger, a policy, a function...).  Its content is derived from the
+-- system catalogs: pg_dump leaves it out and CREATE EXTENSION (or
+-- rebuild()) computes it again.
 --
-CREATE TABLE schemaguard.column_edge (
-    source_relid        oid  NOT NULL,
-    source_attnum       int2 NOT NULL,
+CREATE TABLE schemaguard.lineage_edge (
+    source_classid      oid  NOT NULL,
+    source_objid        oid  NOT NULL,
+    source_objsubid     int4 NOT NULL,
     dependent_classid   oid  NOT NULL,
     dependent_objid     oid  NOT NULL,
     dependent_objsubid  int4 NOT NULL,
     usage               text NOT NULL,
-    CONSTRAINT column_edge_usage_check CHECK (usage IN
+    CONSTRAINT lineage_edge_usage_check CHECK (usage IN
         ('identity', 'transformation', 'aggregation', 'conditional',
-         'filter', 'join', 'group_by', 'sort', 'window'))
+         'filter', 'join', 'group_by', 'sort', 'window',
+         'write', 'call', 'dynamic'))
 );
 -- Downstream walks read by source, upkeep and upstream walks by dependent.
--- No primary key: an edge is unique by construction (each view's edges are
--- deduplicated before they are stored), and a narrow index keeps upkeep
--- inside every CREATE VIEW cheap; sql/rebuild.sql checks for duplicates.
-CREATE INDEX column_edge_source_idx ON schemaguard.column_edge
-    (source_relid, source_attnum);
-CREATE INDEX column_edge_dependent_idx ON schemaguard.column_edge
+-- No primary key: an edge is unique by construction (each object's edges
+-- are deduplicated before they are stored), and narrow indexes keep upkeep
+-- inside every DDL command cheap; sql/rebuild.sql checks for duplicates.
+CREATE INDEX lineage_edge_source_idx ON schemaguard.lineage_edge
+    (source_classid, source_objid, source_objsubid);
+CREATE INDEX lineage_edge_dependent_idx ON schemaguard.lineage_edge
     (dependent_classid, dependent_objid, dependent_objsubid);
 
-COMMENT ON TABLE schemaguard.column_edge IS
-    'column-level lineage: source column -> dependent object [column], with its usage';
+COMMENT ON TABLE schemaguard.lineage_edge IS
+    'column-level lineage: source column or function -> dependent object [column], with its usage';
 
 -- Raw object ids of every schema: readable by administrators only.  Other
 -- roles ask impact_of()/lineage_of(), which hide what they cannot see.
-REVOKE ALL ON schemaguard.column_edge FROM PUBLIC;
+REVOKE ALL ON schemaguard.lineage_edge FROM PUBLIC;
 GRANT USAGE ON SCHEMA schemaguard TO PUBLIC;
 
 --

@@ -6,18 +6,20 @@ SET search_path = up, public;
 CREATE TABLE invoices (id int PRIMARY KEY, amount numeric, status text);
 CREATE TABLE payments (id int PRIMARY KEY, invoice_id int, amount numeric);
 
--- every stored edge of the up schema, by name
+-- every stored edge from a column to a view of the up schema, by name
 CREATE FUNCTION edges()
 RETURNS TABLE (dependent name, dependent_column name, source text, usage text)
 LANGUAGE sql AS $$
 SELECT d.relname AS dependent, coalesce(da.attname, '(row)') AS dependent_column,
        s.relname || '.' || sa.attname AS source, e.usage
-FROM schemaguard.column_edge e
+FROM schemaguard.lineage_edge e
 JOIN pg_class d ON d.oid = e.dependent_objid
 LEFT JOIN pg_attribute da ON da.attrelid = e.dependent_objid AND da.attnum = e.dependent_objsubid
-JOIN pg_class s ON s.oid = e.source_relid
-JOIN pg_attribute sa ON sa.attrelid = e.source_relid AND sa.attnum = e.source_attnum
-WHERE e.dependent_classid = 'pg_class'::regclass
+JOIN pg_class s ON s.oid = e.source_objid
+JOIN pg_attribute sa ON sa.attrelid = e.source_objid AND sa.attnum = e.source_objsubid
+WHERE e.source_classid = 'pg_class'::regclass
+  AND e.dependent_classid = 'pg_class'::regclass
+  AND d.relkind IN ('v', 'm')
   AND (d.relnamespace = 'up'::regnamespace OR s.relnamespace = 'up'::regnamespace)
 ORDER BY 1, 2, 3, 4
 $$;
@@ -28,8 +30,9 @@ BEGIN;
 CREATE VIEW v_tmp AS SELECT amount FROM invoices;
 SELECT * FROM edges() WHERE dependent = 'v_tmp';
 ROLLBACK;
-SELECT count(*) AS edges_after_rollback FROM schemaguard.column_edge
-WHERE dependent_objid NOT IN (SELECT oid FROM pg_class);
+SELECT count(*) AS edges_after_rollback FROM schemaguard.lineage_edge
+WHERE dependent_classid = 'pg_class'::regclass
+  AND dependent_objid NOT IN (SELECT oid FROM pg_class);
 
 -- CREATE, then CREATE OR REPLACE replaces the edges
 CREATE VIEW v AS SELECT id, amount FROM invoices WHERE status = 'open';
@@ -40,15 +43,15 @@ SELECT * FROM edges() WHERE dependent = 'v';
 
 -- renames change nothing stored (edges are keyed by OID and column number);
 -- the answers show the new names
-CREATE TEMP TABLE before_rename AS SELECT * FROM schemaguard.column_edge;
+CREATE TEMP TABLE before_rename AS SELECT * FROM schemaguard.lineage_edge;
 ALTER TABLE invoices RENAME COLUMN amount TO total;
 ALTER TABLE invoices RENAME TO bills;
 ALTER VIEW v RENAME COLUMN amount TO doubled;
 ALTER VIEW v RENAME TO v_bills;
-SELECT (SELECT count(*) FROM (SELECT * FROM schemaguard.column_edge
+SELECT (SELECT count(*) FROM (SELECT * FROM schemaguard.lineage_edge
                               EXCEPT SELECT * FROM before_rename) a) AS added,
        (SELECT count(*) FROM (SELECT * FROM before_rename
-                              EXCEPT SELECT * FROM schemaguard.column_edge) r) AS removed;
+                              EXCEPT SELECT * FROM schemaguard.lineage_edge) r) AS removed;
 SELECT * FROM schemaguard.impact_of('bills.total');
 ALTER TABLE bills RENAME COLUMN total TO amount;
 ALTER TABLE bills RENAME TO invoices;
@@ -116,8 +119,10 @@ CREATE RULE "_RETURN" AS ON SELECT TO v_rule DO INSTEAD SELECT amount FROM invoi
 SELECT * FROM edges() WHERE dependent = 'v_rule';
 
 -- no edge points at an object that no longer exists
-SELECT count(*) AS orphans FROM schemaguard.column_edge e
-WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = e.dependent_objid)
-   OR NOT EXISTS (SELECT 1 FROM pg_attribute a
-                  WHERE a.attrelid = e.source_relid AND a.attnum = e.source_attnum
-                    AND NOT a.attisdropped);
+SELECT count(*) AS orphans FROM schemaguard.lineage_edge e
+WHERE pg_identify_object(e.dependent_classid, e.dependent_objid, 0) IS NULL
+   OR pg_identify_object(e.dependent_classid, e.dependent_objid, 0).identity IS NULL
+   OR (e.source_classid = 'pg_class'::regclass AND e.source_objsubid > 0
+       AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+                       WHERE a.attrelid = e.source_objid AND a.attnum = e.source_objsubid
+                         AND NOT a.attisdropped));

@@ -4,10 +4,12 @@
  *	  Event triggers that keep the lineage catalog current, in the same
  *	  transaction as the DDL that changed it.
  *
- * ddl_command_end: every relation a command created or altered gets its
- * edges recomputed (a CREATE OR REPLACE VIEW replaces them; a rename
- * changes nothing stored, since edges are keyed by OID and attnum).
- * sql_drop: edges from or to a dropped relation or column are deleted.
+ * ddl_command_end: every object a command created or altered -- or, for a
+ * catalog entry such as an index, trigger or policy, the relation that owns
+ * it (object_lineage.c) -- gets its edges recomputed (a CREATE OR REPLACE
+ * VIEW replaces them; a rename changes nothing stored, since edges are keyed
+ * by OID and attnum).  sql_drop: edges from or to each dropped object or
+ * column are deleted.
  *
  * The command lists come from the server's own pg_event_trigger_ddl_commands()
  * and pg_event_trigger_dropped_objects(), called through fmgr rather than
@@ -24,7 +26,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_rewrite.h"
+#include "catalog/pg_proc.h"
 #include "commands/event_trigger.h"
 #include "executor/executor.h"
 #include "fmgr.h"
@@ -102,30 +104,10 @@ event_objects(Oid funcid, int *n)
 	return objects;
 }
 
-/* The relation a rule belongs to (a CREATE RULE reports the rule). */
-static Oid
-rule_relation(Oid ruleid)
-{
-	Relation	rewrite = table_open(RewriteRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	Oid			relid = InvalidOid;
-
-	ScanKeyInit(&key, Anum_pg_rewrite_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(ruleid));
-	scan = systable_beginscan(rewrite, RewriteOidIndexId, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
-		relid = ((Form_pg_rewrite) GETSTRUCT(tuple))->ev_class;
-	systable_endscan(scan);
-	table_close(rewrite, AccessShareLock);
-	return relid;
-}
-
 /*
- * Commands that can create or change the stored query of a view or
- * materialized view (ALTER forms can address a view too; recomputing an
- * unchanged view is harmless).  Anything else returns at once.
+ * Commands that can create or change something whose lineage is kept (the
+ * ALTER forms may change nothing that matters; recomputing is harmless).
+ * Anything else returns at once.
  */
 static bool
 command_may_change_lineage(CommandTag tag)
@@ -136,13 +118,50 @@ command_may_change_lineage(CommandTag tag)
 		case CMDTAG_ALTER_VIEW:
 		case CMDTAG_CREATE_MATERIALIZED_VIEW:
 		case CMDTAG_ALTER_MATERIALIZED_VIEW:
+		case CMDTAG_CREATE_TABLE:
+		case CMDTAG_CREATE_TABLE_AS:
+		case CMDTAG_SELECT_INTO:
+		case CMDTAG_ALTER_TABLE:
+		case CMDTAG_CREATE_FOREIGN_TABLE:
+		case CMDTAG_ALTER_FOREIGN_TABLE:
+		case CMDTAG_CREATE_INDEX:
+		case CMDTAG_ALTER_INDEX:
+		case CMDTAG_CREATE_TRIGGER:
+		case CMDTAG_ALTER_TRIGGER:
+		case CMDTAG_CREATE_POLICY:
+		case CMDTAG_ALTER_POLICY:
+		case CMDTAG_CREATE_STATISTICS:
+		case CMDTAG_ALTER_STATISTICS:
 		case CMDTAG_CREATE_RULE:
 		case CMDTAG_CREATE_SCHEMA:
-		case CMDTAG_ALTER_TABLE:
+		case CMDTAG_IMPORT_FOREIGN_SCHEMA:
+		case CMDTAG_CREATE_FUNCTION:
+		case CMDTAG_ALTER_FUNCTION:
+		case CMDTAG_CREATE_PROCEDURE:
+		case CMDTAG_ALTER_PROCEDURE:
 			return true;
 		default:
 			return false;
 	}
+}
+
+/* Add an object to a list unless it is there already. */
+static List *
+add_unique(List *objects, const ObjectAddress *object)
+{
+	ListCell   *lc;
+	ObjectAddress *copy;
+
+	foreach(lc, objects)
+	{
+		ObjectAddress *o = (ObjectAddress *) lfirst(lc);
+
+		if (o->classId == object->classId && o->objectId == object->objectId)
+			return objects;
+	}
+	copy = palloc(sizeof(ObjectAddress));
+	*copy = *object;
+	return lappend(objects, copy);
 }
 
 Datum
@@ -150,7 +169,7 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
 	ObjectAddress *objects;
-	List	   *relids = NIL;
+	List	   *owners = NIL;
 	int			n;
 	int			i;
 
@@ -168,17 +187,20 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	objects = event_objects(F_PG_EVENT_TRIGGER_DDL_COMMANDS, &n);
 	for (i = 0; i < n; i++)
 	{
-		Oid			relid = InvalidOid;
+		ObjectAddress owner = lineage_owner(&objects[i]);
+		Oid			trigger_function = lineage_trigger_function(&objects[i]);
 
-		if (objects[i].classId == RelationRelationId)
-			relid = objects[i].objectId;
-		else if (objects[i].classId == RewriteRelationId)
-			relid = rule_relation(objects[i].objectId);
-		if (OidIsValid(relid))
-			relids = list_append_unique_oid(relids, relid);
+		if (OidIsValid(owner.objectId))
+			owners = add_unique(owners, &owner);
+		/* a trigger gives its function's NEW and OLD a table */
+		if (OidIsValid(trigger_function))
+		{
+			ObjectAddressSet(owner, ProcedureRelationId, trigger_function);
+			owners = add_unique(owners, &owner);
+		}
 	}
 
-	lineage_store_refresh_relations(relids);
+	lineage_store_refresh(owners);
 	PG_RETURN_NULL();
 }
 
@@ -193,10 +215,6 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 
 	objects = event_objects(F_PG_EVENT_TRIGGER_DROPPED_OBJECTS, &n);
 	for (i = 0; i < n; i++)
-	{
-		if (objects[i].classId == RelationRelationId)
-			lineage_store_forget(objects[i].objectId,
-								 (AttrNumber) objects[i].objectSubId);
-	}
+		lineage_store_forget(&objects[i]);
 	PG_RETURN_NULL();
 }

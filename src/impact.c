@@ -4,21 +4,24 @@
  *	  impact_of() and lineage_of(): transitive questions over the lineage
  *	  catalog, downstream and upstream, breadth first.
  *
- * Downstream, a node is a relation column.  Each edge leaving it is one
- * result row (depth = distance from the target, via = the node).  A
- * dependent column is the next node; a dependent relation as a whole (a view
- * that filters on the column without outputting it) makes every column of
- * that relation a next node, since all its rows are shaped by the column.
- * Upstream is the mirror image; a column's row-shaping sources (edges to its
- * relation as a whole) are reported once per relation.  Each node is
- * expanded once, at its smallest depth, so cycles cannot loop.
+ * A node of the walk is a column (pg_class, relation, attnum) or a function
+ * (pg_proc, oid, 0).  Downstream, each edge leaving a node is one result
+ * row (depth = distance from the target, via = the node); a dependent
+ * column or function is a next node; a view that uses a node as a whole (it
+ * filters on the column without outputting it) makes every column of that
+ * view a next node, since all its rows are shaped by it; other dependents
+ * (an index, a trigger, a policy...) end the path.  Upstream is the mirror
+ * image; the edges into a relation as a whole (row-shaping sources) are
+ * reported once per relation.  Each node is expanded once, at its smallest
+ * depth, so cycles (recursive functions) cannot loop.
  *
- * The catalog is read with index scans (no SPI: one scan per node keeps a
- * thousand-node answer fast) under the caller's own rights.  Rows whose
- * object lies in a schema the caller has no USAGE on are left out, and a
- * "via" in such a schema is shown as NULL, so no name leaks from a schema
- * the caller cannot see; the traversal still goes through such objects, so
- * depths stay true.
+ * The catalog is read with index scans, one per object on each level (all
+ * of a view's reached columns together), under the caller's own rights.
+ * Rows whose object lies in a schema the caller has no USAGE on are left
+ * out, and a "via" in such a schema is shown as NULL, so no name leaks from
+ * a schema the caller cannot see; the walk still goes through such objects,
+ * so depths stay true.  Names, types and visibility are computed once per
+ * object: a large answer names the same few thousand objects many times.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,6 +33,7 @@
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -39,23 +43,24 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 
 #include "schemaguard.h"
 
-typedef struct ColumnKey
+/* A node of the walk; also the key of the visited set (no padding). */
+typedef struct NodeKey
 {
-	Oid			relid;
-	int32		attnum;			/* 0: the relation as a whole */
-} ColumnKey;
+	Oid			classid;
+	Oid			objid;
+	int32		subid;			/* column number; 0: the object as a whole */
+} NodeKey;
 
 /* One result row before it is turned into text. */
 typedef struct LineageRow
 {
 	int			depth;
-	ObjectAddress object;		/* objectSubId: the column, or 0 */
+	NodeKey		object;			/* the row's object [column] */
 	const char *usage;
-	ColumnKey	via;
+	NodeKey		via;
 } LineageRow;
 
 /* One result row as text, ready to sort and return. */
@@ -72,19 +77,18 @@ typedef struct OutputRow
 /*
  * What a result row shows of an object: its type and identity (those of
  * pg_identify_object), its column name, and whether the caller may see its
- * schema.  Computed once per object and call: a large answer names the same
- * few thousand objects tens of thousands of times.
+ * schema; for a relation, also its kind and columns once they are needed.
  */
 typedef struct ObjectNames
 {
-	ObjectAddress key;
+	NodeKey		key;
 	bool		exists;
 	bool		visible;
+	char		relkind;		/* relations only */
 	char	   *type;
 	char	   *identity;
 	char	   *column;
 	struct ObjectNames *whole;	/* for a column: its relation's entry */
-	/* for a relation, once its columns were needed (load_columns): */
 	bool		columns_loaded;
 	int			ncolumns;
 	AttrNumber *attnums;		/* its live columns */
@@ -103,13 +107,13 @@ typedef struct Traversal
 {
 	bool		downstream;
 	Relation	edges;
-	Oid			source_index;	/* (source_relid, source_attnum) */
-	Oid			dependent_index;	/* (dependent_classid, objid, objsubid) */
-	HTAB	   *visited;		/* ColumnKey: expanded or queued */
-	HTAB	   *relations;		/* Oid: all columns queued (downstream) or
-								 * whole-relation edges read (upstream) */
-	NameCache  *names;			/* relations' columns, names of results */
-	ColumnKey  *next;			/* to expand at depth + 1 */
+	Oid			source_index;	/* (source_classid, source_objid, subid) */
+	Oid			dependent_index;	/* (dependent_classid, objid, subid) */
+	NameCache  *names;
+	HTAB	   *visited;		/* NodeKey: expanded or queued */
+	HTAB	   *wholes;			/* NodeKey (subid 0): whole-object edges read */
+	HTAB	   *expanded;		/* NodeKey (subid 0): all columns queued */
+	NodeKey    *next;			/* to expand at depth + 1 */
 	int			nnext;
 	int			maxnext;
 	LineageRow *rows;
@@ -117,8 +121,23 @@ typedef struct Traversal
 	int			maxrows;
 } Traversal;
 
-static ObjectNames *object_names(NameCache *cache, Oid classid, Oid objid,
-								 int32 objsubid);
+static NodeKey
+node(Oid classid, Oid objid, int32 subid)
+{
+	NodeKey		key;
+
+	memset(&key, 0, sizeof(key));
+	key.classid = classid;
+	key.objid = objid;
+	key.subid = subid;
+	return key;
+}
+
+static char *
+copy_in(MemoryContext cxt, const char *s)
+{
+	return s ? MemoryContextStrdup(cxt, s) : NULL;
+}
 
 /* Read a relation's live columns and their names (once). */
 static void
@@ -132,7 +151,7 @@ load_columns(NameCache *cache, ObjectNames *whole)
 		return;
 	oldcxt = MemoryContextSwitchTo(cache->cxt);
 	whole->ncolumns = whole->exists
-		? lineage_relation_attributes(whole->key.objectId, &whole->attnums, &names)
+		? lineage_relation_attributes(whole->key.objid, &whole->attnums, &names)
 		: 0;
 	whole->maxattnum = 0;
 	for (k = 0; k < whole->ncolumns; k++)
@@ -144,6 +163,76 @@ load_columns(NameCache *cache, ObjectNames *whole)
 	MemoryContextSwitchTo(oldcxt);
 }
 
+/*
+ * object_names
+ *		The cached names of an object or column.  (dynahash never moves an
+ *		entry, so a returned pointer stays valid.)
+ */
+static ObjectNames *
+object_names(NameCache *cache, Oid classid, Oid objid, int32 subid)
+{
+	NodeKey		key = node(classid, objid, subid);
+	ObjectNames *entry;
+	bool		found;
+	MemoryContext oldcxt;
+
+	entry = hash_search(cache->hash, &key, HASH_ENTER, &found);
+	if (found)
+		return entry;
+	entry->columns_loaded = false;
+	entry->column = NULL;
+
+	if (classid == RelationRelationId && subid > 0)
+	{
+		/*
+		 * A column: its relation's names plus the quoted column name, as
+		 * getObjectIdentity() would build them, without looking the
+		 * relation up again.
+		 */
+		ObjectNames *whole = object_names(cache, classid, objid, 0);
+
+		load_columns(cache, whole);
+		entry->whole = whole;
+		entry->column = (whole->exists && subid <= whole->maxattnum)
+			? whole->attnames[subid] : NULL;
+		entry->exists = (entry->column != NULL);
+		entry->visible = entry->exists && whole->visible;
+		entry->type = whole->type;
+		entry->relkind = whole->relkind;
+		entry->identity = NULL;
+		if (entry->exists)
+		{
+			oldcxt = MemoryContextSwitchTo(cache->scratch);
+			entry->identity = copy_in(cache->cxt,
+									  psprintf("%s.%s", whole->identity,
+											   quote_identifier(entry->column)));
+			MemoryContextSwitchTo(oldcxt);
+		}
+	}
+	else
+	{
+		ObjectAddress address;
+		Oid			nspid;
+
+		ObjectAddressSet(address, classid, objid);
+		oldcxt = MemoryContextSwitchTo(cache->scratch);
+		entry->whole = entry;
+		entry->identity = copy_in(cache->cxt, getObjectIdentity(&address, true));
+		entry->exists = (entry->identity != NULL);
+		entry->type = entry->exists
+			? copy_in(cache->cxt, getObjectTypeDescription(&address, true)) : NULL;
+		entry->relkind = (entry->exists && classid == RelationRelationId)
+			? get_rel_relkind(objid) : '\0';
+		nspid = entry->exists ? lineage_object_schema(&address) : InvalidOid;
+		entry->visible = entry->exists &&
+			(!OidIsValid(nspid) ||
+			 pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE) == ACLCHECK_OK);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	MemoryContextReset(cache->scratch);
+	return entry;
+}
+
 static void
 open_catalog(Traversal *tr)
 {
@@ -153,40 +242,37 @@ open_catalog(Traversal *tr)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("lineage catalog of schemaguard is incomplete"),
-				 errdetail("Table schemaguard.column_edge or one of its indexes is missing."),
+				 errdetail("Table schemaguard.lineage_edge or one of its indexes is missing."),
 				 errhint("Reinstall the extension with DROP EXTENSION schemaguard; CREATE EXTENSION schemaguard.")));
 	tr->edges = table_open(table, AccessShareLock);
 }
 
-/* Queue a column for expansion unless it was queued before. */
+/* Queue a node for expansion unless it was queued before. */
 static void
-enqueue(Traversal *tr, Oid relid, int32 attnum)
+enqueue(Traversal *tr, NodeKey key)
 {
-	ColumnKey	key;
 	bool		found;
 
-	memset(&key, 0, sizeof(key));
-	key.relid = relid;
-	key.attnum = attnum;
 	(void) hash_search(tr->visited, &key, HASH_ENTER, &found);
 	if (found)
 		return;
 	if (tr->nnext >= tr->maxnext)
 	{
 		tr->maxnext = Max(tr->maxnext * 2, 64);
-		tr->next = tr->next ? repalloc(tr->next, sizeof(ColumnKey) * tr->maxnext)
-			: palloc(sizeof(ColumnKey) * tr->maxnext);
+		tr->next = tr->next ? repalloc(tr->next, sizeof(NodeKey) * tr->maxnext)
+			: palloc(sizeof(NodeKey) * tr->maxnext);
 	}
 	tr->next[tr->nnext++] = key;
 }
 
-/* First time this relation is seen in tr->relations? */
+/* Add an object to a set; true if it was not there yet. */
 static bool
-first_sight(Traversal *tr, Oid relid)
+first_sight(HTAB *set, Oid classid, Oid objid)
 {
+	NodeKey		key = node(classid, objid, 0);
 	bool		found;
 
-	(void) hash_search(tr->relations, &relid, HASH_ENTER, &found);
+	(void) hash_search(set, &key, HASH_ENTER, &found);
 	return !found;
 }
 
@@ -197,12 +283,30 @@ enqueue_all_columns(Traversal *tr, Oid relid)
 	ObjectNames *whole;
 	int			k;
 
-	if (!first_sight(tr, relid))
+	if (!first_sight(tr->expanded, RelationRelationId, relid))
 		return;
 	whole = object_names(tr->names, RelationRelationId, relid, 0);
 	load_columns(tr->names, whole);
 	for (k = 0; k < whole->ncolumns; k++)
-		enqueue(tr, relid, whole->attnums[k]);
+		enqueue(tr, node(RelationRelationId, relid, whole->attnums[k]));
+}
+
+/*
+ * follow
+ *		Where the walk goes from an object reached by an edge: a column or a
+ *		function is a next node; a view or materialized view used as a whole
+ *		makes all its columns next nodes; anything else ends the path.
+ */
+static void
+follow(Traversal *tr, ObjectNames *object, NodeKey key)
+{
+	if (key.classid == ProcedureRelationId)
+		enqueue(tr, node(ProcedureRelationId, key.objid, 0));
+	else if (key.classid == RelationRelationId && key.subid > 0)
+		enqueue(tr, key);
+	else if (key.classid == RelationRelationId && tr->downstream &&
+			 (object->relkind == RELKIND_VIEW || object->relkind == RELKIND_MATVIEW))
+		enqueue_all_columns(tr, key.objid);
 }
 
 /* The stored usage as one of the static names (no copy per edge). */
@@ -223,8 +327,8 @@ usage_name(Datum value)
 }
 
 static void
-add_row(Traversal *tr, int depth, Oid classid, Oid objid, int32 objsubid,
-		const char *usage, Oid via_relid, int32 via_attnum)
+add_row(Traversal *tr, int depth, NodeKey object, const char *usage,
+		NodeKey via)
 {
 	LineageRow *row;
 
@@ -236,112 +340,98 @@ add_row(Traversal *tr, int depth, Oid classid, Oid objid, int32 objsubid,
 	}
 	row = &tr->rows[tr->nrows++];
 	row->depth = depth;
-	row->object.classId = classid;
-	row->object.objectId = objid;
-	row->object.objectSubId = objsubid;
+	row->object = object;
 	row->usage = usage;
-	row->via.relid = via_relid;
-	row->via.attnum = via_attnum;
+	row->via = via;
 }
 
 /*
- * expand_relation
- *		Read, with one index scan, the edges of the frontier columns "cols"
- *		of one relation; add a row for each and queue what they lead to.
- *		Upstream, the edges into the relation as a whole (row-shaping
- *		sources) are read the first time the relation is expanded.
+ * expand_object
+ *		Read, with one index scan, the edges of the frontier nodes of one
+ *		object (the column numbers in "subids"; {0} for a function); add a
+ *		row for each and queue what they lead to.  The edges of the object as
+ *		a whole (subid 0: a relation named by dynamic SQL downstream, a
+ *		view's row-shaping sources upstream) are read the first time the
+ *		object is expanded.
  */
 static void
-expand_relation(Traversal *tr, Oid relid, Bitmapset *cols, int depth)
+expand_object(Traversal *tr, Oid classid, Oid objid, Bitmapset *subids,
+			  int depth)
 {
 	ScanKeyData keys[2];
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	TupleDesc	desc = RelationGetDescr(tr->edges);
-	bool		whole_relation = false;
+	bool		whole = first_sight(tr->wholes, classid, objid) ||
+		bms_is_member(0, subids);
 
-	if (tr->downstream)
-	{
-		ScanKeyInit(&keys[0], Anum_edge_source_relid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(relid));
-		scan = systable_beginscan(tr->edges, tr->source_index, true,
-								  GetActiveSnapshot(), 1, keys);
-	}
-	else
-	{
-		whole_relation = first_sight(tr, relid);
-		ScanKeyInit(&keys[0], Anum_edge_dependent_classid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-		ScanKeyInit(&keys[1], Anum_edge_dependent_objid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(relid));
-		scan = systable_beginscan(tr->edges, tr->dependent_index, true,
-								  GetActiveSnapshot(), 2, keys);
-	}
+	ScanKeyInit(&keys[0],
+				tr->downstream ? Anum_edge_source_classid : Anum_edge_dependent_classid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&keys[1],
+				tr->downstream ? Anum_edge_source_objid : Anum_edge_dependent_objid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(tr->edges,
+							  tr->downstream ? tr->source_index : tr->dependent_index,
+							  true, GetActiveSnapshot(), 2, keys);
 
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
-		Datum		values[Natts_column_edge];
-		bool		nulls[Natts_column_edge];
+		Datum		values[Natts_lineage_edge];
+		bool		nulls[Natts_lineage_edge];
+		NodeKey		here;
+		NodeKey		there;
+		ObjectNames *names;
 
 		heap_deform_tuple(tuple, desc, values, nulls);
-
 		if (tr->downstream)
 		{
-			int32		attnum = DatumGetInt16(values[Anum_edge_source_attnum - 1]);
-			Oid			classid = DatumGetObjectId(values[Anum_edge_dependent_classid - 1]);
-			Oid			objid = DatumGetObjectId(values[Anum_edge_dependent_objid - 1]);
-			int32		objsubid = DatumGetInt32(values[Anum_edge_dependent_objsubid - 1]);
-
-			if (!bms_is_member(attnum, cols))
-				continue;		/* not on this level's frontier */
-			if (classid == RelationRelationId)
-			{
-				/* an edge left behind by a lost event: ignore it */
-				if (!object_names(tr->names, classid, objid, 0)->exists)
-					continue;
-				if (objsubid > 0)
-					enqueue(tr, objid, objsubid);
-				else
-					enqueue_all_columns(tr, objid);
-			}
-			add_row(tr, depth, classid, objid, objsubid,
-					usage_name(values[Anum_edge_usage - 1]), relid, attnum);
+			here = node(classid, objid, DatumGetInt32(values[Anum_edge_source_objsubid - 1]));
+			there = node(DatumGetObjectId(values[Anum_edge_dependent_classid - 1]),
+						 DatumGetObjectId(values[Anum_edge_dependent_objid - 1]),
+						 DatumGetInt32(values[Anum_edge_dependent_objsubid - 1]));
 		}
 		else
 		{
-			int32		objsubid = DatumGetInt32(values[Anum_edge_dependent_objsubid - 1]);
-			Oid			source = DatumGetObjectId(values[Anum_edge_source_relid - 1]);
-			int16		attnum = DatumGetInt16(values[Anum_edge_source_attnum - 1]);
-
-			if (objsubid == 0 ? !whole_relation : !bms_is_member(objsubid, cols))
-				continue;
-			if (!object_names(tr->names, RelationRelationId, source, 0)->exists)
-				continue;
-			enqueue(tr, source, attnum);
-			add_row(tr, depth, RelationRelationId, source, attnum,
-					usage_name(values[Anum_edge_usage - 1]), relid, objsubid);
+			here = node(classid, objid, DatumGetInt32(values[Anum_edge_dependent_objsubid - 1]));
+			there = node(DatumGetObjectId(values[Anum_edge_source_classid - 1]),
+						 DatumGetObjectId(values[Anum_edge_source_objid - 1]),
+						 DatumGetInt32(values[Anum_edge_source_objsubid - 1]));
 		}
+
+		/* only this level's frontier (the object as a whole: once) */
+		if (here.subid == 0 ? !whole : !bms_is_member(here.subid, subids))
+			continue;
+
+		/* an edge left behind by a lost event: ignore it */
+		names = object_names(tr->names, there.classid, there.objid, 0);
+		if (!names->exists)
+			continue;
+
+		follow(tr, names, there);
+		add_row(tr, depth, there, usage_name(values[Anum_edge_usage - 1]), here);
 	}
 	systable_endscan(scan);
 }
 
 static int
-compare_column_keys(const void *pa, const void *pb)
+compare_nodes(const void *pa, const void *pb)
 {
-	const ColumnKey *a = (const ColumnKey *) pa;
-	const ColumnKey *b = (const ColumnKey *) pb;
+	const NodeKey *a = (const NodeKey *) pa;
+	const NodeKey *b = (const NodeKey *) pb;
 
-	if (a->relid != b->relid)
-		return a->relid < b->relid ? -1 : 1;
-	return (a->attnum > b->attnum) - (a->attnum < b->attnum);
+	if (a->classid != b->classid)
+		return a->classid < b->classid ? -1 : 1;
+	if (a->objid != b->objid)
+		return a->objid < b->objid ? -1 : 1;
+	return (a->subid > b->subid) - (a->subid < b->subid);
 }
 
 /*
  * traverse
  *		Breadth-first walk from the target, up to max_depth levels (0: no
- *		limit).  Each level's frontier is grouped by relation, so a view
- *		whose columns are all reached costs one index scan, not one per
- *		column.
+ *		limit).  Each level's frontier is grouped by object, so a view whose
+ *		columns are all reached costs one index scan, not one per column.
  */
 static void
 traverse(Traversal *tr, Oid relid, AttrNumber attnum, int max_depth)
@@ -350,126 +440,53 @@ traverse(Traversal *tr, Oid relid, AttrNumber attnum, int max_depth)
 	int			depth = 0;
 
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(ColumnKey);
-	ctl.entrysize = sizeof(ColumnKey);
+	ctl.keysize = sizeof(NodeKey);
+	ctl.entrysize = sizeof(NodeKey);
 	ctl.hcxt = CurrentMemoryContext;
 	tr->visited = hash_create("schemaguard lineage nodes", 1024, &ctl,
 							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(Oid);
-	tr->relations = hash_create("schemaguard lineage relations", 256, &ctl,
-								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	tr->wholes = hash_create("schemaguard lineage wholes", 256, &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	tr->expanded = hash_create("schemaguard lineage expanded", 256, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	if (attnum > 0)
-		enqueue(tr, relid, attnum);
+		enqueue(tr, node(RelationRelationId, relid, attnum));
 	else
 	{
-		ListCell   *lc;
+		ObjectNames *whole = object_names(tr->names, RelationRelationId, relid, 0);
+		int			k;
 
-		/* every column; upstream, the relation itself stays unread */
-		foreach(lc, lineage_relation_columns(relid))
-			enqueue(tr, relid, lfirst_int(lc));
+		load_columns(tr->names, whole);
+		for (k = 0; k < whole->ncolumns; k++)
+			enqueue(tr, node(RelationRelationId, relid, whole->attnums[k]));
 	}
 
 	while (tr->nnext > 0 && (max_depth == 0 || depth < max_depth))
 	{
-		ColumnKey  *frontier = tr->next;
+		NodeKey    *frontier = tr->next;
 		int			n = tr->nnext;
 		int			i = 0;
 
 		tr->next = NULL;
 		tr->nnext = tr->maxnext = 0;
 		depth++;
-		qsort(frontier, n, sizeof(ColumnKey), compare_column_keys);
+		qsort(frontier, n, sizeof(NodeKey), compare_nodes);
 		while (i < n)
 		{
-			Oid			rel = frontier[i].relid;
-			Bitmapset  *cols = NULL;
+			Oid			classid = frontier[i].classid;
+			Oid			objid = frontier[i].objid;
+			Bitmapset  *subids = NULL;
 
 			CHECK_FOR_INTERRUPTS();
-			for (; i < n && frontier[i].relid == rel; i++)
-				cols = bms_add_member(cols, frontier[i].attnum);
-			expand_relation(tr, rel, cols, depth);
-			bms_free(cols);
+			for (; i < n && frontier[i].classid == classid &&
+				 frontier[i].objid == objid; i++)
+				subids = bms_add_member(subids, frontier[i].subid);
+			expand_object(tr, classid, objid, subids, depth);
+			bms_free(subids);
 		}
 		pfree(frontier);
 	}
-}
-
-static char *
-copy_in(MemoryContext cxt, const char *s)
-{
-	return s ? MemoryContextStrdup(cxt, s) : NULL;
-}
-
-static ObjectNames *
-object_names(NameCache *cache, Oid classid, Oid objid, int32 objsubid)
-{
-	ObjectAddress key;
-	ObjectNames *entry;
-	bool		found;
-
-	memset(&key, 0, sizeof(key));
-	key.classId = classid;
-	key.objectId = objid;
-	key.objectSubId = objsubid;
-	entry = hash_search(cache->hash, &key, HASH_ENTER, &found);
-	if (found)
-		return entry;
-
-	if (classid == RelationRelationId && objsubid > 0)
-	{
-		/*
-		 * A column: its relation's names plus the quoted column name, as
-		 * getObjectIdentity() would build them.  The relation's column names
-		 * are read once, all together.  (dynahash never moves an entry, so
-		 * "entry" stays valid across the nested look-up.)
-		 */
-		ObjectNames *whole = object_names(cache, classid, objid, 0);
-		char	   *attname;
-
-		load_columns(cache, whole);
-		attname = (whole->exists && objsubid <= whole->maxattnum)
-			? whole->attnames[objsubid] : NULL;
-		entry->whole = whole;
-		entry->columns_loaded = false;
-		entry->exists = (attname != NULL);
-		entry->visible = entry->exists && whole->visible;
-		entry->type = whole->type;
-		entry->column = attname;
-		entry->identity = NULL;
-		if (attname)
-		{
-			MemoryContext oldcxt = MemoryContextSwitchTo(cache->scratch);
-
-			entry->identity = MemoryContextStrdup(cache->cxt,
-												  psprintf("%s.%s", whole->identity,
-														   quote_identifier(attname)));
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(cache->scratch);
-		}
-		return entry;
-	}
-	else
-	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(cache->scratch);
-		Oid			nspid;
-
-		entry->identity = copy_in(cache->cxt, getObjectIdentity(&key, true));
-		entry->exists = (entry->identity != NULL);
-		entry->type = entry->exists
-			? copy_in(cache->cxt, getObjectTypeDescription(&key, true)) : NULL;
-		entry->column = NULL;
-		entry->whole = entry;
-		entry->columns_loaded = false;
-		nspid = entry->exists ? get_object_namespace(&key) : InvalidOid;
-		entry->visible = entry->exists &&
-			(!OidIsValid(nspid) ||
-			 pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE) == ACLCHECK_OK);
-		MemoryContextSwitchTo(oldcxt);
-	}
-	MemoryContextReset(cache->scratch);
-	return entry;
 }
 
 static int
@@ -479,7 +496,7 @@ compare_strings(const char *a, const char *b)
 		return 0;				/* mostly the same cached string */
 	/* NULL (no column) sorts first */
 	if (a == NULL)
-		return b == NULL ? 0 : -1;
+		return -1;
 	if (b == NULL)
 		return 1;
 	return strcmp(a, b);
@@ -543,7 +560,7 @@ lineage_query(FunctionCallInfo fcinfo, bool downstream)
 	lineage_resolve_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), &relid, &attnum);
 
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(ObjectAddress);
+	ctl.keysize = sizeof(NodeKey);
 	ctl.entrysize = sizeof(ObjectNames);
 	ctl.hcxt = CurrentMemoryContext;
 	names.hash = hash_create("schemaguard object names", 1024, &ctl,
@@ -567,15 +584,14 @@ lineage_query(FunctionCallInfo fcinfo, bool downstream)
 		ObjectNames *object;
 		OutputRow  *o = &out[nout];
 
-		object = object_names(&names, row->object.classId,
-							  row->object.objectId, row->object.objectSubId);
+		object = object_names(&names, row->object.classid, row->object.objid,
+							  row->object.subid);
 		if (!object->whole->exists || !object->whole->visible)
 			continue;
-		/* rows of one expanded column come together: reuse its names */
-		if (via == NULL || via->key.objectId != row->via.relid ||
-			via->key.objectSubId != row->via.attnum)
-			via = object_names(&names, RelationRelationId, row->via.relid,
-							   row->via.attnum);
+		/* rows of one expanded node come together: reuse its names */
+		if (via == NULL || memcmp(&via->key, &row->via, sizeof(NodeKey)) != 0)
+			via = object_names(&names, row->via.classid, row->via.objid,
+							   row->via.subid);
 
 		o->depth = row->depth;
 		o->object_type = object->whole->type;

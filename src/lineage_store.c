@@ -1,12 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * lineage_store.c
- *	  The lineage catalog, schemaguard.column_edge: replacing the edges of
- *	  some relations, forgetting dropped ones, and rebuilding every edge of
+ *	  The lineage catalog, schemaguard.lineage_edge: replacing the edges of
+ *	  some objects, forgetting dropped ones, and rebuilding every edge of
  *	  the database.
  *
- * Both upkeep and rebuild compute a view's edges with the same function
- * (view_lineage_edges), so a rebuild from scratch stores exactly what
+ * Both upkeep and rebuild compute an object's edges with the same function
+ * (object_lineage), so a rebuild from scratch stores exactly what
  * incremental upkeep stored.
  *
  * The table is written with heap and index calls, as the server writes its
@@ -43,7 +43,7 @@
 
 /*
  * lineage_catalog_oids
- *		OIDs of schemaguard.column_edge and of its two indexes.  Returns false
+ *		OIDs of schemaguard.lineage_edge and of its two indexes.  Returns false
  *		(and InvalidOids) while the extension is being dropped.
  */
 bool
@@ -54,9 +54,9 @@ lineage_catalog_oids(Oid *table, Oid *source_index, Oid *dependent_index)
 	*table = *source_index = *dependent_index = InvalidOid;
 	if (!OidIsValid(nspid))
 		return false;
-	*table = get_relname_relid("column_edge", nspid);
-	*source_index = get_relname_relid("column_edge_source_idx", nspid);
-	*dependent_index = get_relname_relid("column_edge_dependent_idx", nspid);
+	*table = get_relname_relid("lineage_edge", nspid);
+	*source_index = get_relname_relid("lineage_edge_source_idx", nspid);
+	*dependent_index = get_relname_relid("lineage_edge_dependent_idx", nspid);
 	return OidIsValid(*table) && OidIsValid(*source_index) &&
 		OidIsValid(*dependent_index);
 }
@@ -69,7 +69,7 @@ require_catalog(Oid *table, Oid *source_index, Oid *dependent_index)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("lineage catalog of schemaguard is incomplete"),
-				 errdetail("Table schemaguard.column_edge or one of its indexes is missing."),
+				 errdetail("Table schemaguard.lineage_edge or one of its indexes is missing."),
 				 errhint("Reinstall the extension with DROP EXTENSION schemaguard; CREATE EXTENSION schemaguard.")));
 }
 
@@ -83,19 +83,20 @@ insert_edges(Relation rel, CatalogIndexState indstate, LineageEdge *edges, int n
 
 	for (i = 0; i < n; i++)
 	{
-		Datum		values[Natts_column_edge];
-		bool		nulls[Natts_column_edge] = {false};
+		Datum		values[Natts_lineage_edge];
+		bool		nulls[Natts_lineage_edge] = {false};
 		HeapTuple	tuple;
 
 		if (usage_text[edges[i].usage] == (Datum) 0)
 			usage_text[edges[i].usage] =
 				CStringGetTextDatum(lineage_usage_names[edges[i].usage]);
 
-		values[Anum_edge_source_relid - 1] = ObjectIdGetDatum(edges[i].source_relid);
-		values[Anum_edge_source_attnum - 1] = Int16GetDatum(edges[i].source_attnum);
-		values[Anum_edge_dependent_classid - 1] = ObjectIdGetDatum(edges[i].dep_classid);
-		values[Anum_edge_dependent_objid - 1] = ObjectIdGetDatum(edges[i].dep_objid);
-		values[Anum_edge_dependent_objsubid - 1] = Int32GetDatum(edges[i].dep_objsubid);
+		values[Anum_edge_source_classid - 1] = ObjectIdGetDatum(edges[i].source.classId);
+		values[Anum_edge_source_objid - 1] = ObjectIdGetDatum(edges[i].source.objectId);
+		values[Anum_edge_source_objsubid - 1] = Int32GetDatum(edges[i].source.objectSubId);
+		values[Anum_edge_dependent_classid - 1] = ObjectIdGetDatum(edges[i].dependent.classId);
+		values[Anum_edge_dependent_objid - 1] = ObjectIdGetDatum(edges[i].dependent.objectId);
+		values[Anum_edge_dependent_objsubid - 1] = Int32GetDatum(edges[i].dependent.objectSubId);
 		values[Anum_edge_usage - 1] = usage_text[edges[i].usage];
 
 		tuple = heap_form_tuple(desc, values, nulls);
@@ -131,33 +132,24 @@ delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys)
 		CommandCounterIncrement();
 }
 
-/* Delete the edges whose dependent is (classid, objid [, objsubid]). */
+/*
+ * delete_edges
+ *		Delete the edges whose source (from_source) or dependent is this
+ *		object; objectSubId 0 means every sub-object (all columns) too.
+ */
 static void
-delete_dependent_edges(Relation rel, Oid indexid, Oid classid, Oid objid,
-					   int32 objsubid)
+delete_edges(Relation rel, Oid indexid, const ObjectAddress *object,
+			 bool from_source)
 {
 	ScanKeyData keys[3];
 
-	ScanKeyInit(&keys[0], Anum_edge_dependent_classid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(classid));
-	ScanKeyInit(&keys[1], Anum_edge_dependent_objid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(objid));
-	ScanKeyInit(&keys[2], Anum_edge_dependent_objsubid, BTEqualStrategyNumber,
-				F_INT4EQ, Int32GetDatum(objsubid));
-	delete_matching(rel, indexid, keys, objsubid != 0 ? 3 : 2);
-}
-
-/* Delete the edges whose source is relid [column attnum]. */
-static void
-delete_source_edges(Relation rel, Oid indexid, Oid relid, AttrNumber attnum)
-{
-	ScanKeyData keys[2];
-
-	ScanKeyInit(&keys[0], Anum_edge_source_relid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	ScanKeyInit(&keys[1], Anum_edge_source_attnum, BTEqualStrategyNumber,
-				F_INT2EQ, Int16GetDatum(attnum));
-	delete_matching(rel, indexid, keys, attnum != 0 ? 2 : 1);
+	ScanKeyInit(&keys[0], from_source ? Anum_edge_source_classid : Anum_edge_dependent_classid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->classId));
+	ScanKeyInit(&keys[1], from_source ? Anum_edge_source_objid : Anum_edge_dependent_objid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->objectId));
+	ScanKeyInit(&keys[2], from_source ? Anum_edge_source_objsubid : Anum_edge_dependent_objsubid,
+				BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(object->objectSubId));
+	delete_matching(rel, indexid, keys, object->objectSubId != 0 ? 3 : 2);
 }
 
 /* Copy a List of LineageEdge pointers into a flat, growing array. */
@@ -179,13 +171,38 @@ append_edges(List *list, LineageEdge **buf, int *n, int *cap)
 }
 
 /*
- * lineage_store_refresh_relations
- *		Replace the stored edges whose dependent is one of these relations
- *		with freshly computed ones (none if the relation is not a tracked
- *		view).  Runs in the caller's transaction, so a rollback undoes it.
+ * refresh_one
+ *		Replace the stored edges of every dependent an object owns with
+ *		freshly computed ones.
+ */
+static void
+refresh_one(Relation rel, CatalogIndexState indstate, Oid dependent_index,
+			const ObjectAddress *object, MemoryContext cxt)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	List	   *owned = NIL;
+	List	   *edges = object_lineage(object, &owned);
+	LineageEdge *buf = NULL;
+	int			n = 0;
+	int			cap = 0;
+	ListCell   *lc;
+
+	foreach(lc, owned)
+		delete_edges(rel, dependent_index, (ObjectAddress *) lfirst(lc), false);
+	append_edges(edges, &buf, &n, &cap);
+	insert_edges(rel, indstate, buf, n);
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(cxt);
+}
+
+/*
+ * lineage_store_refresh
+ *		Recompute the edges of these objects (ObjectAddress pointers: views,
+ *		tables, functions, ...).  Runs in the caller's transaction, so a
+ *		rollback undoes it.
  */
 void
-lineage_store_refresh_relations(List *relids)
+lineage_store_refresh(List *objects)
 {
 	Oid			table,
 				source_index,
@@ -193,10 +210,9 @@ lineage_store_refresh_relations(List *relids)
 	Relation	rel;
 	CatalogIndexState indstate;
 	MemoryContext cxt;
-	MemoryContext oldcxt;
 	ListCell   *lc;
 
-	if (relids == NIL)
+	if (objects == NIL)
 		return;
 	require_catalog(&table, &source_index, &dependent_index);
 
@@ -205,23 +221,9 @@ lineage_store_refresh_relations(List *relids)
 								ALLOCSET_DEFAULT_SIZES);
 	rel = table_open(table, RowExclusiveLock);
 	indstate = CatalogOpenIndexes(rel);
-
-	foreach(lc, relids)
-	{
-		Oid			relid = lfirst_oid(lc);
-		LineageEdge *buf = NULL;
-		int			n = 0;
-		int			cap = 0;
-
-		oldcxt = MemoryContextSwitchTo(cxt);
-		delete_dependent_edges(rel, dependent_index, RelationRelationId, relid, 0);
-		if (view_lineage_tracked(relid))
-			append_edges(view_lineage_edges(relid), &buf, &n, &cap);
-		insert_edges(rel, indstate, buf, n);
-		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(cxt);
-	}
-
+	foreach(lc, objects)
+		refresh_one(rel, indstate, dependent_index, (ObjectAddress *) lfirst(lc),
+					cxt);
 	CatalogCloseIndexes(indstate);
 	table_close(rel, NoLock);
 	MemoryContextDelete(cxt);
@@ -229,10 +231,11 @@ lineage_store_refresh_relations(List *relids)
 
 /*
  * lineage_store_forget
- *		Delete every edge from or to a dropped relation (attnum 0) or column.
+ *		Delete every edge from or to a dropped object (with objectSubId 0, a
+ *		relation and all its columns) or a dropped column.
  */
 void
-lineage_store_forget(Oid relid, AttrNumber attnum)
+lineage_store_forget(const ObjectAddress *object)
 {
 	Oid			table,
 				source_index,
@@ -244,8 +247,8 @@ lineage_store_forget(Oid relid, AttrNumber attnum)
 		return;
 
 	rel = table_open(table, RowExclusiveLock);
-	delete_source_edges(rel, source_index, relid, attnum);
-	delete_dependent_edges(rel, dependent_index, RelationRelationId, relid, attnum);
+	delete_edges(rel, source_index, object, true);
+	delete_edges(rel, dependent_index, object, false);
 	table_close(rel, NoLock);
 }
 
@@ -255,10 +258,11 @@ lineage_store_forget(Oid relid, AttrNumber attnum)
  *		the number of edges stored.
  *
  * The edge table is locked against concurrent upkeep first (upkeep takes
- * ROW EXCLUSIVE), and only then are the views listed, so a view committed
- * by a concurrent transaction is either seen here or written afterwards by
- * its own event trigger.  Each view is locked only while it is read, so a
- * database with many thousands of views does not exhaust the lock table.
+ * ROW EXCLUSIVE), and only then are the objects listed, so an object
+ * committed by a concurrent transaction is either seen here or written
+ * afterwards by its own event trigger.  Each relation is locked only while
+ * it is read, so a database with many thousands of them does not exhaust
+ * the lock table.
  */
 int64
 lineage_store_rebuild(void)
@@ -267,32 +271,19 @@ lineage_store_rebuild(void)
 				source_index,
 				dependent_index;
 	Relation	rel;
-	Relation	pg_class;
 	CatalogIndexState indstate;
 	TableScanDesc heapscan;
-	SysScanDesc scan;
 	Snapshot	snapshot;
 	HeapTuple	tuple;
-	List	   *relids = NIL;
+	List	   *objects;
 	ListCell   *lc;
-	MemoryContext viewcxt;
+	MemoryContext cxt;
 	MemoryContext oldcxt;
 	int64		total = 0;
 
 	require_catalog(&table, &source_index, &dependent_index);
 	rel = table_open(table, ShareRowExclusiveLock);
-
-	pg_class = table_open(RelationRelationId, AccessShareLock);
-	scan = systable_beginscan(pg_class, InvalidOid, false, NULL, 0, NULL);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
-
-		if (form->relkind == RELKIND_VIEW || form->relkind == RELKIND_MATVIEW)
-			relids = lappend_oid(relids, form->oid);
-	}
-	systable_endscan(scan);
-	table_close(pg_class, AccessShareLock);
+	objects = lineage_all_objects();
 
 	/* forget everything */
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
@@ -303,31 +294,31 @@ lineage_store_rebuild(void)
 	UnregisterSnapshot(snapshot);
 
 	indstate = CatalogOpenIndexes(rel);
-	viewcxt = AllocSetContextCreate(CurrentMemoryContext,
-									"schemaguard rebuild view",
-									ALLOCSET_DEFAULT_SIZES);
-	foreach(lc, relids)
+	cxt = AllocSetContextCreate(CurrentMemoryContext,
+								"schemaguard rebuild object",
+								ALLOCSET_DEFAULT_SIZES);
+	foreach(lc, objects)
 	{
-		Oid			relid = lfirst_oid(lc);
+		ObjectAddress *object = (ObjectAddress *) lfirst(lc);
+		bool		is_relation = (object->classId == RelationRelationId);
+		List	   *owned = NIL;
+		LineageEdge *buf = NULL;
+		int			n = 0;
+		int			cap = 0;
 
 		CHECK_FOR_INTERRUPTS();
-		LockRelationOid(relid, AccessShareLock);
-		if (view_lineage_tracked(relid))
-		{
-			LineageEdge *buf = NULL;
-			int			n = 0;
-			int			cap = 0;
-
-			oldcxt = MemoryContextSwitchTo(viewcxt);
-			append_edges(view_lineage_edges(relid), &buf, &n, &cap);
-			insert_edges(rel, indstate, buf, n);
-			total += n;
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(viewcxt);
-		}
-		UnlockRelationOid(relid, AccessShareLock);
+		if (is_relation)
+			LockRelationOid(object->objectId, AccessShareLock);
+		oldcxt = MemoryContextSwitchTo(cxt);
+		append_edges(object_lineage(object, &owned), &buf, &n, &cap);
+		insert_edges(rel, indstate, buf, n);
+		total += n;
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(cxt);
+		if (is_relation)
+			UnlockRelationOid(object->objectId, AccessShareLock);
 	}
-	MemoryContextDelete(viewcxt);
+	MemoryContextDelete(cxt);
 	CatalogCloseIndexes(indstate);
 	table_close(rel, NoLock);
 	return total;

@@ -11,6 +11,9 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
+#include "catalog/objectaddress.h"
+#include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 
 /* The extension's fixed schema (schemaguard.control: relocatable = false). */
@@ -33,48 +36,79 @@ typedef enum LineageUsage
 	USAGE_JOIN,
 	USAGE_GROUP_BY,
 	USAGE_SORT,
-	USAGE_WINDOW
+	USAGE_WINDOW,
+	USAGE_WRITE,				/* assigned by INSERT/UPDATE/MERGE */
+	USAGE_CALL,					/* source is a function the dependent calls */
+	USAGE_DYNAMIC				/* named by dynamic SQL: opaque */
 } LineageUsage;
 
-#define LINEAGE_NUM_USAGES	(USAGE_WINDOW + 1)
+#define LINEAGE_NUM_USAGES	(USAGE_DYNAMIC + 1)
 #define USAGE_IS_DIRECT(u)	((u) <= USAGE_AGGREGATION)
 
-extern const char *const lineage_usage_names[LINEAGE_NUM_USAGES];
+extern const char *const lineage_usage_names[];
 
 /*
- * One stored edge: source column -> dependent object [column].  A dependent
- * objsubid of 0 means the dependent as a whole (e.g. a view that filters on
- * the column without outputting it).
+ * One stored edge: source -> dependent object [column].  The source is a
+ * column (pg_class, relation, attnum), a relation as a whole (attnum 0:
+ * dynamic SQL naming it), or a function (pg_proc, oid, 0) the dependent
+ * calls.  A dependent objsubid of 0 means the dependent as a whole (e.g. a
+ * view that filters on the column without outputting it, a trigger, a
+ * function).
  */
 typedef struct LineageEdge
 {
-	Oid			source_relid;
-	AttrNumber	source_attnum;
-	Oid			dep_classid;
-	Oid			dep_objid;
-	int32		dep_objsubid;
+	ObjectAddress source;
+	ObjectAddress dependent;
 	LineageUsage usage;
 } LineageEdge;
 
-/* view_lineage.c */
-extern bool view_lineage_tracked(Oid relid);
-extern List *view_lineage_edges(Oid relid);
+/* Compared with memcmp (object_lineage.c): it must have no padding. */
+StaticAssertDecl(sizeof(LineageEdge) == 2 * sizeof(ObjectAddress) + sizeof(LineageUsage),
+				 "LineageEdge must not have padding");
 
-/* Attribute numbers of schemaguard.column_edge (see the install script). */
-#define Natts_column_edge				6
-#define Anum_edge_source_relid			1
-#define Anum_edge_source_attnum			2
-#define Anum_edge_dependent_classid		3
-#define Anum_edge_dependent_objid		4
-#define Anum_edge_dependent_objsubid	5
-#define Anum_edge_usage					6
+/* query_lineage.c */
+extern bool lineage_function_tracked(Oid funcid);
+extern List *view_lineage_edges(Oid relid);
+extern void lineage_set_param_columns(int base, int count,
+									  const ObjectAddress *columns);
+extern List *query_lineage_edges(Query *query, const ObjectAddress *dependent,
+								 bool by_column);
+extern List *expression_lineage_edges(Node *expr, Oid relid,
+									  const ObjectAddress *dependent,
+									  LineageUsage usage);
+
+/* Attribute numbers of schemaguard.lineage_edge (see the install script). */
+#define Natts_lineage_edge				7
+#define Anum_edge_source_classid		1
+#define Anum_edge_source_objid			2
+#define Anum_edge_source_objsubid		3
+#define Anum_edge_dependent_classid		4
+#define Anum_edge_dependent_objid		5
+#define Anum_edge_dependent_objsubid	6
+#define Anum_edge_usage					7
 
 /* lineage_store.c */
 extern bool lineage_catalog_oids(Oid *table, Oid *source_index,
 								 Oid *dependent_index);
-extern void lineage_store_refresh_relations(List *relids);
-extern void lineage_store_forget(Oid relid, AttrNumber attnum);
+extern void lineage_store_refresh(List *objects);
+extern void lineage_store_forget(const ObjectAddress *object);
 extern int64 lineage_store_rebuild(void);
+
+/* object_lineage.c */
+extern List *object_lineage(const ObjectAddress *object, List **owned);
+extern ObjectAddress lineage_owner(const ObjectAddress *object);
+extern Oid	lineage_trigger_function(const ObjectAddress *object);
+extern Oid	lineage_object_schema(const ObjectAddress *object);
+extern List *lineage_all_objects(void);
+
+/* function_lineage.c */
+extern List *function_lineage(Oid funcid, List **owned);
+
+/* plpgsql_lineage.c */
+extern List *plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function);
+
+/* pg_query_sealed.c */
+extern char *lineage_parse_plpgsql(const char *create_function, char **error);
 
 /* target.c */
 extern void lineage_resolve_target(const char *target, Oid *relid,

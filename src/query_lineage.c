@@ -1,15 +1,19 @@
 /*-------------------------------------------------------------------------
  *
- * view_lineage.c
- *	  Column lineage of views and materialized views, read from the analyzed
- *	  query tree the server stores for them (their pg_rewrite "_RETURN" rule).
+ * query_lineage.c
+ *	  Column lineage of analyzed query trees and stored expressions: views
+ *	  and materialized views (the tree the server stores as their "_RETURN"
+ *	  rule), rule actions, SQL function bodies, and the expressions of
+ *	  generated columns, constraints, indexes, policies and triggers.
  *
- * Every column reference in a stored view tree is already bound to a range
+ * Every column reference in an analyzed tree is already bound to a range
  * table entry and an attribute number, so nothing is resolved by name here:
  * we follow Vars through joins (and their alias columns), subqueries, CTEs
  * (recursive ones by iterating to a fixed point), set operations, function,
  * VALUES and table-function ranges until they reach a relation column, and
- * record how each output column, or the view's row set as a whole, uses it.
+ * record how each output column, or the row set as a whole, uses it.  Calls
+ * of user functions are recorded too ("call"), and the columns a data-
+ * modifying query assigns ("write").
  *
  * A relation column reached this way may itself be a column of another view;
  * the edge stops there and transitive questions are answered by following
@@ -25,6 +29,7 @@
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -38,7 +43,7 @@
 
 #include "schemaguard.h"
 
-const char *const lineage_usage_names[LINEAGE_NUM_USAGES] = {
+const char *const lineage_usage_names[] = {
 	"identity",
 	"transformation",
 	"aggregation",
@@ -47,14 +52,20 @@ const char *const lineage_usage_names[LINEAGE_NUM_USAGES] = {
 	"join",
 	"group_by",
 	"sort",
-	"window"
+	"window",
+	"write",
+	"call",
+	"dynamic"
 };
+StaticAssertDecl(lengthof(lineage_usage_names) == LINEAGE_NUM_USAGES,
+				 "lineage_usage_names must name every LineageUsage");
 
-/* A relation column and how it is used. */
+/* A source (a column, or a function called) and how it is used. */
 typedef struct SourceItem
 {
-	Oid			relid;
-	AttrNumber	attnum;
+	Oid			classid;		/* RelationRelationId or ProcedureRelationId */
+	Oid			objid;
+	int32		subid;			/* column number; 0 for a function */
 	LineageUsage usage;
 } SourceItem;
 
@@ -115,7 +126,7 @@ push_level(Query *query, List *levels)
  *		Add a source to a list unless it is already there.
  */
 static void
-add_item(List **list, Oid relid, AttrNumber attnum, LineageUsage usage)
+add_source(List **list, Oid classid, Oid objid, int32 subid, LineageUsage usage)
 {
 	ListCell   *lc;
 	SourceItem *item;
@@ -123,15 +134,30 @@ add_item(List **list, Oid relid, AttrNumber attnum, LineageUsage usage)
 	foreach(lc, *list)
 	{
 		item = (SourceItem *) lfirst(lc);
-		if (item->relid == relid && item->attnum == attnum &&
-			item->usage == usage)
+		if (item->objid == objid && item->subid == subid &&
+			item->classid == classid && item->usage == usage)
 			return;
 	}
 	item = palloc(sizeof(SourceItem));
-	item->relid = relid;
-	item->attnum = attnum;
+	item->classid = classid;
+	item->objid = objid;
+	item->subid = subid;
 	item->usage = usage;
 	*list = lappend(*list, item);
+}
+
+/* A column source. */
+static void
+add_item(List **list, Oid relid, AttrNumber attnum, LineageUsage usage)
+{
+	add_source(list, RelationRelationId, relid, attnum, usage);
+}
+
+/* Copy a source into another list, with a (possibly) new usage. */
+static void
+copy_item(List **list, const SourceItem *item, LineageUsage usage)
+{
+	add_source(list, item->classid, item->objid, item->subid, usage);
 }
 
 /*
@@ -143,6 +169,8 @@ add_item(List **list, Oid relid, AttrNumber attnum, LineageUsage usage)
 static LineageUsage
 compose(const CollectContext *cxt, LineageUsage inner)
 {
+	if (inner == USAGE_CALL)
+		return inner;			/* a call stays a call wherever it is */
 	if (cxt->forced)
 		return cxt->usage;
 	if (!USAGE_IS_DIRECT(inner))
@@ -207,8 +235,7 @@ add_lineage_column(QueryLineage *ql, AttrNumber attno, CollectContext *cxt)
 		{
 			SourceItem *item = (SourceItem *) lfirst(lc);
 
-			add_item(cxt->out, item->relid, item->attnum,
-					 compose(cxt, item->usage));
+			copy_item(cxt->out, item, compose(cxt, item->usage));
 		}
 	}
 	else if (attno == 0)
@@ -411,8 +438,49 @@ collect_sublink(SubLink *sublink, CollectContext *cxt)
 	{
 		SourceItem *item = (SourceItem *) lfirst(lc);
 
-		add_item(cxt->out, item->relid, item->attnum, compose(cxt, item->usage));
+		copy_item(cxt->out, item, compose(cxt, item->usage));
 	}
+}
+
+/*
+ * lineage_function_tracked
+ *		Is this a function whose own lineage we keep (not a built-in, nor
+ *		one of ours)?
+ */
+bool
+lineage_function_tracked(Oid funcid)
+{
+	Oid			nspid = get_func_namespace(funcid);
+
+	return OidIsValid(nspid) && !IsCatalogNamespace(nspid) &&
+		nspid != get_namespace_oid("information_schema", true) &&
+		nspid != get_namespace_oid(SCHEMAGUARD_SCHEMA, true);
+}
+
+/*
+ * Columns that stand behind parameters: while a PL/pgSQL trigger function is
+ * analyzed, NEW.col and OLD.col are Params with these ids (see
+ * plpgsql_lineage.c), and reading one reads that column of the trigger's
+ * table.
+ */
+static int	param_column_base = 0;
+static int	param_column_count = 0;
+static const ObjectAddress *param_columns = NULL;
+
+void
+lineage_set_param_columns(int base, int count, const ObjectAddress *columns)
+{
+	param_column_base = base;
+	param_column_count = count;
+	param_columns = columns;
+}
+
+/* A call of a user function is a source of what calls it. */
+static void
+add_call(CollectContext *cxt, Oid funcid)
+{
+	if (OidIsValid(funcid) && lineage_function_tracked(funcid))
+		add_source(cxt->out, ProcedureRelationId, funcid, 0, USAGE_CALL);
 }
 
 static bool
@@ -423,11 +491,50 @@ collect_walker(Node *node, CollectContext *cxt)
 	if (node == NULL)
 		return false;
 
+	/* calls, wherever they are */
+	switch (nodeTag(node))
+	{
+		case T_FuncExpr:
+			add_call(cxt, ((FuncExpr *) node)->funcid);
+			break;
+		case T_OpExpr:
+		case T_DistinctExpr:
+		case T_NullIfExpr:
+			set_opfuncid((OpExpr *) node);
+			add_call(cxt, ((OpExpr *) node)->opfuncid);
+			break;
+		case T_ScalarArrayOpExpr:
+			set_sa_opfuncid((ScalarArrayOpExpr *) node);
+			add_call(cxt, ((ScalarArrayOpExpr *) node)->opfuncid);
+			break;
+		case T_Aggref:
+			add_call(cxt, ((Aggref *) node)->aggfnoid);
+			break;
+		case T_WindowFunc:
+			add_call(cxt, ((WindowFunc *) node)->winfnoid);
+			break;
+		default:
+			break;
+	}
+
 	switch (nodeTag(node))
 	{
 		case T_Var:
 			collect_var((Var *) node, cxt);
 			return false;
+
+		case T_Param:
+			{
+				Param	   *param = (Param *) node;
+				int			k = param->paramid - param_column_base;
+
+				if (param->paramkind == PARAM_EXTERN && param_columns != NULL &&
+					k >= 0 && k < param_column_count)
+					add_item(cxt->out, param_columns[k].objectId,
+							 param_columns[k].objectSubId,
+							 compose(cxt, USAGE_IDENTITY));
+				return false;
+			}
 
 		case T_RelabelType:
 		case T_CollateExpr:
@@ -586,7 +693,7 @@ add_rows(QueryLineage *from, List **rows)
 	{
 		SourceItem *item = (SourceItem *) lfirst(lc);
 
-		add_item(rows, item->relid, item->attnum, item->usage);
+		copy_item(rows, item, item->usage);
 	}
 }
 
@@ -685,7 +792,7 @@ fill_setop(LineageWalk *walk, Query *query, List *levels, Node *node,
 			{
 				SourceItem *item = (SourceItem *) lfirst(lc);
 
-				add_item(&ql->cols[i], item->relid, item->attnum, item->usage);
+				copy_item(&ql->cols[i], item, item->usage);
 			}
 		}
 		add_rows(leaf, &ql->rows);
@@ -715,7 +822,8 @@ fill_query_lineage(LineageWalk *walk, Query *query, List *levels,
 			{
 				SourceItem *item = (SourceItem *) lfirst(ic);
 
-				add_item(&ql->rows, item->relid, item->attnum, USAGE_SORT);
+				copy_item(&ql->rows, item,
+						  item->usage == USAGE_CALL ? USAGE_CALL : USAGE_SORT);
 			}
 		}
 		return;
@@ -801,6 +909,8 @@ analyze_query(LineageWalk *walk, Query *query, List *levels)
 	ql = palloc0(sizeof(QueryLineage));
 	ql->query = query;
 	ql->ncols = list_length(query->targetList);
+	foreach(lc, query->targetList)	/* INSERT/UPDATE resnos are column numbers */
+		ql->ncols = Max(ql->ncols, lfirst_node(TargetEntry, lc)->resno);
 	ql->cols = palloc0(sizeof(List *) * Max(ql->ncols, 1));
 	ql->depth = ++walk->depth;
 	ql->in_progress = true;
@@ -830,32 +940,6 @@ analyze_query(LineageWalk *walk, Query *query, List *levels)
 	return ql;
 }
 
-/*
- * view_lineage_tracked
- *		Is this relation a view or materialized view whose lineage we keep?
- *		System schemas and temporary relations (which vanish at session end
- *		without any event we could see) are left out.
- */
-bool
-view_lineage_tracked(Oid relid)
-{
-	HeapTuple	tuple;
-	Form_pg_class form;
-	bool		tracked;
-
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		return false;
-	form = (Form_pg_class) GETSTRUCT(tuple);
-	tracked = (form->relkind == RELKIND_VIEW || form->relkind == RELKIND_MATVIEW) &&
-		form->relpersistence != RELPERSISTENCE_TEMP &&
-		!IsCatalogNamespace(form->relnamespace) &&
-		!IsToastNamespace(form->relnamespace) &&
-		form->relnamespace != get_namespace_oid("information_schema", true);
-	ReleaseSysCache(tuple);
-	return tracked;
-}
-
 /* The query tree stored for a view or materialized view, or NULL. */
 static Query *
 stored_view_query(Oid relid)
@@ -880,54 +964,215 @@ stored_view_query(Oid relid)
 }
 
 static LineageEdge *
-make_edge(SourceItem *item, Oid relid, int32 objsubid)
+make_edge(const SourceItem *item, const ObjectAddress *dependent, int32 subid)
 {
 	LineageEdge *edge = palloc(sizeof(LineageEdge));
 
-	edge->source_relid = item->relid;
-	edge->source_attnum = item->attnum;
-	edge->dep_classid = RelationRelationId;
-	edge->dep_objid = relid;
-	edge->dep_objsubid = objsubid;
+	edge->source.classId = item->classid;
+	edge->source.objectId = item->objid;
+	edge->source.objectSubId = item->subid;
+	edge->dependent = *dependent;
+	edge->dependent.objectSubId = subid;
 	edge->usage = item->usage;
 	return edge;
 }
 
+static void
+init_walk(LineageWalk *walk)
+{
+	memset(walk, 0, sizeof(*walk));
+	walk->taint_floor = INT_MAX;
+}
+
+/*
+ * collect_writes
+ *		What a data-modifying query does besides reading: every column an
+ *		INSERT, UPDATE, MERGE or ON CONFLICT assigns is written ("write"),
+ *		what it assigns and returns is read, MERGE conditions are
+ *		conditional; and the same for data-modifying CTEs.
+ */
+static void
+collect_writes(LineageWalk *walk, Query *query, List *levels, List **out)
+{
+	Oid			target = InvalidOid;
+	ListCell   *lc;
+
+	if (query->resultRelation > 0 &&
+		query->resultRelation <= list_length(query->rtable))
+		target = rt_fetch(query->resultRelation, query->rtable)->relid;
+
+	if (OidIsValid(target) &&
+		(query->commandType == CMD_INSERT || query->commandType == CMD_UPDATE))
+	{
+		foreach(lc, query->targetList)
+		{
+			TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+			if (!tle->resjunk)
+				add_item(out, target, tle->resno, USAGE_WRITE);
+		}
+	}
+	if (OidIsValid(target) && query->onConflict != NULL)
+	{
+		foreach(lc, query->onConflict->onConflictSet)
+		{
+			TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+			if (!tle->resjunk)
+				add_item(out, target, tle->resno, USAGE_WRITE);
+		}
+		collect((Node *) query->onConflict->onConflictSet, walk, levels,
+				USAGE_IDENTITY, false, out);
+		collect(query->onConflict->onConflictWhere, walk, levels,
+				USAGE_CONDITIONAL, true, out);
+	}
+#if PG_VERSION_NUM >= 150000
+	foreach(lc, query->mergeActionList)
+	{
+		MergeAction *action = lfirst_node(MergeAction, lc);
+		ListCell   *tl;
+
+		foreach(tl, action->targetList)
+		{
+			TargetEntry *tle = lfirst_node(TargetEntry, tl);
+
+			if (OidIsValid(target) && !tle->resjunk)
+				add_item(out, target, tle->resno, USAGE_WRITE);
+		}
+		collect((Node *) action->targetList, walk, levels, USAGE_IDENTITY,
+				false, out);
+		collect(action->qual, walk, levels, USAGE_CONDITIONAL, true, out);
+	}
+#endif
+	collect((Node *) query->returningList, walk, levels, USAGE_IDENTITY,
+			false, out);
+
+	foreach(lc, query->cteList)
+	{
+		CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
+		Query	   *cq = (Query *) cte->ctequery;
+
+		if (IsA(cq, Query) && cq->commandType != CMD_SELECT)
+		{
+			QueryLineage *ql = analyze_query(walk, cq, push_level(cq, levels));
+			int			i;
+
+			for (i = 0; i < ql->ncols; i++)
+			{
+				ListCell   *ic;
+
+				foreach(ic, ql->cols[i])
+					copy_item(out, (SourceItem *) lfirst(ic),
+							  ((SourceItem *) lfirst(ic))->usage);
+			}
+			add_rows(ql, out);
+			collect_writes(walk, cq, push_level(cq, levels), out);
+		}
+	}
+}
+
+/*
+ * query_lineage_edges
+ *		The edges of one analyzed query whose results belong to "dependent",
+ *		allocated in the current memory context.  With by_column, output
+ *		column n feeds dependent column n (a view: a view column's attnum is
+ *		its target entry's resno) and row-shaping sources attach to the
+ *		dependent as a whole; otherwise every source attaches to the
+ *		dependent as a whole (a function body, a rule action).
+ */
+List *
+query_lineage_edges(Query *query, const ObjectAddress *dependent,
+					bool by_column)
+{
+	LineageWalk walk;
+	QueryLineage *ql;
+	List	   *levels = list_make1(query);
+	List	   *whole = NIL;
+	List	   *edges = NIL;
+	ListCell   *lc;
+	int			i;
+
+	init_walk(&walk);
+	ql = analyze_query(&walk, query, levels);
+
+	if (by_column)
+	{
+		foreach(lc, query->targetList)
+		{
+			TargetEntry *tle = lfirst_node(TargetEntry, lc);
+			ListCell   *ic;
+
+			if (tle->resjunk)
+				continue;
+			foreach(ic, ql->cols[tle->resno - 1])
+				edges = lappend(edges, make_edge((SourceItem *) lfirst(ic),
+												 dependent, tle->resno));
+		}
+	}
+	else
+	{
+		for (i = 0; i < ql->ncols; i++)
+		{
+			foreach(lc, ql->cols[i])
+				copy_item(&whole, (SourceItem *) lfirst(lc),
+						  ((SourceItem *) lfirst(lc))->usage);
+		}
+		collect_writes(&walk, query, levels, &whole);
+	}
+	add_rows(ql, &whole);
+
+	foreach(lc, whole)
+		edges = lappend(edges, make_edge((SourceItem *) lfirst(lc), dependent, 0));
+	return edges;
+}
+
+/*
+ * expression_lineage_edges
+ *		The edges of an expression stored in the catalogs over one relation
+ *		(a generated column, a CHECK constraint, an index expression or
+ *		predicate, a policy, a trigger's WHEN condition: their Vars have
+ *		varno 1, or 2 for a trigger's NEW), attached to "dependent".  With a
+ *		direct usage (identity), a bare column is an identity and anything
+ *		computed a transformation; an indirect usage (filter, conditional)
+ *		applies to every column read.
+ */
+List *
+expression_lineage_edges(Node *expr, Oid relid, const ObjectAddress *dependent,
+						 LineageUsage usage)
+{
+	LineageWalk walk;
+	Query	   *query = makeNode(Query);
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	List	   *sources = NIL;
+	List	   *edges = NIL;
+	ListCell   *lc;
+
+	rte->rtekind = RTE_RELATION;
+	rte->relid = relid;
+	query->commandType = CMD_SELECT;
+	query->rtable = list_make2(rte, rte);
+
+	init_walk(&walk);
+	collect(expr, &walk, list_make1(query), usage, !USAGE_IS_DIRECT(usage),
+			&sources);
+	foreach(lc, sources)
+		edges = lappend(edges, make_edge((SourceItem *) lfirst(lc), dependent,
+										 dependent->objectSubId));
+	return edges;
+}
+
 /*
  * view_lineage_edges
- *		The column edges of one view or materialized view, allocated in the
- *		current memory context (the caller resets it).  A view column's
- *		attribute number is its target entry's resno.
+ *		The edges of one view or materialized view, from its stored tree.
  */
 List *
 view_lineage_edges(Oid relid)
 {
 	Query	   *query = stored_view_query(relid);
-	LineageWalk walk;
-	QueryLineage *ql;
-	List	   *edges = NIL;
-	ListCell   *lc;
+	ObjectAddress view;
 
 	if (query == NULL)
 		return NIL;
-
-	memset(&walk, 0, sizeof(walk));
-	walk.taint_floor = INT_MAX;
-	ql = analyze_query(&walk, query, list_make1(query));
-
-	foreach(lc, query->targetList)
-	{
-		TargetEntry *tle = lfirst_node(TargetEntry, lc);
-		ListCell   *ic;
-
-		if (tle->resjunk)
-			continue;
-		foreach(ic, ql->cols[tle->resno - 1])
-			edges = lappend(edges, make_edge((SourceItem *) lfirst(ic), relid,
-											 tle->resno));
-	}
-	foreach(lc, ql->rows)
-		edges = lappend(edges, make_edge((SourceItem *) lfirst(lc), relid, 0));
-
-	return edges;
+	ObjectAddressSet(view, RelationRelationId, relid);
+	return query_lineage_edges(query, &view, true);
 }

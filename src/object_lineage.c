@@ -1,0 +1,586 @@
+/*-------------------------------------------------------------------------
+ *
+ * object_lineage.c
+ *	  Which edges an object's definition gives, by kind of object; which
+ *	  object owns a catalog entry a DDL command reports; and the list of
+ *	  every object whose lineage is kept.
+ *
+ * A relation owns the edges of:
+ *	- its stored query, if it is a view or materialized view
+ *	  (query_lineage.c);
+ *	- its generated columns (dependent: the column) and the functions its
+ *	  column defaults call (dependent: the default, pg_attrdef);
+ *	- its CHECK constraints (filter) and foreign keys (join, both sides);
+ *	- its indexes: key columns (identity), expressions (transformation),
+ *	  partial-index predicates (filter);
+ *	- its triggers: UPDATE OF columns and WHEN condition (conditional), and
+ *	  the trigger function (call);
+ *	- its row-level security policies: USING and WITH CHECK (filter);
+ *	- its extended statistics: columns (identity), expressions;
+ *	- its rules other than a view's "_RETURN": condition (filter) and
+ *	  actions (what they read, and "write" for the columns they assign).
+ * A DDL command that creates or changes any of these reports the entry
+ * itself; its owner relation is recomputed as a whole, which is cheap and
+ * cannot miss a sibling the command changed too (ALTER COLUMN TYPE rewrites
+ * every expression over the column).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/catalog.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_attrdef.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_statistic_ext.h"
+#include "catalog/pg_trigger.h"
+#include "rewrite/rewriteSupport.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "schemaguard.h"
+
+static ObjectAddress *
+new_address(Oid classid, Oid objid)
+{
+	ObjectAddress *address = palloc(sizeof(ObjectAddress));
+
+	ObjectAddressSet(*address, classid, objid);
+	return address;
+}
+
+/* An edge from a column, or from a function called, to a dependent. */
+static LineageEdge *
+new_edge(Oid source_classid, Oid source_objid, int32 source_subid,
+		 const ObjectAddress *dependent, LineageUsage usage)
+{
+	LineageEdge *edge = palloc(sizeof(LineageEdge));
+
+	edge->source.classId = source_classid;
+	edge->source.objectId = source_objid;
+	edge->source.objectSubId = source_subid;
+	edge->dependent = *dependent;
+	edge->usage = usage;
+	return edge;
+}
+
+/* The tree stored in a pg_node_tree column, or NULL. */
+static Node *
+stored_tree(HeapTuple tuple, int attnum, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		value = heap_getattr(tuple, attnum, desc, &isnull);
+
+	return isnull ? NULL : (Node *) stringToNode(TextDatumGetCString(value));
+}
+
+/* The elements of an int2vector column. */
+static int2vector *
+stored_int2vector(HeapTuple tuple, int attnum, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		value = heap_getattr(tuple, attnum, desc, &isnull);
+
+	return isnull ? NULL : (int2vector *) DatumGetPointer(value);
+}
+
+/*
+ * scan_by_relation
+ *		Every row of a catalog whose index's first column is the relation.
+ *		Calls fn for each with the row and the catalog's descriptor.
+ */
+typedef void (*RowFn) (HeapTuple tuple, TupleDesc desc, Oid relid,
+					   List **edges, List **owned);
+
+static void
+scan_by_relation(Oid catalog, Oid index, AttrNumber relid_attnum, Oid relid,
+				 RowFn fn, List **edges, List **owned)
+{
+	Relation	rel = table_open(catalog, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	ScanKeyInit(&key, relid_attnum, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, index, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		fn(tuple, RelationGetDescr(rel), relid, edges, owned);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/* Generated columns, and the calls column defaults make. */
+static void
+attrdef_row(HeapTuple tuple, TupleDesc desc, Oid relid, List **edges,
+			List **owned)
+{
+	Form_pg_attrdef def = (Form_pg_attrdef) GETSTRUCT(tuple);
+	Node	   *expr = stored_tree(tuple, Anum_pg_attrdef_adbin, desc);
+	ObjectAddress dependent;
+
+	if (get_attgenerated(relid, def->adnum) != '\0')
+		ObjectAddressSubSet(dependent, RelationRelationId, relid, def->adnum);
+	else
+	{
+		ObjectAddressSet(dependent, AttrDefaultRelationId, def->oid);
+		*owned = lappend(*owned, new_address(AttrDefaultRelationId, def->oid));
+	}
+	*edges = list_concat(*edges, expression_lineage_edges(expr, relid, &dependent,
+														  USAGE_IDENTITY));
+}
+
+/* CHECK constraints and foreign keys (unique and primary keys: their index). */
+static void
+constraint_row(HeapTuple tuple, TupleDesc desc, Oid relid, List **edges,
+			   List **owned)
+{
+	Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tuple);
+	ObjectAddress dependent;
+
+	ObjectAddressSet(dependent, ConstraintRelationId, con->oid);
+	if (con->contype == CONSTRAINT_CHECK)
+	{
+		*edges = list_concat(*edges,
+							 expression_lineage_edges(stored_tree(tuple, Anum_pg_constraint_conbin, desc),
+													  relid, &dependent, USAGE_FILTER));
+	}
+	else if (con->contype == CONSTRAINT_FOREIGN)
+	{
+		bool		isnull;
+		Datum		keys[2];
+		Oid			rels[2] = {relid, con->confrelid};
+		int			side;
+
+		keys[0] = heap_getattr(tuple, Anum_pg_constraint_conkey, desc, &isnull);
+		keys[1] = heap_getattr(tuple, Anum_pg_constraint_confkey, desc, &isnull);
+		for (side = 0; side < 2; side++)
+		{
+			Datum	   *elems;
+			int			nelems;
+			int			i;
+
+			deconstruct_array(DatumGetArrayTypeP(keys[side]), INT2OID, 2, true,
+							  TYPALIGN_SHORT, &elems, NULL, &nelems);
+			for (i = 0; i < nelems; i++)
+				*edges = lappend(*edges, new_edge(RelationRelationId, rels[side],
+												  DatumGetInt16(elems[i]),
+												  &dependent, USAGE_JOIN));
+		}
+	}
+	else
+		return;
+	*owned = lappend(*owned, new_address(ConstraintRelationId, con->oid));
+}
+
+/* Indexes: key columns, expressions, partial-index predicate. */
+static void
+index_row(HeapTuple tuple, TupleDesc desc, Oid relid, List **edges,
+		  List **owned)
+{
+	Form_pg_index idx = (Form_pg_index) GETSTRUCT(tuple);
+	ObjectAddress dependent;
+	int			i;
+
+	ObjectAddressSet(dependent, RelationRelationId, idx->indexrelid);
+	for (i = 0; i < idx->indnatts; i++)
+	{
+		if (idx->indkey.values[i] > 0)
+			*edges = lappend(*edges, new_edge(RelationRelationId, relid,
+											  idx->indkey.values[i],
+											  &dependent, USAGE_IDENTITY));
+	}
+	*edges = list_concat(*edges,
+						 expression_lineage_edges(stored_tree(tuple, Anum_pg_index_indexprs, desc),
+												  relid, &dependent, USAGE_TRANSFORMATION));
+	*edges = list_concat(*edges,
+						 expression_lineage_edges(stored_tree(tuple, Anum_pg_index_indpred, desc),
+												  relid, &dependent, USAGE_FILTER));
+	*owned = lappend(*owned, new_address(RelationRelationId, idx->indexrelid));
+}
+
+/* Triggers: UPDATE OF columns, WHEN condition, the trigger function. */
+static void
+trigger_row(HeapTuple tuple, TupleDesc desc, Oid relid, List **edges,
+			List **owned)
+{
+	Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tuple);
+	ObjectAddress dependent;
+	int2vector *columns;
+	int			i;
+
+	/* foreign-key enforcement: the constraint stands for it */
+	if (trig->tgisinternal)
+		return;
+	ObjectAddressSet(dependent, TriggerRelationId, trig->oid);
+	columns = stored_int2vector(tuple, Anum_pg_trigger_tgattr, desc);
+	for (i = 0; columns && i < columns->dim1; i++)
+		*edges = lappend(*edges, new_edge(RelationRelationId, relid,
+										  columns->values[i], &dependent,
+										  USAGE_CONDITIONAL));
+	*edges = list_concat(*edges,
+						 expression_lineage_edges(stored_tree(tuple, Anum_pg_trigger_tgqual, desc),
+												  relid, &dependent, USAGE_CONDITIONAL));
+	if (lineage_function_tracked(trig->tgfoid))
+		*edges = lappend(*edges, new_edge(ProcedureRelationId, trig->tgfoid, 0,
+										  &dependent, USAGE_CALL));
+	*owned = lappend(*owned, new_address(TriggerRelationId, trig->oid));
+}
+
+/* Row-level security policies: USING and WITH CHECK. */
+static void
+policy_row(HeapTuple tuple, TupleDesc desc, Oid relid, List **edges,
+		   List **owned)
+{
+	Form_pg_policy pol = (Form_pg_policy) GETSTRUCT(tuple);
+	ObjectAddress dependent;
+
+	ObjectAddressSet(dependent, PolicyRelationId, pol->oid);
+	*edges = list_concat(*edges,
+						 expression_lineage_edges(stored_tree(tuple, Anum_pg_policy_polqual, desc),
+												  relid, &dependent, USAGE_FILTER));
+	*edges = list_concat(*edges,
+						 expression_lineage_edges(stored_tree(tuple, Anum_pg_policy_polwithcheck, desc),
+												  relid, &dependent, USAGE_FILTER));
+	*owned = lappend(*owned, new_address(PolicyRelationId, pol->oid));
+}
+
+/* Extended statistics: columns and expressions. */
+static void
+statistics_row(HeapTuple tuple, TupleDesc desc, Oid relid, List **edges,
+			   List **owned)
+{
+	Form_pg_statistic_ext stx = (Form_pg_statistic_ext) GETSTRUCT(tuple);
+	ObjectAddress dependent;
+	int			i;
+
+	ObjectAddressSet(dependent, StatisticExtRelationId, stx->oid);
+	for (i = 0; i < stx->stxkeys.dim1; i++)
+		*edges = lappend(*edges, new_edge(RelationRelationId, relid,
+										  stx->stxkeys.values[i], &dependent,
+										  USAGE_IDENTITY));
+	*edges = list_concat(*edges,
+						 expression_lineage_edges(stored_tree(tuple, Anum_pg_statistic_ext_stxexprs, desc),
+												  relid, &dependent, USAGE_TRANSFORMATION));
+	*owned = lappend(*owned, new_address(StatisticExtRelationId, stx->oid));
+}
+
+/* Rules other than a view's "_RETURN": condition and actions. */
+static void
+rule_row(HeapTuple tuple, TupleDesc desc, Oid relid, List **edges,
+		 List **owned)
+{
+	Form_pg_rewrite rule = (Form_pg_rewrite) GETSTRUCT(tuple);
+	ObjectAddress dependent;
+	List	   *actions;
+	ListCell   *lc;
+
+	if (strcmp(NameStr(rule->rulename), ViewSelectRuleName) == 0)
+		return;
+	ObjectAddressSet(dependent, RewriteRelationId, rule->oid);
+	*edges = list_concat(*edges,
+						 expression_lineage_edges(stored_tree(tuple, Anum_pg_rewrite_ev_qual, desc),
+												  relid, &dependent, USAGE_FILTER));
+	actions = (List *) stored_tree(tuple, Anum_pg_rewrite_ev_action, desc);
+	foreach(lc, actions)
+	{
+		if (IsA(lfirst(lc), Query))
+			*edges = list_concat(*edges,
+								 query_lineage_edges((Query *) lfirst(lc),
+													 &dependent, false));
+	}
+	*owned = lappend(*owned, new_address(RewriteRelationId, rule->oid));
+}
+
+/*
+ * relation_tracked
+ *		Is this a relation whose lineage we keep?  System schemas, our own,
+ *		and temporary relations (which vanish at session end without any
+ *		event we could see) are left out.
+ */
+static bool
+relation_tracked(Form_pg_class form)
+{
+	return (form->relkind == RELKIND_RELATION ||
+			form->relkind == RELKIND_PARTITIONED_TABLE ||
+			form->relkind == RELKIND_FOREIGN_TABLE ||
+			form->relkind == RELKIND_VIEW ||
+			form->relkind == RELKIND_MATVIEW) &&
+		form->relpersistence != RELPERSISTENCE_TEMP &&
+		!IsCatalogNamespace(form->relnamespace) &&
+		!IsToastNamespace(form->relnamespace) &&
+		form->relnamespace != get_namespace_oid("information_schema", true) &&
+		form->relnamespace != get_namespace_oid(SCHEMAGUARD_SCHEMA, true);
+}
+
+static List *
+relation_lineage(Oid relid, List **owned)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class form;
+	char		relkind;
+	bool		tracked;
+	List	   *edges = NIL;
+
+	*owned = lappend(*owned, new_address(RelationRelationId, relid));
+	if (!HeapTupleIsValid(tuple))
+		return NIL;
+	form = (Form_pg_class) GETSTRUCT(tuple);
+	relkind = form->relkind;
+	tracked = relation_tracked(form);
+	ReleaseSysCache(tuple);
+	if (!tracked)
+		return NIL;
+
+	if (relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW)
+		edges = view_lineage_edges(relid);
+	if (relkind != RELKIND_VIEW)
+	{
+		scan_by_relation(AttrDefaultRelationId, AttrDefaultIndexId,
+						 Anum_pg_attrdef_adrelid, relid, attrdef_row, &edges, owned);
+		scan_by_relation(ConstraintRelationId, ConstraintRelidTypidNameIndexId,
+						 Anum_pg_constraint_conrelid, relid, constraint_row, &edges, owned);
+		scan_by_relation(IndexRelationId, IndexIndrelidIndexId,
+						 Anum_pg_index_indrelid, relid, index_row, &edges, owned);
+		scan_by_relation(PolicyRelationId, PolicyPolrelidPolnameIndexId,
+						 Anum_pg_policy_polrelid, relid, policy_row, &edges, owned);
+		scan_by_relation(StatisticExtRelationId, StatisticExtRelidIndexId,
+						 Anum_pg_statistic_ext_stxrelid, relid, statistics_row, &edges, owned);
+	}
+	scan_by_relation(TriggerRelationId, TriggerRelidNameIndexId,
+					 Anum_pg_trigger_tgrelid, relid, trigger_row, &edges, owned);
+	scan_by_relation(RewriteRelationId, RewriteRelRulenameIndexId,
+					 Anum_pg_rewrite_ev_class, relid, rule_row, &edges, owned);
+	return edges;
+}
+
+static int
+compare_edges(const void *a, const void *b)
+{
+	return memcmp(*(LineageEdge *const *) a, *(LineageEdge *const *) b,
+				  sizeof(LineageEdge));
+}
+
+/*
+ * unique_edges
+ *		The same edges, each once: an object can reach the same column in
+ *		the same way from two places (a trigger's UPDATE OF list and its
+ *		WHEN condition).  LineageEdge has no padding, so memcmp compares it.
+ */
+static List *
+unique_edges(List *edges)
+{
+	int			n = list_length(edges);
+	LineageEdge **array;
+	List	   *result = NIL;
+	int			i;
+
+	if (n < 2)
+		return edges;
+	array = palloc(sizeof(LineageEdge *) * n);
+	for (i = 0; i < n; i++)
+		array[i] = (LineageEdge *) list_nth(edges, i);
+	qsort(array, n, sizeof(LineageEdge *), compare_edges);
+	for (i = 0; i < n; i++)
+	{
+		if (i == 0 || compare_edges(&array[i - 1], &array[i]) != 0)
+			result = lappend(result, array[i]);
+	}
+	return result;
+}
+
+/*
+ * object_lineage
+ *		The edges an object's definition gives, each once, allocated in the
+ *		current memory context.  *owned gets every dependent whose edges the
+ *		object owns (ObjectAddress pointers, objectSubId 0), so that a
+ *		refresh can delete them first.
+ */
+List *
+object_lineage(const ObjectAddress *object, List **owned)
+{
+	if (object->classId == RelationRelationId)
+		return unique_edges(relation_lineage(object->objectId, owned));
+	if (object->classId == ProcedureRelationId)
+		return unique_edges(function_lineage(object->objectId, owned));
+	return NIL;
+}
+
+/* The first column (an oid) of the row with this OID in a catalog. */
+static Oid
+catalog_row_oid(Oid catalog, Oid oid_index, AttrNumber oid_attnum, Oid objid,
+				AttrNumber want)
+{
+	Relation	rel = table_open(catalog, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			result = InvalidOid;
+
+	ScanKeyInit(&key, oid_attnum, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(objid));
+	scan = systable_beginscan(rel, oid_index, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+
+		result = DatumGetObjectId(heap_getattr(tuple, want,
+											   RelationGetDescr(rel), &isnull));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
+ * lineage_owner
+ *		The object whose lineage a catalog entry belongs to (an index, a
+ *		trigger, a policy...: their relation), or InvalidOid in objectId if
+ *		it has none.
+ */
+ObjectAddress
+lineage_owner(const ObjectAddress *object)
+{
+	ObjectAddress owner;
+	Oid			relid = InvalidOid;
+
+	ObjectAddressSet(owner, InvalidOid, InvalidOid);
+	switch (object->classId)
+	{
+		case RelationRelationId:
+			relid = object->objectId;
+			if (get_rel_relkind(relid) == RELKIND_INDEX ||
+				get_rel_relkind(relid) == RELKIND_PARTITIONED_INDEX)
+				relid = IndexGetRelation(relid, true);
+			break;
+		case TriggerRelationId:
+			relid = catalog_row_oid(TriggerRelationId, TriggerOidIndexId,
+									Anum_pg_trigger_oid, object->objectId,
+									Anum_pg_trigger_tgrelid);
+			break;
+		case PolicyRelationId:
+			relid = catalog_row_oid(PolicyRelationId, PolicyOidIndexId,
+									Anum_pg_policy_oid, object->objectId,
+									Anum_pg_policy_polrelid);
+			break;
+		case ConstraintRelationId:
+			relid = catalog_row_oid(ConstraintRelationId, ConstraintOidIndexId,
+									Anum_pg_constraint_oid, object->objectId,
+									Anum_pg_constraint_conrelid);
+			break;
+		case StatisticExtRelationId:
+			relid = catalog_row_oid(StatisticExtRelationId, StatisticExtOidIndexId,
+									Anum_pg_statistic_ext_oid, object->objectId,
+									Anum_pg_statistic_ext_stxrelid);
+			break;
+		case RewriteRelationId:
+			relid = catalog_row_oid(RewriteRelationId, RewriteOidIndexId,
+									Anum_pg_rewrite_oid, object->objectId,
+									Anum_pg_rewrite_ev_class);
+			break;
+		case AttrDefaultRelationId:
+			relid = catalog_row_oid(AttrDefaultRelationId, AttrDefaultOidIndexId,
+									Anum_pg_attrdef_oid, object->objectId,
+									Anum_pg_attrdef_adrelid);
+			break;
+		case ProcedureRelationId:
+			ObjectAddressSet(owner, ProcedureRelationId, object->objectId);
+			break;
+		default:
+			break;
+	}
+	if (OidIsValid(relid))
+		ObjectAddressSet(owner, RelationRelationId, relid);
+	return owner;
+}
+
+/*
+ * lineage_trigger_function
+ *		For a trigger, its function (whose NEW and OLD it gives a table);
+ *		InvalidOid otherwise.
+ */
+Oid
+lineage_trigger_function(const ObjectAddress *object)
+{
+	if (object->classId != TriggerRelationId)
+		return InvalidOid;
+	return catalog_row_oid(TriggerRelationId, TriggerOidIndexId,
+						   Anum_pg_trigger_oid, object->objectId,
+						   Anum_pg_trigger_tgfoid);
+}
+
+/*
+ * lineage_object_schema
+ *		The schema whose USAGE decides whether a role may see an object's
+ *		name: its own, or for objects without one (triggers, policies, rules,
+ *		defaults), their relation's.
+ */
+Oid
+lineage_object_schema(const ObjectAddress *object)
+{
+	ObjectAddress owner;
+
+	switch (object->classId)
+	{
+		case TriggerRelationId:
+		case PolicyRelationId:
+		case RewriteRelationId:
+		case AttrDefaultRelationId:
+			owner = lineage_owner(object);
+			return OidIsValid(owner.objectId) ? get_rel_namespace(owner.objectId)
+				: InvalidOid;
+		default:
+			return get_object_namespace(object);
+	}
+}
+
+/*
+ * lineage_all_objects
+ *		Every object whose lineage is kept: the relations and the functions
+ *		of user schemas.
+ */
+List *
+lineage_all_objects(void)
+{
+	Relation	rel = table_open(RelationRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tuple;
+	List	   *objects = NIL;
+
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+
+		if (relation_tracked(form))
+			objects = lappend(objects, new_address(RelationRelationId, form->oid));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	rel = table_open(ProcedureRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_proc form = (Form_pg_proc) GETSTRUCT(tuple);
+
+		if ((form->prokind == PROKIND_FUNCTION || form->prokind == PROKIND_PROCEDURE) &&
+			lineage_function_tracked(form->oid))
+			objects = lappend(objects, new_address(ProcedureRelationId, form->oid));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return objects;
+}
