@@ -169,7 +169,7 @@ read -r ntables nviews < <(q bench -F ' ' -c "SELECT count(*) FILTER (WHERE relk
 log "generated $ntables tables and $nviews views in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s"
 
 # what incremental upkeep stored, to compare with what rebuild() stores
-EDGES_DIGEST="SELECT count(*) || ' ' || md5(string_agg(format('%s.%s>%s.%s.%s:%s', source_relid, source_attnum, dependent_classid, dependent_objid, dependent_objsubid, usage), ',' ORDER BY source_relid, source_attnum, dependent_classid, dependent_objid, dependent_objsubid, usage)) FROM schemaguard.column_edge"
+EDGES_DIGEST="SELECT count(*) || ' ' || md5(string_agg(format('%s.%s.%s>%s.%s.%s:%s', source_classid, source_objid, source_objsubid, dependent_classid, dependent_objid, dependent_objsubid, usage), ',' ORDER BY source_classid, source_objid, source_objsubid, dependent_classid, dependent_objid, dependent_objsubid, usage)) FROM schemaguard.lineage_edge"
 upkeep_digest=$(q bench -c "$EDGES_DIGEST")
 log "edges stored by upkeep: ${upkeep_digest%% *}"
 
@@ -183,7 +183,7 @@ log "edges stored by upkeep: ${upkeep_digest%% *}"
 # ---------------------------------------------------------------------------
 log "a/b cold: $RUNS x (rebuild, viewdef), alternating, each in a new session (+1 warm-up)"
 for r in $(seq 0 "$RUNS"); do
-    q bench -c 'VACUUM schemaguard.column_edge'
+    q bench -c 'VACUUM schemaguard.lineage_edge'
     ms=$(q bench -c "$STOPWATCH" -c "SELECT pg_temp.ms('SELECT schemaguard.rebuild()')")
     [ "$r" -eq 0 ] || record ab rebuild_cold "$r" "$ms"
     ms=$(q bench -c "$STOPWATCH" -c "SELECT pg_temp.ms(\$q\$$VIEWDEF_SQL\$q\$)")
@@ -202,7 +202,7 @@ log "a/b warm: $RUNS x (rebuild, viewdef), alternating, in one session (+1 warm-
 {
     echo "$STOPWATCH"
     for r in $(seq 0 "$RUNS"); do
-        echo "VACUUM schemaguard.column_edge;"
+        echo "VACUUM schemaguard.lineage_edge;"
         echo "SELECT 'rebuild_warm', $r, pg_temp.ms('SELECT schemaguard.rebuild()');"
         echo "SELECT 'viewdef_warm', $r, pg_temp.ms(\$q\$$VIEWDEF_SQL\$q\$);"
     done
@@ -224,7 +224,7 @@ $2;
 \! awk '/^VmHWM:/ {hwm = \$2} /^RssFile:|^RssShmem:/ {mapped += \$2} END {print hwm - mapped}' /proc/\$BPID/status
 EOF
 }
-q bench -c 'VACUUM schemaguard.column_edge'
+q bench -c 'VACUUM schemaguard.lineage_edge'
 rebuild_peak_kb=$(peak_kb bench 'SELECT schemaguard.rebuild()')
 
 # ---------------------------------------------------------------------------
@@ -237,7 +237,7 @@ rebuild_peak_kb=$(peak_kb bench 'SELECT schemaguard.rebuild()')
 # ---------------------------------------------------------------------------
 # the a/b runs leave 128k dead edges (and their index entries) behind: vacuum
 # them first, as autovacuum would, so that part c reads a clean table
-q bench -c 'VACUUM ANALYZE schemaguard.column_edge'
+q bench -c 'VACUUM ANALYZE schemaguard.lineage_edge'
 
 IMPACT_C01="SELECT count(s) FROM schemaguard.impact_of('bench.t0001.c01') s"
 IMPACT_C20="SELECT count(s) FROM schemaguard.impact_of('bench.t0001.c20') s"
@@ -376,7 +376,7 @@ EOF
         [ "$r" -eq 0 ] || record d "server_$kind" "$r" "$ms"
     done
 done
-cvw_edges=$(q cvw -c "SELECT count(DISTINCT dependent_objid) FROM schemaguard.column_edge e JOIN pg_class c ON c.oid = e.dependent_objid WHERE c.relnamespace = 'run'::regnamespace")
+cvw_edges=$(q cvw -c "SELECT count(DISTINCT dependent_objid) FROM schemaguard.lineage_edge e JOIN pg_class c ON c.oid = e.dependent_objid WHERE c.relnamespace = 'run'::regnamespace")
 log "d: the extension stored lineage for $cvw_edges of the $NVIEWS views of the last run"
 
 # ---------------------------------------------------------------------------
