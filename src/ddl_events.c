@@ -104,6 +104,25 @@ event_objects(Oid funcid, int *n)
 	return objects;
 }
 
+/* Add an object to a list unless it is there already. */
+static List *
+add_unique(List *objects, const ObjectAddress *object)
+{
+	ListCell   *lc;
+	ObjectAddress *copy;
+
+	foreach(lc, objects)
+	{
+		ObjectAddress *o = (ObjectAddress *) lfirst(lc);
+
+		if (o->classId == object->classId && o->objectId == object->objectId)
+			return objects;
+	}
+	copy = palloc(sizeof(ObjectAddress));
+	*copy = *object;
+	return lappend(objects, copy);
+}
+
 /*
  * Commands that can create or change something whose lineage is kept (the
  * ALTER forms may change nothing that matters; recomputing is harmless).
@@ -139,30 +158,74 @@ command_may_change_lineage(CommandTag tag)
 		case CMDTAG_ALTER_FUNCTION:
 		case CMDTAG_CREATE_PROCEDURE:
 		case CMDTAG_ALTER_PROCEDURE:
+		case CMDTAG_ALTER_SCHEMA:
 			return true;
 		default:
 			return false;
 	}
 }
 
-/* Add an object to a list unless it is there already. */
+/*
+ * Commands that create or rename a name a function body may use: the
+ * objects with unresolved references are analyzed again, as the name may
+ * resolve now.
+ */
+static bool
+command_adds_names(CommandTag tag)
+{
+	switch (tag)
+	{
+		case CMDTAG_CREATE_VIEW:
+		case CMDTAG_ALTER_VIEW:
+		case CMDTAG_CREATE_MATERIALIZED_VIEW:
+		case CMDTAG_ALTER_MATERIALIZED_VIEW:
+		case CMDTAG_CREATE_TABLE:
+		case CMDTAG_CREATE_TABLE_AS:
+		case CMDTAG_SELECT_INTO:
+		case CMDTAG_ALTER_TABLE:
+		case CMDTAG_CREATE_FOREIGN_TABLE:
+		case CMDTAG_ALTER_FOREIGN_TABLE:
+		case CMDTAG_CREATE_SCHEMA:
+		case CMDTAG_ALTER_SCHEMA:
+		case CMDTAG_IMPORT_FOREIGN_SCHEMA:
+		case CMDTAG_CREATE_FUNCTION:
+		case CMDTAG_ALTER_FUNCTION:
+		case CMDTAG_CREATE_PROCEDURE:
+		case CMDTAG_ALTER_PROCEDURE:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* Commands that can rename or change what a function body reads. */
+static bool
+command_alters_names(CommandTag tag)
+{
+	switch (tag)
+	{
+		case CMDTAG_ALTER_VIEW:
+		case CMDTAG_ALTER_MATERIALIZED_VIEW:
+		case CMDTAG_ALTER_TABLE:
+		case CMDTAG_ALTER_FOREIGN_TABLE:
+		case CMDTAG_ALTER_FUNCTION:
+		case CMDTAG_ALTER_PROCEDURE:
+			return true;
+		default:
+			return false;
+	}
+}
+
 static List *
-add_unique(List *objects, const ObjectAddress *object)
+add_all_unique(List *objects, List *more)
 {
 	ListCell   *lc;
-	ObjectAddress *copy;
 
-	foreach(lc, objects)
-	{
-		ObjectAddress *o = (ObjectAddress *) lfirst(lc);
-
-		if (o->classId == object->classId && o->objectId == object->objectId)
-			return objects;
-	}
-	copy = palloc(sizeof(ObjectAddress));
-	*copy = *object;
-	return lappend(objects, copy);
+	foreach(lc, more)
+		objects = add_unique(objects, (ObjectAddress *) lfirst(lc));
+	return objects;
 }
+
 
 Datum
 schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
@@ -198,7 +261,13 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 			ObjectAddressSet(owner, ProcedureRelationId, trigger_function);
 			owners = add_unique(owners, &owner);
 		}
+		/* a renamed or changed table or function may break what reads it */
+		if (command_alters_names(trigdata->tag))
+			owners = add_all_unique(owners, lineage_functions_reading(&objects[i]));
 	}
+	/* a new or renamed name may resolve what did not */
+	if (command_adds_names(trigdata->tag))
+		owners = add_all_unique(owners, lineage_unresolved_objects());
 
 	lineage_store_refresh(owners);
 	PG_RETURN_NULL();
@@ -208,13 +277,43 @@ Datum
 schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 {
 	ObjectAddress *objects;
+	List	   *readers = NIL;
+	Oid			table,
+				source_index,
+				dependent_index;
 	int			n;
 	int			i;
 
 	check_event_trigger_call(fcinfo, "schemaguard.on_sql_drop");
 
+	/* DROP EXTENSION schemaguard itself: nothing left to maintain */
+	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
+		PG_RETURN_NULL();
+
+	/*
+	 * Forget every dropped object; then analyze again the functions that
+	 * read one of them (and were not dropped too): they are broken now, and
+	 * say so as unresolved references.
+	 */
 	objects = event_objects(F_PG_EVENT_TRIGGER_DROPPED_OBJECTS, &n);
 	for (i = 0; i < n; i++)
+		readers = add_all_unique(readers, lineage_functions_reading(&objects[i]));
+	for (i = 0; i < n; i++)
+	{
+		ListCell   *lc;
+
 		lineage_store_forget(&objects[i]);
+		foreach(lc, readers)
+		{
+			ObjectAddress *f = (ObjectAddress *) lfirst(lc);
+
+			if (f->classId == objects[i].classId && f->objectId == objects[i].objectId)
+			{
+				readers = foreach_delete_current(readers, lc);
+				break;
+			}
+		}
+	}
+	lineage_store_refresh(readers);
 	PG_RETURN_NULL();
 }

@@ -20,8 +20,8 @@
  *
  * Analysis runs in a subtransaction that is always rolled back: it releases
  * the locks analysis takes (a rebuild reads thousands of bodies) and turns
- * an error -- a body naming a table that does not exist -- into a body
- * without edges instead of a failed DDL command.
+ * an error -- a body naming a table that does not exist -- into an
+ * unresolved reference (object_lineage.c) instead of a failed DDL command.
  *
  *-------------------------------------------------------------------------
  */
@@ -173,10 +173,14 @@ function_lineage(Oid funcid, List **owned)
 	}
 	PG_CATCH();
 	{
-		/* a body that does not analyze (yet) has no edges */
+		/* a body that does not analyze (yet) has no edges: say why */
+		ErrorData  *edata;
+
 		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
 		FlushErrorState();
 		lineage_set_param_columns(0, 0, NULL);
+		lineage_note_error(function, edata);
 		edges = NIL;
 	}
 	PG_END_TRY();

@@ -402,21 +402,73 @@ unique_edges(List *edges)
 	return result;
 }
 
+/* What the analyzers report while one object is computed. */
+static List *unresolved_refs = NIL;
+
+/* Record a name an object uses that does not resolve. */
+void
+lineage_note_unresolved(const ObjectAddress *object, const char *reference,
+						const char *reason)
+{
+	UnresolvedRef *ref = palloc(sizeof(UnresolvedRef));
+	ListCell   *lc;
+
+	foreach(lc, unresolved_refs)
+	{
+		UnresolvedRef *other = (UnresolvedRef *) lfirst(lc);
+
+		if (strcmp(other->reference, reference) == 0 &&
+			strcmp(other->reason, reason) == 0)
+			return;
+	}
+	ref->object = *object;
+	ref->reference = pstrdup(reference);
+	ref->reason = pstrdup(reason);
+	unresolved_refs = lappend(unresolved_refs, ref);
+}
+
+/*
+ * lineage_note_error
+ *		Record why part of an object's definition did not analyze.  The name
+ *		it could not resolve is the first double-quoted one in the server's
+ *		message (relation "x" does not exist); a syntax error has none.
+ */
+void
+lineage_note_error(const ObjectAddress *object, ErrorData *edata)
+{
+	const char *message = edata->message ? edata->message : "unknown error";
+	const char *open = strchr(message, '"');
+	const char *close = open ? strchr(open + 1, '"') : NULL;
+
+	if (edata->sqlerrcode == ERRCODE_SYNTAX_ERROR || open == NULL || close == NULL)
+		lineage_note_unresolved(object, "(body)",
+								psprintf("unparsable: %s", message));
+	else
+		lineage_note_unresolved(object, pnstrdup(open + 1, close - open - 1),
+								message);
+}
+
 /*
  * object_lineage
  *		The edges an object's definition gives, each once, allocated in the
  *		current memory context.  *owned gets every dependent whose edges the
  *		object owns (ObjectAddress pointers, objectSubId 0), so that a
- *		refresh can delete them first.
+ *		refresh can delete them first; *unresolved the names it uses that do
+ *		not resolve (UnresolvedRef pointers).
  */
 List *
-object_lineage(const ObjectAddress *object, List **owned)
+object_lineage(const ObjectAddress *object, List **owned, List **unresolved)
 {
+	List	   *edges = NIL;
+
+	unresolved_refs = NIL;
 	if (object->classId == RelationRelationId)
-		return unique_edges(relation_lineage(object->objectId, owned));
-	if (object->classId == ProcedureRelationId)
-		return unique_edges(function_lineage(object->objectId, owned));
-	return NIL;
+		edges = unique_edges(relation_lineage(object->objectId, owned));
+	else if (object->classId == ProcedureRelationId)
+		edges = unique_edges(function_lineage(object->objectId, owned));
+	*unresolved = unresolved_refs;
+	unresolved_refs = NIL;
+	return edges;
 }
 
 /* The first column (an oid) of the row with this OID in a catalog. */

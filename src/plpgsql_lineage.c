@@ -29,7 +29,8 @@
  * impact_of shows the function instead of silently missing it.
  *
  * Each statement is analyzed in its own subtransaction, always rolled back
- * (locks released, an error in one statement does not lose the others).
+ * (locks released, an error in one statement does not lose the others; it
+ * is recorded as an unresolved reference).
  *
  *-------------------------------------------------------------------------
  */
@@ -230,7 +231,15 @@ post_columnref(ParseState *pstate, ColumnRef *cref, Node *var)
 
 	/* a column was found: it stays (use_column; ambiguous under "error") */
 	if (var != NULL)
+	{
+		if (cx->conflict == CONFLICT_ERROR && list_length(cref->fields) == 1 &&
+			IsA(linitial(cref->fields), String) &&
+			find_variable(cx, strVal(linitial(cref->fields))) != NULL)
+			lineage_note_unresolved(cx->function, strVal(linitial(cref->fields)),
+									psprintf("column reference \"%s\" is ambiguous: it is also a variable (variable_conflict = error)",
+											 strVal(linitial(cref->fields))));
 		return NULL;
+	}
 	return resolve_variable(cx, cref);
 }
 
@@ -515,9 +524,13 @@ analyze_guarded(PlpgsqlContext *cx, const char *text, ExprKind kind)
 	}
 	PG_CATCH();
 	{
+		ErrorData  *edata;
+
 		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
 		FlushErrorState();
 		cx->edges = list_truncate(cx->edges, before);
+		lineage_note_error(cx->function, edata);
 	}
 	PG_END_TRY();
 	RollbackAndReleaseCurrentSubTransaction();
@@ -725,7 +738,11 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 																	ObjectIdGetDatum(proc->oid))));
 	json = lineage_parse_plpgsql(definition, &error);
 	if (json == NULL)
+	{
+		lineage_note_unresolved(function, "(body)",
+								psprintf("unparsable: %s", error ? error : "no PL/pgSQL body"));
 		return NIL;
+	}
 
 	memset(&cx, 0, sizeof(cx));
 	cx.function = function;
