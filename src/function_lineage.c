@@ -99,9 +99,6 @@ sql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 		char	   *src;
 		SQLFunctionParseInfoPtr pinfo;
 
-		(void) set_config_option("search_path", body_search_path(proctup),
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
 		body = SysCacheGetAttr(PROCOID, proctup, Anum_pg_proc_prosrc, &isnull);
 		src = TextDatumGetCString(body);
 		pinfo = prepare_sql_fn_parse_info(proctup, NULL, InvalidOid);
@@ -166,6 +163,10 @@ function_lineage(Oid funcid, List **owned)
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
+		/* undone by the subtransaction's rollback */
+		(void) set_config_option("search_path", body_search_path(proctup),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 		if (lang == SQLlanguageId)
 			edges = sql_body_edges(proctup, function);
 		else
