@@ -104,4 +104,8 @@ BEGIN
 END $$;
 DROP PROCEDURE close_paid();
 SELECT object_identity, usage FROM schemaguard.impact_of('invoices.status', 1);
+-- dropping the trigger: its function's NEW and OLD no longer name a table
+DROP TRIGGER invoices_audit ON invoices;
+SELECT object_identity, usage FROM schemaguard.impact_of('invoices.amount', 1)
+WHERE object_identity LIKE '%audit_amount%';
 RESET search_path;

@@ -27,6 +27,7 @@
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_trigger.h"
 #include "commands/event_trigger.h"
 #include "executor/executor.h"
 #include "fmgr.h"
@@ -297,7 +298,12 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 	 */
 	objects = event_objects(F_PG_EVENT_TRIGGER_DROPPED_OBJECTS, &n);
 	for (i = 0; i < n; i++)
+	{
 		readers = add_all_unique(readers, lineage_functions_reading(&objects[i]));
+		/* a dropped trigger takes the table of its function's NEW and OLD */
+		if (objects[i].classId == TriggerRelationId)
+			readers = add_all_unique(readers, lineage_functions_called_by(&objects[i]));
+	}
 	for (i = 0; i < n; i++)
 	{
 		ListCell   *lc;

@@ -339,13 +339,29 @@ lineage_store_forget(const ObjectAddress *object)
 	}
 }
 
+static List *functions_linked(const ObjectAddress *object, bool called_by);
+
 /*
  * lineage_functions_reading
  *		The functions with an edge from this object (any of its columns):
- *		what a rename or drop of it may break.
+ *		what a rename or drop of it may break.  With called_by, the other
+ *		way round: the functions this object calls (a trigger's function,
+ *		whose NEW and OLD lose their table when the trigger goes).
  */
 List *
 lineage_functions_reading(const ObjectAddress *object)
+{
+	return functions_linked(object, false);
+}
+
+List *
+lineage_functions_called_by(const ObjectAddress *object)
+{
+	return functions_linked(object, true);
+}
+
+static List *
+functions_linked(const ObjectAddress *object, bool called_by)
 {
 	Oid			table,
 				source_index,
@@ -360,18 +376,21 @@ lineage_functions_reading(const ObjectAddress *object)
 	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
 		return NIL;
 	rel = table_open(table, AccessShareLock);
-	ScanKeyInit(&keys[0], Anum_edge_source_classid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(object->classId));
-	ScanKeyInit(&keys[1], Anum_edge_source_objid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(object->objectId));
+	ScanKeyInit(&keys[0], called_by ? Anum_edge_dependent_classid : Anum_edge_source_classid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->classId));
+	ScanKeyInit(&keys[1], called_by ? Anum_edge_dependent_objid : Anum_edge_source_objid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->objectId));
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, source_index, true, snapshot, 2, keys);
+	scan = systable_beginscan(rel, called_by ? dependent_index : source_index,
+							  true, snapshot, 2, keys);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		bool		isnull;
-		Oid			classid = DatumGetObjectId(heap_getattr(tuple, Anum_edge_dependent_classid,
+		Oid			classid = DatumGetObjectId(heap_getattr(tuple,
+															called_by ? Anum_edge_source_classid : Anum_edge_dependent_classid,
 															RelationGetDescr(rel), &isnull));
-		Oid			objid = DatumGetObjectId(heap_getattr(tuple, Anum_edge_dependent_objid,
+		Oid			objid = DatumGetObjectId(heap_getattr(tuple,
+														  called_by ? Anum_edge_source_objid : Anum_edge_dependent_objid,
 														  RelationGetDescr(rel), &isnull));
 
 		if (classid == ProcedureRelationId)
