@@ -124,26 +124,40 @@ add_unique(List *objects, const ObjectAddress *object)
 	return lappend(objects, copy);
 }
 
+/* What a command can do, as far as lineage is concerned. */
+#define CHANGES_LINEAGE		0x01	/* creates or changes a tracked object */
+#define ADDS_NAMES			0x02	/* creates or renames a name bodies use */
+#define ALTERS_NAMES		0x04	/* renames or changes what bodies read */
+
 /*
- * Commands that can create or change something whose lineage is kept (the
- * ALTER forms may change nothing that matters; recomputing is harmless).
- * Anything else returns at once.
+ * The effects of a command, by its tag.  Commands with none return at once.
+ * (The ALTER forms may change nothing that matters; recomputing is
+ * harmless.)
  */
-static bool
-command_may_change_lineage(CommandTag tag)
+static int
+command_effects(CommandTag tag)
 {
 	switch (tag)
 	{
-		case CMDTAG_CREATE_VIEW:
 		case CMDTAG_ALTER_VIEW:
-		case CMDTAG_CREATE_MATERIALIZED_VIEW:
 		case CMDTAG_ALTER_MATERIALIZED_VIEW:
+		case CMDTAG_ALTER_TABLE:
+		case CMDTAG_ALTER_FOREIGN_TABLE:
+		case CMDTAG_ALTER_FUNCTION:
+		case CMDTAG_ALTER_PROCEDURE:
+			return CHANGES_LINEAGE | ADDS_NAMES | ALTERS_NAMES;
+		case CMDTAG_CREATE_VIEW:
+		case CMDTAG_CREATE_MATERIALIZED_VIEW:
 		case CMDTAG_CREATE_TABLE:
 		case CMDTAG_CREATE_TABLE_AS:
 		case CMDTAG_SELECT_INTO:
-		case CMDTAG_ALTER_TABLE:
 		case CMDTAG_CREATE_FOREIGN_TABLE:
-		case CMDTAG_ALTER_FOREIGN_TABLE:
+		case CMDTAG_CREATE_SCHEMA:
+		case CMDTAG_ALTER_SCHEMA:
+		case CMDTAG_IMPORT_FOREIGN_SCHEMA:
+		case CMDTAG_CREATE_FUNCTION:
+		case CMDTAG_CREATE_PROCEDURE:
+			return CHANGES_LINEAGE | ADDS_NAMES;
 		case CMDTAG_CREATE_INDEX:
 		case CMDTAG_ALTER_INDEX:
 		case CMDTAG_CREATE_TRIGGER:
@@ -153,67 +167,9 @@ command_may_change_lineage(CommandTag tag)
 		case CMDTAG_CREATE_STATISTICS:
 		case CMDTAG_ALTER_STATISTICS:
 		case CMDTAG_CREATE_RULE:
-		case CMDTAG_CREATE_SCHEMA:
-		case CMDTAG_IMPORT_FOREIGN_SCHEMA:
-		case CMDTAG_CREATE_FUNCTION:
-		case CMDTAG_ALTER_FUNCTION:
-		case CMDTAG_CREATE_PROCEDURE:
-		case CMDTAG_ALTER_PROCEDURE:
-		case CMDTAG_ALTER_SCHEMA:
-			return true;
+			return CHANGES_LINEAGE;
 		default:
-			return false;
-	}
-}
-
-/*
- * Commands that create or rename a name a function body may use: the
- * objects with unresolved references are analyzed again, as the name may
- * resolve now.
- */
-static bool
-command_adds_names(CommandTag tag)
-{
-	switch (tag)
-	{
-		case CMDTAG_CREATE_VIEW:
-		case CMDTAG_ALTER_VIEW:
-		case CMDTAG_CREATE_MATERIALIZED_VIEW:
-		case CMDTAG_ALTER_MATERIALIZED_VIEW:
-		case CMDTAG_CREATE_TABLE:
-		case CMDTAG_CREATE_TABLE_AS:
-		case CMDTAG_SELECT_INTO:
-		case CMDTAG_ALTER_TABLE:
-		case CMDTAG_CREATE_FOREIGN_TABLE:
-		case CMDTAG_ALTER_FOREIGN_TABLE:
-		case CMDTAG_CREATE_SCHEMA:
-		case CMDTAG_ALTER_SCHEMA:
-		case CMDTAG_IMPORT_FOREIGN_SCHEMA:
-		case CMDTAG_CREATE_FUNCTION:
-		case CMDTAG_ALTER_FUNCTION:
-		case CMDTAG_CREATE_PROCEDURE:
-		case CMDTAG_ALTER_PROCEDURE:
-			return true;
-		default:
-			return false;
-	}
-}
-
-/* Commands that can rename or change what a function body reads. */
-static bool
-command_alters_names(CommandTag tag)
-{
-	switch (tag)
-	{
-		case CMDTAG_ALTER_VIEW:
-		case CMDTAG_ALTER_MATERIALIZED_VIEW:
-		case CMDTAG_ALTER_TABLE:
-		case CMDTAG_ALTER_FOREIGN_TABLE:
-		case CMDTAG_ALTER_FUNCTION:
-		case CMDTAG_ALTER_PROCEDURE:
-			return true;
-		default:
-			return false;
+			return 0;
 	}
 }
 
@@ -234,12 +190,14 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	EventTriggerData *trigdata;
 	ObjectAddress *objects;
 	List	   *owners = NIL;
+	int			effects;
 	int			n;
 	int			i;
 
 	check_event_trigger_call(fcinfo, "schemaguard.on_ddl_command_end");
 	trigdata = (EventTriggerData *) fcinfo->context;
-	if (!command_may_change_lineage(trigdata->tag))
+	effects = command_effects(trigdata->tag);
+	if (effects == 0)
 		PG_RETURN_NULL();
 
 	/*
@@ -263,11 +221,11 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 			owners = add_unique(owners, &owner);
 		}
 		/* a renamed or changed table or function may break what reads it */
-		if (command_alters_names(trigdata->tag))
+		if (effects & ALTERS_NAMES)
 			owners = add_all_unique(owners, lineage_functions_reading(&objects[i]));
 	}
 	/* a new or renamed name may resolve what did not */
-	if (command_adds_names(trigdata->tag))
+	if (effects & ADDS_NAMES)
 		owners = add_all_unique(owners, lineage_unresolved_objects());
 
 	lineage_store_refresh(owners);
