@@ -80,3 +80,21 @@ RESET ROLE;
 REVOKE USAGE ON SCHEMA "Pl Names" FROM regress_sg_pn;
 DROP ROLE regress_sg_pn;
 RESET search_path;
+
+-- CALL of a procedure is a call; OUT parameters declared before IN ones
+SET search_path = "Pl Names", public;
+CREATE PROCEDURE reset_prices() LANGUAGE sql AS
+$$ UPDATE "Pl Names"."Order Lines" SET price = 0 $$;
+CREATE PROCEDURE nightly() LANGUAGE plpgsql AS $$
+BEGIN
+    CALL "Pl Names".reset_prices();
+END $$;
+CREATE FUNCTION total_above(OUT total numeric, IN floor numeric) LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT sum(price) INTO total FROM "Pl Names"."Order Lines" WHERE price > floor;
+END $$;
+SELECT depth, object_identity, usage, via FROM schemaguard.impact_of('"Order Lines".price')
+WHERE object_identity LIKE '%nightly%' OR object_identity LIKE '%reset_prices%'
+   OR object_identity LIKE '%total_above%';
+SELECT * FROM schemaguard.unresolved_references() WHERE object_identity LIKE '"Pl Names".%';
+RESET search_path;

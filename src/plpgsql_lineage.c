@@ -273,9 +273,25 @@ analyze_raw(PlpgsqlContext *cx, RawStmt *raw, const char *text)
 
 	if (!IsA(raw->stmt, SelectStmt) && !IsA(raw->stmt, InsertStmt) &&
 		!IsA(raw->stmt, UpdateStmt) && !IsA(raw->stmt, DeleteStmt) &&
-		!IsA(raw->stmt, MergeStmt))
-		return;					/* utility statements bind no columns */
+		!IsA(raw->stmt, MergeStmt) && !IsA(raw->stmt, CallStmt))
+		return;					/* other utility statements bind no columns */
 	query = parse_analyze_withcb(raw, text, parser_setup, cx, NULL);
+	if (query->commandType == CMD_UTILITY)
+	{
+		/* CALL: the analyzed call, as an expression of a SELECT */
+		Query	   *select = makeNode(Query);
+		TargetEntry *tle;
+
+		if (!IsA(query->utilityStmt, CallStmt) ||
+			((CallStmt *) query->utilityStmt)->funcexpr == NULL)
+			return;
+		tle = makeTargetEntry((Expr *) ((CallStmt *) query->utilityStmt)->funcexpr,
+							  1, NULL, false);
+		select->commandType = CMD_SELECT;
+		select->targetList = list_make1(tle);
+		select->jointree = makeFromExpr(NIL, NULL);
+		query = select;
+	}
 	cx->edges = list_concat(cx->edges,
 							query_lineage_edges(query, cx->function, false));
 }
@@ -617,8 +633,10 @@ expression_kind(const char *statement, const char *field)
 		  strcmp(statement, "PLpgSQL_stmt_dynfors") == 0)))
 		return EXPR_DYNAMIC;
 	if (strcmp(field, "sqlstmt") == 0 || strcmp(field, "query") == 0 ||
-		strcmp(statement, "PLpgSQL_stmt_perform") == 0)
-		return EXPR_SQL;		/* PERFORM's text is stored as SELECT ... */
+		strcmp(statement, "PLpgSQL_stmt_perform") == 0 ||
+		strcmp(statement, "PLpgSQL_stmt_call") == 0)
+		return EXPR_SQL;		/* PERFORM's text is stored as SELECT ...;
+								 * CALL's as CALL ... */
 	if (strcmp(field, "cond") == 0 || strcmp(field, "t_expr") == 0 ||
 		(strcmp(field, "expr") == 0 && strcmp(statement, "PLpgSQL_stmt_case") == 0))
 		return EXPR_CONDITION;
@@ -984,7 +1002,6 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 	char	   *error;
 	Jsonb	   *jb;
 	bool		isnull;
-	Datum		names;
 	int			i;
 
 	definition = text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_get_functiondef,
@@ -1012,8 +1029,6 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 	cx.function = function;
 	cx.funcname = pstrdup(NameStr(proc->proname));
 	cx.labels = list_make1(makeString(cx.funcname));
-	cx.nargs = proc->pronargs;
-	cx.argtypes = proc->proargtypes.values;
 	cx.conflict = variable_conflict(source);
 	if (proc->prorettype == TRIGGEROID)
 	{
@@ -1032,24 +1047,31 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 		}
 	}
 
-	/* parameters, with their real types (libpg_query does not know them) */
-	names = SysCacheGetAttr(PROCOID, proctup, Anum_pg_proc_proargnames, &isnull);
-	if (!isnull)
+	/*
+	 * Parameters, IN and OUT alike, with their real types (libpg_query does
+	 * not know them).  get_func_arg_info pairs names with all argument
+	 * types, in declaration order.
+	 */
 	{
-		Datum	   *elems;
-		int			nelems;
+		Oid		   *types;
+		char	  **argnames;
+		char	   *modes;
+		int			nall = get_func_arg_info(proctup, &types, &argnames, &modes);
 
-		deconstruct_array(DatumGetArrayTypeP(names), TEXTOID, -1, false,
-						  TYPALIGN_INT, &elems, NULL, &nelems);
-		for (i = 0; i < nelems && i < proc->pronargs; i++)
+		/* $n numbers OUT parameters too, in PL/pgSQL */
+		cx.nargs = nall;
+		cx.argtypes = types;
+		for (i = 0; argnames != NULL && i < nall; i++)
 		{
-			Variable   *v = palloc0(sizeof(Variable));
+			Variable   *v;
 
-			v->name = TextDatumGetCString(elems[i]);
-			v->typid = proc->proargtypes.values[i];
+			if (argnames[i] == NULL || argnames[i][0] == '\0')
+				continue;
+			v = palloc0(sizeof(Variable));
+			v->name = argnames[i];
+			v->typid = types[i];
 			v->typmod = -1;
-			if (strlen(v->name) > 0)
-				cx.variables = lappend(cx.variables, v);
+			cx.variables = lappend(cx.variables, v);
 		}
 	}
 
