@@ -106,15 +106,17 @@ sql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 		{
 			RawStmt    *raw = lfirst_node(RawStmt, lc);
 
-			/* utility statements read no columns we could bind */
+			Query	   *query;
+
+			/* other utility statements read no columns we could bind */
 			if (!IsA(raw->stmt, SelectStmt) && !IsA(raw->stmt, InsertStmt) &&
 				!IsA(raw->stmt, UpdateStmt) && !IsA(raw->stmt, DeleteStmt) &&
-				!IsA(raw->stmt, MergeStmt))
+				!IsA(raw->stmt, MergeStmt) && !IsA(raw->stmt, CallStmt))
 				continue;
-			queries = lappend(queries,
-							  parse_analyze_withcb(raw, src,
-												   (ParserSetupHook) sql_fn_parser_setup,
-												   pinfo, NULL));
+			query = parse_analyze_withcb(raw, src,
+										 (ParserSetupHook) sql_fn_parser_setup,
+										 pinfo, NULL);
+			queries = lappend(queries, lineage_call_as_select(query));
 		}
 	}
 	(void) proc;

@@ -275,23 +275,8 @@ analyze_raw(PlpgsqlContext *cx, RawStmt *raw, const char *text)
 		!IsA(raw->stmt, UpdateStmt) && !IsA(raw->stmt, DeleteStmt) &&
 		!IsA(raw->stmt, MergeStmt) && !IsA(raw->stmt, CallStmt))
 		return;					/* other utility statements bind no columns */
-	query = parse_analyze_withcb(raw, text, parser_setup, cx, NULL);
-	if (query->commandType == CMD_UTILITY)
-	{
-		/* CALL: the analyzed call, as an expression of a SELECT */
-		Query	   *select = makeNode(Query);
-		TargetEntry *tle;
-
-		if (!IsA(query->utilityStmt, CallStmt) ||
-			((CallStmt *) query->utilityStmt)->funcexpr == NULL)
-			return;
-		tle = makeTargetEntry((Expr *) ((CallStmt *) query->utilityStmt)->funcexpr,
-							  1, NULL, false);
-		select->commandType = CMD_SELECT;
-		select->targetList = list_make1(tle);
-		select->jointree = makeFromExpr(NIL, NULL);
-		query = select;
-	}
+	query = lineage_call_as_select(parse_analyze_withcb(raw, text, parser_setup,
+														cx, NULL));
 	cx->edges = list_concat(cx->edges,
 							query_lineage_edges(query, cx->function, false));
 }

@@ -73,6 +73,7 @@ extern void lineage_set_param_columns(int base, int count,
 									  const ObjectAddress *columns);
 extern List *query_lineage_edges(Query *query, const ObjectAddress *dependent,
 								 bool by_column);
+extern Query *lineage_call_as_select(Query *query);
 extern List *expression_lineage_edges(Node *expr, Oid relid,
 									  const ObjectAddress *dependent,
 									  LineageUsage usage);
