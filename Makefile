@@ -10,13 +10,14 @@ OBJS = \
 	src/lineage_store.o \
 	src/ddl_events.o \
 	src/target.o \
-	src/impact.o
+	src/impact.o \
+	src/unresolved.o
 
 EXTENSION = schemaguard
 DATA = sql/schemaguard--0.1.0.sql
 
 # pg_regress reads sql/<test>.sql and compares with expected/<test>.out
-REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies names_and_search_path privileges errors rebuild
+REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors rebuild
 REGRESS_OPTS = --inputdir=.
 
 # pg_isolation_regress reads test/isolation/specs/<test>.spec and

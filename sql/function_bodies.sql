@@ -69,4 +69,22 @@ ALTER FUNCTION invoice_count(int) RENAME TO invoice_tally;
 SELECT object_identity, usage FROM schemaguard.impact_of('invoices.customer_id', 1);
 DROP FUNCTION customer_report(int);
 SELECT object_identity, usage, via FROM schemaguard.impact_of('invoices.amount');
+-- CALL in an SQL string body is a call
+CREATE PROCEDURE nightly_sql() LANGUAGE sql AS $$ CALL fn.close_open() $$;
+SELECT depth, object_identity, usage, via FROM schemaguard.impact_of('invoices.status')
+WHERE object_identity LIKE '%nightly_sql%';
+
+-- MERGE, ON CONFLICT and RETURNING copy values unchanged: identity
+CREATE TABLE totals (customer_id int PRIMARY KEY, amount numeric);
+CREATE FUNCTION merge_totals() RETURNS void LANGUAGE sql AS $$
+    MERGE INTO fn.totals t USING fn.invoices i ON t.customer_id = i.customer_id
+    WHEN MATCHED THEN UPDATE SET amount = i.amount
+    WHEN NOT MATCHED THEN INSERT (customer_id, amount) VALUES (i.customer_id, i.amount) $$;
+CREATE FUNCTION upsert_total(p_customer int, p_amount numeric) RETURNS numeric LANGUAGE sql AS $$
+    INSERT INTO fn.totals VALUES (p_customer, p_amount)
+    ON CONFLICT (customer_id) DO UPDATE SET amount = excluded.amount
+    RETURNING amount $$;
+SELECT object_identity, usage, via FROM schemaguard.impact_of('invoices.amount', 1)
+WHERE object_identity LIKE '%merge_totals%';
+SELECT object_identity, usage, via FROM schemaguard.impact_of('totals.amount', 1);
 RESET search_path;

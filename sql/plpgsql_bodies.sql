@@ -94,6 +94,8 @@ CREATE FUNCTION unparsable() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN ( ;
 RESET check_function_bodies;
 SELECT count(*) AS unparsable_edges FROM schemaguard.lineage_edge
 WHERE dependent_objid = 'unparsable()'::regprocedure;
+-- it is the only one of this file's functions with unresolved references
+SELECT * FROM schemaguard.unresolved_references() WHERE object_identity LIKE 'pl.%';
 
 -- upkeep: CREATE OR REPLACE, DROP FUNCTION
 CREATE OR REPLACE FUNCTION dyn_literal() RETURNS void LANGUAGE plpgsql AS $$
@@ -102,4 +104,8 @@ BEGIN
 END $$;
 DROP PROCEDURE close_paid();
 SELECT object_identity, usage FROM schemaguard.impact_of('invoices.status', 1);
+-- dropping the trigger: its function's NEW and OLD no longer name a table
+DROP TRIGGER invoices_audit ON invoices;
+SELECT object_identity, usage FROM schemaguard.impact_of('invoices.amount', 1)
+WHERE object_identity LIKE '%audit_amount%';
 RESET search_path;

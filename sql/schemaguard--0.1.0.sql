@@ -39,6 +39,23 @@ CREATE INDEX lineage_edge_dependent_idx ON schemaguard.lineage_edge
 COMMENT ON TABLE schemaguard.lineage_edge IS
     'column-level lineage: source column or function -> dependent object [column], with its usage';
 
+--
+-- Names a definition uses that do not resolve: a function body naming a
+-- table or column that does not exist (yet, or any more), an ambiguous
+-- name, a body that does not parse.  Derived like the edges.
+--
+CREATE TABLE schemaguard.unresolved_reference (
+    classid    oid  NOT NULL,
+    objid      oid  NOT NULL,
+    reference  text NOT NULL,
+    reason     text NOT NULL
+);
+CREATE INDEX unresolved_reference_object_idx ON schemaguard.unresolved_reference
+    (classid, objid);
+COMMENT ON TABLE schemaguard.unresolved_reference IS
+    'names used by a definition that do not resolve, with the reason';
+REVOKE ALL ON schemaguard.unresolved_reference FROM PUBLIC;
+
 -- Raw object ids of every schema: readable by administrators only.  Other
 -- roles ask impact_of()/lineage_of(), which hide what they cannot see.
 REVOKE ALL ON schemaguard.lineage_edge FROM PUBLIC;
@@ -66,6 +83,15 @@ LANGUAGE C STABLE CALLED ON NULL INPUT;
 
 COMMENT ON FUNCTION schemaguard.lineage_of(text, int) IS
     'every column a column (or every column of a relation) derives from, transitively';
+
+CREATE FUNCTION schemaguard.unresolved_references()
+RETURNS TABLE (object_type text, object_identity text, reference text,
+               reason text)
+AS 'MODULE_PATHNAME', 'schemaguard_unresolved_references'
+LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION schemaguard.unresolved_references() IS
+    'functions and other objects whose definitions use names that do not resolve';
 
 --
 -- Upkeep.

@@ -27,6 +27,7 @@
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_trigger.h"
 #include "commands/event_trigger.h"
 #include "executor/executor.h"
 #include "fmgr.h"
@@ -104,47 +105,6 @@ event_objects(Oid funcid, int *n)
 	return objects;
 }
 
-/*
- * Commands that can create or change something whose lineage is kept (the
- * ALTER forms may change nothing that matters; recomputing is harmless).
- * Anything else returns at once.
- */
-static bool
-command_may_change_lineage(CommandTag tag)
-{
-	switch (tag)
-	{
-		case CMDTAG_CREATE_VIEW:
-		case CMDTAG_ALTER_VIEW:
-		case CMDTAG_CREATE_MATERIALIZED_VIEW:
-		case CMDTAG_ALTER_MATERIALIZED_VIEW:
-		case CMDTAG_CREATE_TABLE:
-		case CMDTAG_CREATE_TABLE_AS:
-		case CMDTAG_SELECT_INTO:
-		case CMDTAG_ALTER_TABLE:
-		case CMDTAG_CREATE_FOREIGN_TABLE:
-		case CMDTAG_ALTER_FOREIGN_TABLE:
-		case CMDTAG_CREATE_INDEX:
-		case CMDTAG_ALTER_INDEX:
-		case CMDTAG_CREATE_TRIGGER:
-		case CMDTAG_ALTER_TRIGGER:
-		case CMDTAG_CREATE_POLICY:
-		case CMDTAG_ALTER_POLICY:
-		case CMDTAG_CREATE_STATISTICS:
-		case CMDTAG_ALTER_STATISTICS:
-		case CMDTAG_CREATE_RULE:
-		case CMDTAG_CREATE_SCHEMA:
-		case CMDTAG_IMPORT_FOREIGN_SCHEMA:
-		case CMDTAG_CREATE_FUNCTION:
-		case CMDTAG_ALTER_FUNCTION:
-		case CMDTAG_CREATE_PROCEDURE:
-		case CMDTAG_ALTER_PROCEDURE:
-			return true;
-		default:
-			return false;
-	}
-}
-
 /* Add an object to a list unless it is there already. */
 static List *
 add_unique(List *objects, const ObjectAddress *object)
@@ -164,18 +124,80 @@ add_unique(List *objects, const ObjectAddress *object)
 	return lappend(objects, copy);
 }
 
+/* What a command can do, as far as lineage is concerned. */
+#define CHANGES_LINEAGE		0x01	/* creates or changes a tracked object */
+#define ADDS_NAMES			0x02	/* creates or renames a name bodies use */
+#define ALTERS_NAMES		0x04	/* renames or changes what bodies read */
+
+/*
+ * The effects of a command, by its tag.  Commands with none return at once.
+ * (The ALTER forms may change nothing that matters; recomputing is
+ * harmless.)
+ */
+static int
+command_effects(CommandTag tag)
+{
+	switch (tag)
+	{
+		case CMDTAG_ALTER_VIEW:
+		case CMDTAG_ALTER_MATERIALIZED_VIEW:
+		case CMDTAG_ALTER_TABLE:
+		case CMDTAG_ALTER_FOREIGN_TABLE:
+		case CMDTAG_ALTER_FUNCTION:
+		case CMDTAG_ALTER_PROCEDURE:
+			return CHANGES_LINEAGE | ADDS_NAMES | ALTERS_NAMES;
+		case CMDTAG_CREATE_VIEW:
+		case CMDTAG_CREATE_MATERIALIZED_VIEW:
+		case CMDTAG_CREATE_TABLE:
+		case CMDTAG_CREATE_TABLE_AS:
+		case CMDTAG_SELECT_INTO:
+		case CMDTAG_CREATE_FOREIGN_TABLE:
+		case CMDTAG_CREATE_SCHEMA:
+		case CMDTAG_ALTER_SCHEMA:
+		case CMDTAG_IMPORT_FOREIGN_SCHEMA:
+		case CMDTAG_CREATE_FUNCTION:
+		case CMDTAG_CREATE_PROCEDURE:
+			return CHANGES_LINEAGE | ADDS_NAMES;
+		case CMDTAG_CREATE_INDEX:
+		case CMDTAG_ALTER_INDEX:
+		case CMDTAG_CREATE_TRIGGER:
+		case CMDTAG_ALTER_TRIGGER:
+		case CMDTAG_CREATE_POLICY:
+		case CMDTAG_ALTER_POLICY:
+		case CMDTAG_CREATE_STATISTICS:
+		case CMDTAG_ALTER_STATISTICS:
+		case CMDTAG_CREATE_RULE:
+			return CHANGES_LINEAGE;
+		default:
+			return 0;
+	}
+}
+
+static List *
+add_all_unique(List *objects, List *more)
+{
+	ListCell   *lc;
+
+	foreach(lc, more)
+		objects = add_unique(objects, (ObjectAddress *) lfirst(lc));
+	return objects;
+}
+
+
 Datum
 schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
 	ObjectAddress *objects;
 	List	   *owners = NIL;
+	int			effects;
 	int			n;
 	int			i;
 
 	check_event_trigger_call(fcinfo, "schemaguard.on_ddl_command_end");
 	trigdata = (EventTriggerData *) fcinfo->context;
-	if (!command_may_change_lineage(trigdata->tag))
+	effects = command_effects(trigdata->tag);
+	if (effects == 0)
 		PG_RETURN_NULL();
 
 	/*
@@ -198,7 +220,13 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 			ObjectAddressSet(owner, ProcedureRelationId, trigger_function);
 			owners = add_unique(owners, &owner);
 		}
+		/* a renamed or changed table or function may break what reads it */
+		if (effects & ALTERS_NAMES)
+			owners = add_all_unique(owners, lineage_functions_reading(&objects[i]));
 	}
+	/* a new or renamed name may resolve what did not */
+	if (effects & ADDS_NAMES)
+		owners = add_all_unique(owners, lineage_unresolved_objects());
 
 	lineage_store_refresh(owners);
 	PG_RETURN_NULL();
@@ -208,13 +236,48 @@ Datum
 schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 {
 	ObjectAddress *objects;
+	List	   *readers = NIL;
+	Oid			table,
+				source_index,
+				dependent_index;
 	int			n;
 	int			i;
 
 	check_event_trigger_call(fcinfo, "schemaguard.on_sql_drop");
 
+	/* DROP EXTENSION schemaguard itself: nothing left to maintain */
+	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
+		PG_RETURN_NULL();
+
+	/*
+	 * Forget every dropped object; then analyze again the functions that
+	 * read one of them (and were not dropped too): they are broken now, and
+	 * say so as unresolved references.
+	 */
 	objects = event_objects(F_PG_EVENT_TRIGGER_DROPPED_OBJECTS, &n);
 	for (i = 0; i < n; i++)
+	{
+		readers = add_all_unique(readers, lineage_functions_reading(&objects[i]));
+		/* a dropped trigger takes the table of its function's NEW and OLD */
+		if (objects[i].classId == TriggerRelationId)
+			readers = add_all_unique(readers, lineage_functions_called_by(&objects[i]));
+	}
+	for (i = 0; i < n; i++)
+	{
+		ListCell   *lc;
+
 		lineage_store_forget(&objects[i]);
+		foreach(lc, readers)
+		{
+			ObjectAddress *f = (ObjectAddress *) lfirst(lc);
+
+			if (f->classId == objects[i].classId && f->objectId == objects[i].objectId)
+			{
+				readers = foreach_delete_current(readers, lc);
+				break;
+			}
+		}
+	}
+	lineage_store_refresh(readers);
 	PG_RETURN_NULL();
 }

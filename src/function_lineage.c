@@ -20,8 +20,8 @@
  *
  * Analysis runs in a subtransaction that is always rolled back: it releases
  * the locks analysis takes (a rebuild reads thousands of bodies) and turns
- * an error -- a body naming a table that does not exist -- into a body
- * without edges instead of a failed DDL command.
+ * an error -- a body naming a table that does not exist -- into an
+ * unresolved reference (object_lineage.c) instead of a failed DDL command.
  *
  *-------------------------------------------------------------------------
  */
@@ -99,9 +99,6 @@ sql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 		char	   *src;
 		SQLFunctionParseInfoPtr pinfo;
 
-		(void) set_config_option("search_path", body_search_path(proctup),
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
 		body = SysCacheGetAttr(PROCOID, proctup, Anum_pg_proc_prosrc, &isnull);
 		src = TextDatumGetCString(body);
 		pinfo = prepare_sql_fn_parse_info(proctup, NULL, InvalidOid);
@@ -109,15 +106,17 @@ sql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 		{
 			RawStmt    *raw = lfirst_node(RawStmt, lc);
 
-			/* utility statements read no columns we could bind */
+			Query	   *query;
+
+			/* other utility statements read no columns we could bind */
 			if (!IsA(raw->stmt, SelectStmt) && !IsA(raw->stmt, InsertStmt) &&
 				!IsA(raw->stmt, UpdateStmt) && !IsA(raw->stmt, DeleteStmt) &&
-				!IsA(raw->stmt, MergeStmt))
+				!IsA(raw->stmt, MergeStmt) && !IsA(raw->stmt, CallStmt))
 				continue;
-			queries = lappend(queries,
-							  parse_analyze_withcb(raw, src,
-												   (ParserSetupHook) sql_fn_parser_setup,
-												   pinfo, NULL));
+			query = parse_analyze_withcb(raw, src,
+										 (ParserSetupHook) sql_fn_parser_setup,
+										 pinfo, NULL);
+			queries = lappend(queries, lineage_call_as_select(query));
 		}
 	}
 	(void) proc;
@@ -166,6 +165,10 @@ function_lineage(Oid funcid, List **owned)
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
+		/* undone by the subtransaction's rollback */
+		(void) set_config_option("search_path", body_search_path(proctup),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 		if (lang == SQLlanguageId)
 			edges = sql_body_edges(proctup, function);
 		else
@@ -173,10 +176,14 @@ function_lineage(Oid funcid, List **owned)
 	}
 	PG_CATCH();
 	{
-		/* a body that does not analyze (yet) has no edges */
+		/* a body that does not analyze (yet) has no edges: say why */
+		ErrorData  *edata;
+
 		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
 		FlushErrorState();
 		lineage_set_param_columns(0, 0, NULL);
+		lineage_note_error(function, edata);
 		edges = NIL;
 	}
 	PG_END_TRY();

@@ -29,6 +29,7 @@
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -71,6 +72,63 @@ require_catalog(Oid *table, Oid *source_index, Oid *dependent_index)
 				 errmsg("lineage catalog of schemaguard is incomplete"),
 				 errdetail("Table schemaguard.lineage_edge or one of its indexes is missing."),
 				 errhint("Reinstall the extension with DROP EXTENSION schemaguard; CREATE EXTENSION schemaguard.")));
+}
+
+/*
+ * The table of unresolved references and its index on (classid, objid).
+ * It is opened and closed together with the edge table by its callers.
+ */
+typedef struct UnresolvedTable
+{
+	Relation	rel;
+	Oid			index;
+	CatalogIndexState indstate;
+} UnresolvedTable;
+
+static void
+open_unresolved(UnresolvedTable *ut, LOCKMODE lockmode)
+{
+	Oid			nspid = get_namespace_oid(SCHEMAGUARD_SCHEMA, false);
+	Oid			table = get_relname_relid("unresolved_reference", nspid);
+
+	ut->index = get_relname_relid("unresolved_reference_object_idx", nspid);
+	if (!OidIsValid(table) || !OidIsValid(ut->index))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("lineage catalog of schemaguard is incomplete"),
+				 errdetail("Table schemaguard.unresolved_reference or its index is missing."),
+				 errhint("Reinstall the extension with DROP EXTENSION schemaguard; CREATE EXTENSION schemaguard.")));
+	ut->rel = table_open(table, lockmode);
+	ut->indstate = CatalogOpenIndexes(ut->rel);
+}
+
+static void
+close_unresolved(UnresolvedTable *ut)
+{
+	CatalogCloseIndexes(ut->indstate);
+	table_close(ut->rel, NoLock);
+}
+
+static void
+insert_unresolved(UnresolvedTable *ut, List *refs)
+{
+	ListCell   *lc;
+
+	foreach(lc, refs)
+	{
+		UnresolvedRef *ref = (UnresolvedRef *) lfirst(lc);
+		Datum		values[Natts_unresolved];
+		bool		nulls[Natts_unresolved] = {false};
+		HeapTuple	tuple;
+
+		values[Anum_unresolved_classid - 1] = ObjectIdGetDatum(ref->object.classId);
+		values[Anum_unresolved_objid - 1] = ObjectIdGetDatum(ref->object.objectId);
+		values[Anum_unresolved_reference - 1] = CStringGetTextDatum(ref->reference);
+		values[Anum_unresolved_reason - 1] = CStringGetTextDatum(ref->reason);
+		tuple = heap_form_tuple(RelationGetDescr(ut->rel), values, nulls);
+		CatalogTupleInsertWithInfo(ut->rel, tuple, ut->indstate);
+		heap_freetuple(tuple);
+	}
 }
 
 /* Store n edges; the relation is open in RowExclusiveLock mode or stronger. */
@@ -152,6 +210,19 @@ delete_edges(Relation rel, Oid indexid, const ObjectAddress *object,
 	delete_matching(rel, indexid, keys, object->objectSubId != 0 ? 3 : 2);
 }
 
+/* Delete the unresolved references of an object. */
+static void
+delete_unresolved(UnresolvedTable *ut, const ObjectAddress *object)
+{
+	ScanKeyData keys[2];
+
+	ScanKeyInit(&keys[0], Anum_unresolved_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(object->classId));
+	ScanKeyInit(&keys[1], Anum_unresolved_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(object->objectId));
+	delete_matching(ut->rel, ut->index, keys, 2);
+}
+
 /* Copy a List of LineageEdge pointers into a flat, growing array. */
 static void
 append_edges(List *list, LineageEdge **buf, int *n, int *cap)
@@ -177,20 +248,25 @@ append_edges(List *list, LineageEdge **buf, int *n, int *cap)
  */
 static void
 refresh_one(Relation rel, CatalogIndexState indstate, Oid dependent_index,
-			const ObjectAddress *object, MemoryContext cxt)
+			UnresolvedTable *ut, const ObjectAddress *object, MemoryContext cxt)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
 	List	   *owned = NIL;
-	List	   *edges = object_lineage(object, &owned);
+	List	   *unresolved = NIL;
+	List	   *edges = object_lineage(object, &owned, &unresolved);
 	LineageEdge *buf = NULL;
 	int			n = 0;
 	int			cap = 0;
 	ListCell   *lc;
 
 	foreach(lc, owned)
+	{
 		delete_edges(rel, dependent_index, (ObjectAddress *) lfirst(lc), false);
+		delete_unresolved(ut, (ObjectAddress *) lfirst(lc));
+	}
 	append_edges(edges, &buf, &n, &cap);
 	insert_edges(rel, indstate, buf, n);
+	insert_unresolved(ut, unresolved);
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(cxt);
 }
@@ -209,6 +285,7 @@ lineage_store_refresh(List *objects)
 				dependent_index;
 	Relation	rel;
 	CatalogIndexState indstate;
+	UnresolvedTable ut;
 	MemoryContext cxt;
 	ListCell   *lc;
 
@@ -221,9 +298,11 @@ lineage_store_refresh(List *objects)
 								ALLOCSET_DEFAULT_SIZES);
 	rel = table_open(table, RowExclusiveLock);
 	indstate = CatalogOpenIndexes(rel);
+	open_unresolved(&ut, RowExclusiveLock);
 	foreach(lc, objects)
-		refresh_one(rel, indstate, dependent_index, (ObjectAddress *) lfirst(lc),
-					cxt);
+		refresh_one(rel, indstate, dependent_index, &ut,
+					(ObjectAddress *) lfirst(lc), cxt);
+	close_unresolved(&ut);
 	CatalogCloseIndexes(indstate);
 	table_close(rel, NoLock);
 	MemoryContextDelete(cxt);
@@ -250,6 +329,117 @@ lineage_store_forget(const ObjectAddress *object)
 	delete_edges(rel, source_index, object, true);
 	delete_edges(rel, dependent_index, object, false);
 	table_close(rel, NoLock);
+	if (object->objectSubId == 0)
+	{
+		UnresolvedTable ut;
+
+		open_unresolved(&ut, RowExclusiveLock);
+		delete_unresolved(&ut, object);
+		close_unresolved(&ut);
+	}
+}
+
+static List *functions_linked(const ObjectAddress *object, bool called_by);
+
+/*
+ * lineage_functions_reading
+ *		The functions with an edge from this object (any of its columns):
+ *		what a rename or drop of it may break.  With called_by, the other
+ *		way round: the functions this object calls (a trigger's function,
+ *		whose NEW and OLD lose their table when the trigger goes).
+ */
+List *
+lineage_functions_reading(const ObjectAddress *object)
+{
+	return functions_linked(object, false);
+}
+
+List *
+lineage_functions_called_by(const ObjectAddress *object)
+{
+	return functions_linked(object, true);
+}
+
+static List *
+functions_linked(const ObjectAddress *object, bool called_by)
+{
+	Oid			table,
+				source_index,
+				dependent_index;
+	Relation	rel;
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Snapshot	snapshot;
+	List	   *functions = NIL;
+
+	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
+		return NIL;
+	rel = table_open(table, AccessShareLock);
+	ScanKeyInit(&keys[0], called_by ? Anum_edge_dependent_classid : Anum_edge_source_classid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->classId));
+	ScanKeyInit(&keys[1], called_by ? Anum_edge_dependent_objid : Anum_edge_source_objid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->objectId));
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, called_by ? dependent_index : source_index,
+							  true, snapshot, 2, keys);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Oid			classid = DatumGetObjectId(heap_getattr(tuple,
+															called_by ? Anum_edge_source_classid : Anum_edge_dependent_classid,
+															RelationGetDescr(rel), &isnull));
+		Oid			objid = DatumGetObjectId(heap_getattr(tuple,
+														  called_by ? Anum_edge_source_objid : Anum_edge_dependent_objid,
+														  RelationGetDescr(rel), &isnull));
+
+		if (classid == ProcedureRelationId)
+		{
+			ObjectAddress *f = palloc(sizeof(ObjectAddress));
+
+			ObjectAddressSet(*f, ProcedureRelationId, objid);
+			functions = lappend(functions, f);
+		}
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return functions;
+}
+
+/*
+ * lineage_unresolved_objects
+ *		Every object that has unresolved references: what a new or renamed
+ *		table or function may resolve.
+ */
+List *
+lineage_unresolved_objects(void)
+{
+	UnresolvedTable ut;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	List	   *objects = NIL;
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+
+	open_unresolved(&ut, AccessShareLock);
+	scan = table_beginscan(ut.rel, snapshot, 0, NULL);
+	while (HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection)))
+	{
+		bool		isnull;
+		ObjectAddress *object = palloc(sizeof(ObjectAddress));
+
+		ObjectAddressSet(*object,
+						 DatumGetObjectId(heap_getattr(tuple, Anum_unresolved_classid,
+													   RelationGetDescr(ut.rel), &isnull)),
+						 DatumGetObjectId(heap_getattr(tuple, Anum_unresolved_objid,
+													   RelationGetDescr(ut.rel), &isnull)));
+		objects = lappend(objects, object);
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	CatalogCloseIndexes(ut.indstate);
+	table_close(ut.rel, AccessShareLock);
+	return objects;
 }
 
 /*
@@ -279,10 +469,12 @@ lineage_store_rebuild(void)
 	ListCell   *lc;
 	MemoryContext cxt;
 	MemoryContext oldcxt;
+	UnresolvedTable ut;
 	int64		total = 0;
 
 	require_catalog(&table, &source_index, &dependent_index);
 	rel = table_open(table, ShareRowExclusiveLock);
+	open_unresolved(&ut, ShareRowExclusiveLock);
 	objects = lineage_all_objects();
 
 	/* forget everything */
@@ -290,6 +482,10 @@ lineage_store_rebuild(void)
 	heapscan = table_beginscan(rel, snapshot, 0, NULL);
 	while (HeapTupleIsValid(tuple = heap_getnext(heapscan, ForwardScanDirection)))
 		CatalogTupleDelete(rel, &tuple->t_self);
+	table_endscan(heapscan);
+	heapscan = table_beginscan(ut.rel, snapshot, 0, NULL);
+	while (HeapTupleIsValid(tuple = heap_getnext(heapscan, ForwardScanDirection)))
+		CatalogTupleDelete(ut.rel, &tuple->t_self);
 	table_endscan(heapscan);
 	UnregisterSnapshot(snapshot);
 
@@ -302,6 +498,7 @@ lineage_store_rebuild(void)
 		ObjectAddress *object = (ObjectAddress *) lfirst(lc);
 		bool		is_relation = (object->classId == RelationRelationId);
 		List	   *owned = NIL;
+		List	   *unresolved = NIL;
 		LineageEdge *buf = NULL;
 		int			n = 0;
 		int			cap = 0;
@@ -310,8 +507,9 @@ lineage_store_rebuild(void)
 		if (is_relation)
 			LockRelationOid(object->objectId, AccessShareLock);
 		oldcxt = MemoryContextSwitchTo(cxt);
-		append_edges(object_lineage(object, &owned), &buf, &n, &cap);
+		append_edges(object_lineage(object, &owned, &unresolved), &buf, &n, &cap);
 		insert_edges(rel, indstate, buf, n);
+		insert_unresolved(&ut, unresolved);
 		total += n;
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(cxt);
@@ -320,6 +518,7 @@ lineage_store_rebuild(void)
 	}
 	MemoryContextDelete(cxt);
 	CatalogCloseIndexes(indstate);
+	close_unresolved(&ut);
 	table_close(rel, NoLock);
 	return total;
 }

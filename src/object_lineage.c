@@ -402,21 +402,73 @@ unique_edges(List *edges)
 	return result;
 }
 
+/* What the analyzers report while one object is computed. */
+static List *unresolved_refs = NIL;
+
+/* Record a name an object uses that does not resolve. */
+void
+lineage_note_unresolved(const ObjectAddress *object, const char *reference,
+						const char *reason)
+{
+	UnresolvedRef *ref = palloc(sizeof(UnresolvedRef));
+	ListCell   *lc;
+
+	foreach(lc, unresolved_refs)
+	{
+		UnresolvedRef *other = (UnresolvedRef *) lfirst(lc);
+
+		if (strcmp(other->reference, reference) == 0 &&
+			strcmp(other->reason, reason) == 0)
+			return;
+	}
+	ref->object = *object;
+	ref->reference = pstrdup(reference);
+	ref->reason = pstrdup(reason);
+	unresolved_refs = lappend(unresolved_refs, ref);
+}
+
+/*
+ * lineage_note_error
+ *		Record why part of an object's definition did not analyze.  The name
+ *		it could not resolve is the first double-quoted one in the server's
+ *		message (relation "x" does not exist); a syntax error has none.
+ */
+void
+lineage_note_error(const ObjectAddress *object, ErrorData *edata)
+{
+	const char *message = edata->message ? edata->message : "unknown error";
+	const char *open = strchr(message, '"');
+	const char *close = open ? strchr(open + 1, '"') : NULL;
+
+	if (edata->sqlerrcode == ERRCODE_SYNTAX_ERROR || open == NULL || close == NULL)
+		lineage_note_unresolved(object, "(body)",
+								psprintf("unparsable: %s", message));
+	else
+		lineage_note_unresolved(object, pnstrdup(open + 1, close - open - 1),
+								message);
+}
+
 /*
  * object_lineage
  *		The edges an object's definition gives, each once, allocated in the
  *		current memory context.  *owned gets every dependent whose edges the
  *		object owns (ObjectAddress pointers, objectSubId 0), so that a
- *		refresh can delete them first.
+ *		refresh can delete them first; *unresolved the names it uses that do
+ *		not resolve (UnresolvedRef pointers).
  */
 List *
-object_lineage(const ObjectAddress *object, List **owned)
+object_lineage(const ObjectAddress *object, List **owned, List **unresolved)
 {
+	List	   *edges = NIL;
+
+	unresolved_refs = NIL;
 	if (object->classId == RelationRelationId)
-		return unique_edges(relation_lineage(object->objectId, owned));
-	if (object->classId == ProcedureRelationId)
-		return unique_edges(function_lineage(object->objectId, owned));
-	return NIL;
+		edges = unique_edges(relation_lineage(object->objectId, owned));
+	else if (object->classId == ProcedureRelationId)
+		edges = unique_edges(function_lineage(object->objectId, owned));
+	*unresolved = unresolved_refs;
+	unresolved_refs = NIL;
+	return edges;
 }
 
 /* The first column (an oid) of the row with this OID in a catalog. */
@@ -446,61 +498,59 @@ catalog_row_oid(Oid catalog, Oid oid_index, AttrNumber oid_attnum, Oid objid,
 }
 
 /*
+ * Catalog entries that belong to a relation: where to find an entry by OID,
+ * and its relation's column.
+ */
+typedef struct OwnedCatalog
+{
+	Oid			catalog;
+	Oid			oid_index;
+	AttrNumber	oid_attnum;
+	AttrNumber	relid_attnum;
+} OwnedCatalog;
+
+static const OwnedCatalog owned_catalogs[] = {
+	{TriggerRelationId, TriggerOidIndexId, Anum_pg_trigger_oid, Anum_pg_trigger_tgrelid},
+	{PolicyRelationId, PolicyOidIndexId, Anum_pg_policy_oid, Anum_pg_policy_polrelid},
+	{ConstraintRelationId, ConstraintOidIndexId, Anum_pg_constraint_oid, Anum_pg_constraint_conrelid},
+	{StatisticExtRelationId, StatisticExtOidIndexId, Anum_pg_statistic_ext_oid, Anum_pg_statistic_ext_stxrelid},
+	{RewriteRelationId, RewriteOidIndexId, Anum_pg_rewrite_oid, Anum_pg_rewrite_ev_class},
+	{AttrDefaultRelationId, AttrDefaultOidIndexId, Anum_pg_attrdef_oid, Anum_pg_attrdef_adrelid}
+};
+
+/*
  * lineage_owner
  *		The object whose lineage a catalog entry belongs to (an index, a
- *		trigger, a policy...: their relation), or InvalidOid in objectId if
- *		it has none.
+ *		trigger, a policy...: their relation; a function: itself), or
+ *		InvalidOid in objectId if it has none.
  */
 ObjectAddress
 lineage_owner(const ObjectAddress *object)
 {
 	ObjectAddress owner;
 	Oid			relid = InvalidOid;
+	int			i;
 
 	ObjectAddressSet(owner, InvalidOid, InvalidOid);
-	switch (object->classId)
+	if (object->classId == ProcedureRelationId)
+		ObjectAddressSet(owner, ProcedureRelationId, object->objectId);
+	else if (object->classId == RelationRelationId)
 	{
-		case RelationRelationId:
-			relid = object->objectId;
-			if (get_rel_relkind(relid) == RELKIND_INDEX ||
-				get_rel_relkind(relid) == RELKIND_PARTITIONED_INDEX)
-				relid = IndexGetRelation(relid, true);
-			break;
-		case TriggerRelationId:
-			relid = catalog_row_oid(TriggerRelationId, TriggerOidIndexId,
-									Anum_pg_trigger_oid, object->objectId,
-									Anum_pg_trigger_tgrelid);
-			break;
-		case PolicyRelationId:
-			relid = catalog_row_oid(PolicyRelationId, PolicyOidIndexId,
-									Anum_pg_policy_oid, object->objectId,
-									Anum_pg_policy_polrelid);
-			break;
-		case ConstraintRelationId:
-			relid = catalog_row_oid(ConstraintRelationId, ConstraintOidIndexId,
-									Anum_pg_constraint_oid, object->objectId,
-									Anum_pg_constraint_conrelid);
-			break;
-		case StatisticExtRelationId:
-			relid = catalog_row_oid(StatisticExtRelationId, StatisticExtOidIndexId,
-									Anum_pg_statistic_ext_oid, object->objectId,
-									Anum_pg_statistic_ext_stxrelid);
-			break;
-		case RewriteRelationId:
-			relid = catalog_row_oid(RewriteRelationId, RewriteOidIndexId,
-									Anum_pg_rewrite_oid, object->objectId,
-									Anum_pg_rewrite_ev_class);
-			break;
-		case AttrDefaultRelationId:
-			relid = catalog_row_oid(AttrDefaultRelationId, AttrDefaultOidIndexId,
-									Anum_pg_attrdef_oid, object->objectId,
-									Anum_pg_attrdef_adrelid);
-			break;
-		case ProcedureRelationId:
-			ObjectAddressSet(owner, ProcedureRelationId, object->objectId);
-			break;
-		default:
-			break;
+		char		relkind = get_rel_relkind(object->objectId);
+
+		relid = (relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX)
+			? IndexGetRelation(object->objectId, true) : object->objectId;
+	}
+	else
+	{
+		for (i = 0; i < lengthof(owned_catalogs); i++)
+		{
+			const OwnedCatalog *c = &owned_catalogs[i];
+
+			if (c->catalog == object->classId)
+				relid = catalog_row_oid(c->catalog, c->oid_index, c->oid_attnum,
+										object->objectId, c->relid_attnum);
+		}
 	}
 	if (OidIsValid(relid))
 		ObjectAddressSet(owner, RelationRelationId, relid);

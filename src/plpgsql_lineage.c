@@ -29,11 +29,14 @@
  * impact_of shows the function instead of silently missing it.
  *
  * Each statement is analyzed in its own subtransaction, always rolled back
- * (locks released, an error in one statement does not lose the others).
+ * (locks released, an error in one statement does not lose the others; it
+ * is recorded as an unresolved reference).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <ctype.h>
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -230,7 +233,15 @@ post_columnref(ParseState *pstate, ColumnRef *cref, Node *var)
 
 	/* a column was found: it stays (use_column; ambiguous under "error") */
 	if (var != NULL)
+	{
+		if (cx->conflict == CONFLICT_ERROR && list_length(cref->fields) == 1 &&
+			IsA(linitial(cref->fields), String) &&
+			find_variable(cx, strVal(linitial(cref->fields))) != NULL)
+			lineage_note_unresolved(cx->function, strVal(linitial(cref->fields)),
+									psprintf("column reference \"%s\" is ambiguous: it is also a variable (variable_conflict = error)",
+											 strVal(linitial(cref->fields))));
 		return NULL;
+	}
 	return resolve_variable(cx, cref);
 }
 
@@ -262,9 +273,10 @@ analyze_raw(PlpgsqlContext *cx, RawStmt *raw, const char *text)
 
 	if (!IsA(raw->stmt, SelectStmt) && !IsA(raw->stmt, InsertStmt) &&
 		!IsA(raw->stmt, UpdateStmt) && !IsA(raw->stmt, DeleteStmt) &&
-		!IsA(raw->stmt, MergeStmt))
-		return;					/* utility statements bind no columns */
-	query = parse_analyze_withcb(raw, text, parser_setup, cx, NULL);
+		!IsA(raw->stmt, MergeStmt) && !IsA(raw->stmt, CallStmt))
+		return;					/* other utility statements bind no columns */
+	query = lineage_call_as_select(parse_analyze_withcb(raw, text, parser_setup,
+														cx, NULL));
 	cx->edges = list_concat(cx->edges,
 							query_lineage_edges(query, cx->function, false));
 }
@@ -348,10 +360,42 @@ range_var_walker(Node *node, PlpgsqlContext *cx)
  * Otherwise NULL, and *visible gets the literal text it contains (the
  * template), with placeholders made parseable, for its table names.
  */
+/* Flatten a || chain: literals as they are, anything else a placeholder. */
+static void
+flatten_concat(Node *expr, StringInfo out, bool *all_literal)
+{
+	if (IsA(expr, A_Expr) && ((A_Expr *) expr)->kind == AEXPR_OP &&
+		strcmp(strVal(llast(((A_Expr *) expr)->name)), "||") == 0)
+	{
+		flatten_concat(((A_Expr *) expr)->lexpr, out, all_literal);
+		flatten_concat(((A_Expr *) expr)->rexpr, out, all_literal);
+	}
+	else if (IsA(expr, A_Const) && IsA(&((A_Const *) expr)->val, String))
+		appendStringInfoString(out, strVal(&((A_Const *) expr)->val));
+	else
+	{
+		*all_literal = false;
+		appendStringInfoString(out, "schemaguard_dynamic");
+	}
+}
+
 static char *
 dynamic_sql_text(Node *expr, char **visible)
 {
 	*visible = NULL;
+	if (IsA(expr, A_Expr) && ((A_Expr *) expr)->kind == AEXPR_OP &&
+		strcmp(strVal(llast(((A_Expr *) expr)->name)), "||") == 0)
+	{
+		StringInfoData out;
+		bool		all_literal = true;
+
+		initStringInfo(&out);
+		flatten_concat(expr, &out, &all_literal);
+		if (all_literal)
+			return out.data;
+		*visible = out.data;
+		return NULL;
+	}
 	if (IsA(expr, A_Const) && IsA(&((A_Const *) expr)->val, String))
 		return pstrdup(strVal(&((A_Const *) expr)->val));
 	if (IsA(expr, FuncCall))
@@ -407,6 +451,40 @@ dynamic_sql_text(Node *expr, char **visible)
 }
 
 /*
+ * visible_tables
+ *		The tables the literal text of unknowable dynamic SQL names get
+ *		"dynamic" edges.  The text may not parse (its placeholders stand where
+ *		anything could): that only means no table is visible.
+ */
+static void
+visible_tables(PlpgsqlContext *cx, const char *text)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	int			before = list_length(cx->edges);
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		ListCell   *lc;
+
+		foreach(lc, raw_parser(text, RAW_PARSE_DEFAULT))
+			(void) range_var_walker(lfirst_node(RawStmt, lc)->stmt, cx);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		cx->edges = list_truncate(cx->edges, before);
+	}
+	PG_END_TRY();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+}
+
+/*
  * analyze_dynamic
  *		EXECUTE's expression: analyzed itself (it reads variables, maybe
  *		columns), and the SQL it gives analyzed if it is knowable, else its
@@ -434,12 +512,7 @@ analyze_dynamic(PlpgsqlContext *cx, const char *text)
 			analyze_raw(cx, lfirst_node(RawStmt, lc), sql);
 	}
 	else if (visible != NULL)
-	{
-		ListCell   *lc;
-
-		foreach(lc, raw_parser(visible, RAW_PARSE_DEFAULT))
-			(void) range_var_walker(lfirst_node(RawStmt, lc)->stmt, cx);
-	}
+		visible_tables(cx, visible);
 }
 
 /* Analyze one embedded expression (the caller catches errors). */
@@ -515,9 +588,13 @@ analyze_guarded(PlpgsqlContext *cx, const char *text, ExprKind kind)
 	}
 	PG_CATCH();
 	{
+		ErrorData  *edata;
+
 		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
 		FlushErrorState();
 		cx->edges = list_truncate(cx->edges, before);
+		lineage_note_error(cx->function, edata);
 	}
 	PG_END_TRY();
 	RollbackAndReleaseCurrentSubTransaction();
@@ -529,6 +606,8 @@ analyze_guarded(PlpgsqlContext *cx, const char *text, ExprKind kind)
 static ExprKind
 expression_kind(const char *statement, const char *field)
 {
+	if (strcmp(field, "cursor_explicit_expr") == 0)
+		return EXPR_SQL;		/* c CURSOR FOR query, in a declaration */
 	if (statement == NULL)
 		return EXPR_EXPRESSION;
 	if (strcmp(statement, "PLpgSQL_stmt_assign") == 0)
@@ -539,8 +618,10 @@ expression_kind(const char *statement, const char *field)
 		  strcmp(statement, "PLpgSQL_stmt_dynfors") == 0)))
 		return EXPR_DYNAMIC;
 	if (strcmp(field, "sqlstmt") == 0 || strcmp(field, "query") == 0 ||
-		strcmp(field, "cursor_explicit_expr") == 0)
-		return EXPR_SQL;
+		strcmp(statement, "PLpgSQL_stmt_perform") == 0 ||
+		strcmp(statement, "PLpgSQL_stmt_call") == 0)
+		return EXPR_SQL;		/* PERFORM's text is stored as SELECT ...;
+								 * CALL's as CALL ... */
 	if (strcmp(field, "cond") == 0 || strcmp(field, "t_expr") == 0 ||
 		(strcmp(field, "expr") == 0 && strcmp(statement, "PLpgSQL_stmt_case") == 0))
 		return EXPR_CONDITION;
@@ -677,6 +758,193 @@ trigger_table_of(Oid funcid)
 	return several ? InvalidOid : table;
 }
 
+/*
+ * Cursor statements, neutralized for libpg_query
+ *
+ * libpg_query 15-4.0's PL/pgSQL parser rejects every OPEN, FETCH, MOVE and
+ * CLOSE ("variable must be of type cursor or refcursor"): its stand-in for
+ * the type lookup never gives a variable the refcursor type.  So before the
+ * body is parsed, those statements are rewritten into ones that keep what
+ * matters for lineage: OPEN x FOR query becomes PERFORM of that query,
+ * OPEN x FOR EXECUTE e becomes EXECUTE e, the others become NULL.  The
+ * scanner skips string literals, dollar quotes, comments and quoted
+ * identifiers, and only looks at the first word of a statement.
+ */
+
+/* Length of the literal, quoted identifier or comment starting at p, or 0. */
+static int
+skip_quoted(const char *p)
+{
+	const char *q;
+
+	if (p[0] == '\'' || p[0] == '"')
+	{
+		for (q = p + 1; *q; q++)
+		{
+			if (*q == p[0])
+			{
+				if (q[1] == p[0])
+					q++;		/* doubled quote */
+				else
+					return q - p + 1;
+			}
+		}
+		return q - p;
+	}
+	if (p[0] == '-' && p[1] == '-')
+	{
+		for (q = p; *q && *q != '\n'; q++)
+			;
+		return q - p;
+	}
+	if (p[0] == '/' && p[1] == '*')
+	{
+		q = strstr(p + 2, "*/");
+		return q ? q - p + 2 : strlen(p);
+	}
+	if (p[0] == '$')
+	{
+		const char *end = p + 1;
+		char	   *tag;
+		const char *close;
+
+		while (*end && (isalnum((unsigned char) *end) || *end == '_'))
+			end++;
+		if (*end != '$')
+			return 0;
+		tag = pnstrdup(p, end - p + 1);
+		close = strstr(end + 1, tag);
+		return close ? close - p + strlen(tag) : strlen(p);
+	}
+	return 0;
+}
+
+/* The end of the statement starting at p: its ';' (or the end). */
+static const char *
+statement_end(const char *p)
+{
+	int			depth = 0;
+
+	while (*p)
+	{
+		int			skip = skip_quoted(p);
+
+		if (skip > 0)
+		{
+			p += skip;
+			continue;
+		}
+		if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if (*p == ';' && depth <= 0)
+			return p;
+		p++;
+	}
+	return p;
+}
+
+static bool
+word_is(const char *p, const char *word)
+{
+	size_t		n = strlen(word);
+
+	return pg_strncasecmp(p, word, n) == 0 &&
+		!(isalnum((unsigned char) p[n]) || p[n] == '_');
+}
+
+static const char *
+skip_space(const char *p)
+{
+	while (isspace((unsigned char) *p))
+		p++;
+	return p;
+}
+
+/* What an OPEN statement (text between OPEN and ';') becomes. */
+static char *
+rewrite_open(const char *p, const char *end)
+{
+	/* the cursor variable, maybe quoted, maybe with arguments */
+	p = skip_space(p);
+	if (*p == '"')
+		p += skip_quoted(p);
+	else
+		while (p < end && (isalnum((unsigned char) *p) || *p == '_' || *p == '.'))
+			p++;
+	p = skip_space(p);
+	if (*p == '(')
+		return pstrdup("NULL");	/* a bound cursor opened with arguments */
+	if (word_is(p, "no"))
+		p = skip_space(p + 2);
+	if (word_is(p, "scroll"))
+		p = skip_space(p + 6);
+	if (!word_is(p, "for"))
+		return pstrdup("NULL");	/* a bound cursor: its query is declared */
+	p = skip_space(p + 3);
+	if (word_is(p, "execute"))
+		return pnstrdup(p, end - p);
+	if (word_is(p, "select"))
+		return psprintf("PERFORM %s", pnstrdup(p + 6, end - p - 6));
+	return psprintf("PERFORM * FROM (%s) schemaguard_open", pnstrdup(p, end - p));
+}
+
+static char *
+neutralize_cursor_statements(const char *src)
+{
+	StringInfoData out;
+	const char *p = src;
+	bool		at_start = true;	/* at the first word of a statement */
+
+	initStringInfo(&out);
+	while (*p)
+	{
+		int			skip = skip_quoted(p);
+
+		if (skip > 0)
+		{
+			appendBinaryStringInfo(&out, p, skip);
+			p += skip;
+			at_start = false;
+			continue;
+		}
+		if (isspace((unsigned char) *p))
+		{
+			appendStringInfoChar(&out, *p++);
+			continue;
+		}
+		if (at_start && (word_is(p, "open") || word_is(p, "fetch") ||
+						 word_is(p, "move") || word_is(p, "close")) &&
+			!strchr(":=.[", *skip_space(p + strcspn(p, " \t\n\r:=.[;("))))
+		{
+			const char *end = statement_end(p);
+
+			appendStringInfoString(&out, word_is(p, "open")
+								   ? rewrite_open(p + 4, end) : "NULL");
+			p = end;
+			continue;
+		}
+		if (isalpha((unsigned char) *p) || *p == '_')
+		{
+			const char *w = p;
+
+			while (isalnum((unsigned char) *p) || *p == '_')
+				p++;
+			appendBinaryStringInfo(&out, w, p - w);
+			/* a statement starts after these */
+			at_start = (p - w == 5 && pg_strncasecmp(w, "begin", 5) == 0) ||
+				(p - w == 4 && (pg_strncasecmp(w, "then", 4) == 0 ||
+								pg_strncasecmp(w, "else", 4) == 0 ||
+								pg_strncasecmp(w, "loop", 4) == 0));
+			continue;
+		}
+		at_start = (*p == ';');
+		appendStringInfoChar(&out, *p++);
+	}
+	return out.data;
+}
+
 /* #variable_conflict in the body, else plpgsql.variable_conflict. */
 static VariableConflict
 variable_conflict(const char *source)
@@ -714,28 +982,39 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 	Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(proctup);
 	PlpgsqlContext cx;
 	char	   *definition;
+	char	   *source;
 	char	   *json;
 	char	   *error;
 	Jsonb	   *jb;
 	bool		isnull;
-	Datum		names;
 	int			i;
 
 	definition = text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_get_functiondef,
 																	ObjectIdGetDatum(proc->oid))));
+	source = TextDatumGetCString(SysCacheGetAttr(PROCOID, proctup,
+												 Anum_pg_proc_prosrc, &isnull));
+	{
+		/* the body appears verbatim in the definition: swap in the rewrite */
+		char	   *at = strstr(definition, source);
+
+		if (at != NULL)
+			definition = psprintf("%.*s%s%s", (int) (at - definition), definition,
+								  neutralize_cursor_statements(source),
+								  at + strlen(source));
+	}
 	json = lineage_parse_plpgsql(definition, &error);
 	if (json == NULL)
+	{
+		lineage_note_unresolved(function, "(body)",
+								psprintf("unparsable: %s", error ? error : "no PL/pgSQL body"));
 		return NIL;
+	}
 
 	memset(&cx, 0, sizeof(cx));
 	cx.function = function;
 	cx.funcname = pstrdup(NameStr(proc->proname));
 	cx.labels = list_make1(makeString(cx.funcname));
-	cx.nargs = proc->pronargs;
-	cx.argtypes = proc->proargtypes.values;
-	cx.conflict = variable_conflict(TextDatumGetCString(SysCacheGetAttr(PROCOID, proctup,
-																		Anum_pg_proc_prosrc,
-																		&isnull)));
+	cx.conflict = variable_conflict(source);
 	if (proc->prorettype == TRIGGEROID)
 	{
 		static const char *const records[] = {"new", "old"};
@@ -753,24 +1032,31 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 		}
 	}
 
-	/* parameters, with their real types (libpg_query does not know them) */
-	names = SysCacheGetAttr(PROCOID, proctup, Anum_pg_proc_proargnames, &isnull);
-	if (!isnull)
+	/*
+	 * Parameters, IN and OUT alike, with their real types (libpg_query does
+	 * not know them).  get_func_arg_info pairs names with all argument
+	 * types, in declaration order.
+	 */
 	{
-		Datum	   *elems;
-		int			nelems;
+		Oid		   *types;
+		char	  **argnames;
+		char	   *modes;
+		int			nall = get_func_arg_info(proctup, &types, &argnames, &modes);
 
-		deconstruct_array(DatumGetArrayTypeP(names), TEXTOID, -1, false,
-						  TYPALIGN_INT, &elems, NULL, &nelems);
-		for (i = 0; i < nelems && i < proc->pronargs; i++)
+		/* $n numbers OUT parameters too, in PL/pgSQL */
+		cx.nargs = nall;
+		cx.argtypes = types;
+		for (i = 0; argnames != NULL && i < nall; i++)
 		{
-			Variable   *v = palloc0(sizeof(Variable));
+			Variable   *v;
 
-			v->name = TextDatumGetCString(elems[i]);
-			v->typid = proc->proargtypes.values[i];
+			if (argnames[i] == NULL || argnames[i][0] == '\0')
+				continue;
+			v = palloc0(sizeof(Variable));
+			v->name = argnames[i];
+			v->typid = types[i];
 			v->typmod = -1;
-			if (strlen(v->name) > 0)
-				cx.variables = lappend(cx.variables, v);
+			cx.variables = lappend(cx.variables, v);
 		}
 	}
 

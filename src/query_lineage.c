@@ -32,6 +32,7 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/optimizer.h"
@@ -984,6 +985,17 @@ init_walk(LineageWalk *walk)
 	walk->taint_floor = INT_MAX;
 }
 
+/* The values of a target list, each read as itself (not transformed). */
+static void
+collect_targets(List *targets, LineageWalk *walk, List *levels, List **out)
+{
+	ListCell   *lc;
+
+	foreach(lc, targets)
+		collect((Node *) lfirst_node(TargetEntry, lc)->expr, walk, levels,
+				USAGE_IDENTITY, false, out);
+}
+
 /*
  * collect_writes
  *		What a data-modifying query does besides reading: every column an
@@ -1021,8 +1033,7 @@ collect_writes(LineageWalk *walk, Query *query, List *levels, List **out)
 			if (!tle->resjunk)
 				add_item(out, target, tle->resno, USAGE_WRITE);
 		}
-		collect((Node *) query->onConflict->onConflictSet, walk, levels,
-				USAGE_IDENTITY, false, out);
+		collect_targets(query->onConflict->onConflictSet, walk, levels, out);
 		collect(query->onConflict->onConflictWhere, walk, levels,
 				USAGE_CONDITIONAL, true, out);
 	}
@@ -1039,13 +1050,11 @@ collect_writes(LineageWalk *walk, Query *query, List *levels, List **out)
 			if (OidIsValid(target) && !tle->resjunk)
 				add_item(out, target, tle->resno, USAGE_WRITE);
 		}
-		collect((Node *) action->targetList, walk, levels, USAGE_IDENTITY,
-				false, out);
+		collect_targets(action->targetList, walk, levels, out);
 		collect(action->qual, walk, levels, USAGE_CONDITIONAL, true, out);
 	}
 #endif
-	collect((Node *) query->returningList, walk, levels, USAGE_IDENTITY,
-			false, out);
+	collect_targets(query->returningList, walk, levels, out);
 
 	foreach(lc, query->cteList)
 	{
@@ -1069,6 +1078,27 @@ collect_writes(LineageWalk *walk, Query *query, List *levels, List **out)
 			collect_writes(walk, cq, push_level(cq, levels), out);
 		}
 	}
+}
+
+/*
+ * lineage_call_as_select
+ *		An analyzed CALL, as a SELECT of its call (whose lineage is the call
+ *		and what its arguments read); any other query as it is.
+ */
+Query *
+lineage_call_as_select(Query *query)
+{
+	Query	   *select;
+
+	if (query->commandType != CMD_UTILITY || !IsA(query->utilityStmt, CallStmt) ||
+		((CallStmt *) query->utilityStmt)->funcexpr == NULL)
+		return query;
+	select = makeNode(Query);
+	select->commandType = CMD_SELECT;
+	select->targetList = list_make1(makeTargetEntry((Expr *) ((CallStmt *) query->utilityStmt)->funcexpr,
+													1, NULL, false));
+	select->jointree = makeFromExpr(NIL, NULL);
+	return select;
 }
 
 /*

@@ -73,6 +73,7 @@ extern void lineage_set_param_columns(int base, int count,
 									  const ObjectAddress *columns);
 extern List *query_lineage_edges(Query *query, const ObjectAddress *dependent,
 								 bool by_column);
+extern Query *lineage_call_as_select(Query *query);
 extern List *expression_lineage_edges(Node *expr, Oid relid,
 									  const ObjectAddress *dependent,
 									  LineageUsage usage);
@@ -87,15 +88,42 @@ extern List *expression_lineage_edges(Node *expr, Oid relid,
 #define Anum_edge_dependent_objsubid	6
 #define Anum_edge_usage					7
 
+/* Attribute numbers of schemaguard.unresolved_reference. */
+#define Natts_unresolved				4
+#define Anum_unresolved_classid			1
+#define Anum_unresolved_objid			2
+#define Anum_unresolved_reference		3
+#define Anum_unresolved_reason			4
+
 /* lineage_store.c */
 extern bool lineage_catalog_oids(Oid *table, Oid *source_index,
 								 Oid *dependent_index);
+extern List *lineage_functions_reading(const ObjectAddress *object);
+extern List *lineage_functions_called_by(const ObjectAddress *object);
+extern List *lineage_unresolved_objects(void);
 extern void lineage_store_refresh(List *objects);
 extern void lineage_store_forget(const ObjectAddress *object);
 extern int64 lineage_store_rebuild(void);
 
+/*
+ * A name an object's definition uses that does not resolve (a table or
+ * column that does not exist, yet or any more), or a body that does not
+ * parse.
+ */
+typedef struct UnresolvedRef
+{
+	ObjectAddress object;
+	char	   *reference;
+	char	   *reason;
+} UnresolvedRef;
+
 /* object_lineage.c */
-extern List *object_lineage(const ObjectAddress *object, List **owned);
+extern List *object_lineage(const ObjectAddress *object, List **owned,
+							List **unresolved);
+extern void lineage_note_unresolved(const ObjectAddress *object,
+									const char *reference, const char *reason);
+extern void lineage_note_error(const ObjectAddress *object,
+							   struct ErrorData *edata);
 extern ObjectAddress lineage_owner(const ObjectAddress *object);
 extern Oid	lineage_trigger_function(const ObjectAddress *object);
 extern Oid	lineage_object_schema(const ObjectAddress *object);

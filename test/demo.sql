@@ -64,10 +64,38 @@ CREATE MATERIALIZED VIEW monthly_revenue AS
 SELECT date_trunc('month', issued_on) AS month, sum(amount) AS revenue
 FROM invoices GROUP BY 1;
 
--- A function over the same table (function-body lineage is not tracked yet).
+-- Functions: PostgreSQL records nothing about what their bodies read.
 CREATE FUNCTION invoice_total(p_customer int) RETURNS numeric
 LANGUAGE sql STABLE AS
 $$ SELECT sum(amount) FROM billing.invoices WHERE customer_id = p_customer $$;
+
+CREATE FUNCTION customer_report(p_customer int) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_total numeric := billing.invoice_total(p_customer);
+BEGIN
+    IF v_total > 10000 THEN
+        RETURN 'key account';
+    END IF;
+    RETURN 'regular';
+END $$;
+
+CREATE FUNCTION apply_payment() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE billing.invoices SET status = 'paid'
+    WHERE id = NEW.invoice_id AND amount <= NEW.amount;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER payments_apply AFTER INSERT ON payments
+    FOR EACH ROW EXECUTE FUNCTION apply_payment();
+
+-- A function written before the table it needs (a broken deployment).
+SET check_function_bodies = off;
+CREATE FUNCTION refund_total() RETURNS numeric LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN (SELECT sum(amount) FROM billing.refunds);
+END $$;
+RESET check_function_bodies;
 
 \echo
 \echo 'Outstanding balance of the five largest customers:'
@@ -81,3 +109,7 @@ SELECT * FROM schemaguard.impact_of('invoices.amount');
 \echo
 \echo 'SELECT * FROM schemaguard.lineage_of(''customer_totals.outstanding'');'
 SELECT * FROM schemaguard.lineage_of('customer_totals.outstanding');
+
+\echo
+\echo 'SELECT * FROM schemaguard.unresolved_references();'
+SELECT * FROM schemaguard.unresolved_references();

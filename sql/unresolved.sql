@@ -1,0 +1,54 @@
+--
+-- unresolved: late binding, honestly -- names a body uses that do not
+-- resolve are kept and reported; creating the table resolves them;
+-- renaming or dropping what a body reads turns it unresolved
+--
+CREATE SCHEMA ur;
+SET search_path = ur, public;
+CREATE TABLE invoices (id int, amount numeric);
+
+-- a body naming a table that does not exist yet
+SET check_function_bodies = off;
+CREATE FUNCTION pending_total() RETURNS numeric LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN (SELECT sum(amount) FROM ur.payments);
+END $$;
+CREATE FUNCTION sql_pending() RETURNS bigint LANGUAGE sql AS
+$$ SELECT count(*) FROM ur.payments $$;
+-- a body that does not parse
+CREATE FUNCTION unparsable() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN ( ; END $$;
+RESET check_function_bodies;
+-- a name that is both a column and a variable, under variable_conflict = error
+CREATE FUNCTION ambiguous(amount numeric) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN (SELECT count(*) FROM ur.invoices WHERE invoices.amount > amount);
+END $$;
+SELECT * FROM schemaguard.unresolved_references() WHERE object_identity LIKE 'ur.%' ORDER BY 2, 3;
+
+-- creating the table resolves the references: the functions get their edges
+CREATE TABLE payments (invoice_id int, amount numeric);
+SELECT * FROM schemaguard.unresolved_references() WHERE object_identity LIKE 'ur.%' ORDER BY 2, 3;
+SELECT object_identity, usage FROM schemaguard.impact_of('payments.amount');
+
+-- renaming a column a body reads breaks it; renaming it back repairs it
+ALTER TABLE payments RENAME COLUMN amount TO paid;
+SELECT * FROM schemaguard.unresolved_references() WHERE object_identity LIKE 'ur.%' ORDER BY 2, 3;
+SELECT count(*) AS edges_from_paid FROM schemaguard.impact_of('payments.paid');
+ALTER TABLE payments RENAME COLUMN paid TO amount;
+SELECT object_identity FROM schemaguard.unresolved_references() WHERE object_identity LIKE 'ur.%' ORDER BY 1;
+
+-- dropping the table breaks them again
+DROP TABLE payments;
+SELECT * FROM schemaguard.unresolved_references() WHERE object_identity LIKE 'ur.%' ORDER BY 2, 3;
+
+-- a role that cannot use the schema sees none of it
+CREATE ROLE regress_sg_outsider;
+SET ROLE regress_sg_outsider;
+SELECT count(*) FROM schemaguard.unresolved_references() WHERE object_identity LIKE 'ur.%';
+RESET ROLE;
+DROP ROLE regress_sg_outsider;
+
+-- dropping the functions forgets their references
+DROP FUNCTION pending_total(), sql_pending(), unparsable(), ambiguous(numeric);
+SELECT count(*) FROM schemaguard.unresolved_references() WHERE object_identity LIKE 'ur.%';
+RESET search_path;

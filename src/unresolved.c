@@ -1,0 +1,89 @@
+/*-------------------------------------------------------------------------
+ *
+ * unresolved.c
+ *	  unresolved_references(): the objects whose definitions use names that
+ *	  do not resolve -- functions already broken by past changes, or
+ *	  waiting for a table that does not exist yet.
+ *
+ * The rows are kept current by upkeep (object_lineage.c notes them while
+ * an object is analyzed; ddl_events.c analyzes again what a new, renamed
+ * or dropped name may fix or break).  As in impact_of(), an object in a
+ * schema the caller has no USAGE on is left out.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "schemaguard.h"
+
+PG_FUNCTION_INFO_V1(schemaguard_unresolved_references);
+
+/*
+ * unresolved_references() RETURNS TABLE (object_type text,
+ *		object_identity text, reference text, reason text)
+ */
+Datum
+schemaguard_unresolved_references(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			nspid = get_namespace_oid(SCHEMAGUARD_SCHEMA, false);
+	Oid			table = get_relname_relid("unresolved_reference", nspid);
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (!OidIsValid(table))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("lineage catalog of schemaguard is incomplete"),
+				 errdetail("Table schemaguard.unresolved_reference is missing."),
+				 errhint("Reinstall the extension with DROP EXTENSION schemaguard; CREATE EXTENSION schemaguard.")));
+
+	rel = table_open(table, AccessShareLock);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	while (HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection)))
+	{
+		Datum		row[Natts_unresolved];
+		bool		isnull[Natts_unresolved];
+		ObjectAddress object;
+		Oid			schema;
+		char	   *identity;
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		heap_deform_tuple(tuple, RelationGetDescr(rel), row, isnull);
+		ObjectAddressSet(object, DatumGetObjectId(row[Anum_unresolved_classid - 1]),
+						 DatumGetObjectId(row[Anum_unresolved_objid - 1]));
+		identity = getObjectIdentity(&object, true);
+		if (identity == NULL)
+			continue;			/* dropped concurrently */
+		schema = lineage_object_schema(&object);
+		if (OidIsValid(schema) &&
+			pg_namespace_aclcheck(schema, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+			continue;
+
+		values[0] = CStringGetTextDatum(getObjectTypeDescription(&object, true));
+		values[1] = CStringGetTextDatum(identity);
+		values[2] = row[Anum_unresolved_reference - 1];
+		values[3] = row[Anum_unresolved_reason - 1];
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return (Datum) 0;
+}
