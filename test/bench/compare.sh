@@ -9,8 +9,8 @@
 # the extension (test/setup.sh), then runs test/bench/compare.sql in a fresh
 # database of a throwaway PostgreSQL 15 cluster (pg_virtualenv -t), which is
 # dropped at the end.  The output (the case list, the comparison table, a
-# summary per tool, rebuild() against upkeep, examples) goes to the terminal
-# and to test/bench/out/compare.txt (git-ignored).  See docs/comparison.md.
+# summary per tool, rebuild() against upkeep, examples, unresolved_references())
+# goes to the terminal and to test/bench/out/compare.txt (git-ignored).  See docs/comparison.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

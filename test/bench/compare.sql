@@ -12,7 +12,8 @@
 --      expected, and what each tool reports, with MISS and FALSE marks;
 --   3. a summary per tool;
 --   4. whether rebuild() stores what incremental upkeep stored;
---   5. impact_of('shop.orders.amount') and a lineage_of(), as examples.
+--   5. impact_of('shop.orders.amount') and a lineage_of(), as examples;
+--   6. what schemaguard.unresolved_references() reports after the run.
 -- The comparison runs after a rebuild() (the lineage of the catalog as it
 -- is), except section 4, which compares the two.
 --
@@ -512,7 +513,7 @@ WITH expected AS (
     FROM cmp.found_schemaguard f
     WHERE NOT EXISTS (SELECT FROM cmp.truth_target t
                       WHERE t.case_id = f.case_id AND t.classid = f.classid AND t.objid = f.objid
-                        AND (t.objsubid = f.objsubid OR (f.objsubid = 0 AND t.objsubid = 0)))
+                        AND (t.objsubid = f.objsubid OR f.objsubid = 0))
     GROUP BY 1, 2, 3
     UNION ALL
     SELECT f.case_id, 'plpgsql_check', (pg_identify_object(f.classid, f.objid, 0)).identity, f.usage
@@ -616,3 +617,9 @@ ORDER BY 2, 1, 3, 4;
 SELECT * FROM schemaguard.impact_of('shop.orders.amount');
 \pset title '5b. SELECT * FROM schemaguard.lineage_of(''shop.customer_overview.total'')'
 SELECT * FROM schemaguard.lineage_of('shop.customer_overview.total');
+
+-- ---------------------------------------------------------------------------
+-- 6. Unresolved references (after the rebuild() above)
+-- ---------------------------------------------------------------------------
+\pset title '6. SELECT * FROM schemaguard.unresolved_references()'
+SELECT * FROM schemaguard.unresolved_references() ORDER BY 1, 2, 3, 4;
