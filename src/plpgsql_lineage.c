@@ -83,6 +83,7 @@ typedef struct Variable
 	Oid			typid;			/* UNKNOWNOID if not known */
 	int32		typmod;
 	bool		is_record;		/* a record or row: name.field is a field */
+	bool		loop_scoped;	/* a FOR loop's variable: only inside it */
 } Variable;
 
 typedef struct PlpgsqlContext
@@ -235,9 +236,12 @@ post_columnref(ParseState *pstate, ColumnRef *cref, Node *var)
 	/* a column was found: it stays (use_column; ambiguous under "error") */
 	if (var != NULL)
 	{
-		if (cx->conflict == CONFLICT_ERROR && list_length(cref->fields) == 1 &&
-			IsA(linitial(cref->fields), String) &&
-			find_variable(cx, strVal(linitial(cref->fields))) != NULL)
+		Variable   *v = (list_length(cref->fields) == 1 &&
+						 IsA(linitial(cref->fields), String))
+			? find_variable(cx, strVal(linitial(cref->fields))) : NULL;
+
+		/* variables are not scoped here: a loop's may be out of scope */
+		if (cx->conflict == CONFLICT_ERROR && v != NULL && !v->loop_scoped)
 			lineage_note_unresolved(cx->function, strVal(linitial(cref->fields)),
 									psprintf("column reference \"%s\" is ambiguous: it is also a variable (variable_conflict = error)",
 											 strVal(linitial(cref->fields))));
@@ -629,12 +633,30 @@ expression_kind(const char *statement, const char *field)
 	return EXPR_EXPRESSION;
 }
 
+/* Is the current object a FOR loop's variable (under "var" of a FOR)? */
+static bool
+in_loop_header(char **keys, int depth)
+{
+	int			d;
+
+	if (depth < 3 || depth - 2 >= 256 || keys[depth - 2] == NULL ||
+		strcmp(keys[depth - 2], "var") != 0)
+		return false;
+	for (d = depth - 3; d >= 0 && d < 256; d--)
+	{
+		if (keys[d] != NULL && strncmp(keys[d], "PLpgSQL_stmt_", 13) == 0)
+			return strcmp(keys[d], "PLpgSQL_stmt_fori") == 0;
+	}
+	return false;
+}
+
 /*
  * walk_json
  *		Visit the PL/pgSQL tree: declare each variable (PLpgSQL_var,
  *		PLpgSQL_rec), then analyze each PLpgSQL_expr's query, knowing the
- *		statement and field it stands in.  Variables are declared before any
- *		expression is analyzed (the "datums" come first in the tree).
+ *		statement and field it stands in.  Called twice: first to declare
+ *		every variable (the whole tree), then to analyze, so that every
+ *		variable is known before any expression is analyzed.
  */
 static void
 walk_json(PlpgsqlContext *cx, Jsonb *jb, bool declare)
@@ -675,6 +697,26 @@ walk_json(PlpgsqlContext *cx, Jsonb *jb, bool declare)
 					const char *owner = keys[depth - 1];
 
 					if (declare && strcmp(key, "refname") == 0 &&
+						strcmp(owner, "PLpgSQL_var") == 0 && in_loop_header(keys, depth))
+					{
+						/*
+						 * FOR i IN 1..n: i exists only inside the loop.  (jsonb
+						 * sorts keys: "action" comes before "datums", so it may
+						 * not be declared yet.)
+						 */
+						Variable   *v = find_variable(cx, value);
+
+						if (v == NULL)
+						{
+							v = palloc0(sizeof(Variable));
+							v->name = value;
+							v->typid = INT4OID;
+							v->typmod = -1;
+							cx->variables = lappend(cx->variables, v);
+						}
+						v->loop_scoped = true;
+					}
+					else if (declare && strcmp(key, "refname") == 0 &&
 						(strcmp(owner, "PLpgSQL_var") == 0 ||
 						 strcmp(owner, "PLpgSQL_rec") == 0))
 					{
@@ -1015,6 +1057,19 @@ neutralize_cursor_statements(const char *src, List **loop_records)
 		if (isspace((unsigned char) *p))
 		{
 			appendStringInfoChar(&out, *p++);
+			continue;
+		}
+		if (at_start && word_is(p, "return") &&
+			word_is(skip_space(p + 6), "next") &&
+			*skip_space(skip_space(p + 6) + 4) == ';')
+		{
+			/*
+			 * RETURN NEXT; of a function with OUT parameters: libpg_query
+			 * does not know them and rejects it; nothing is read anyway.
+			 */
+			appendStringInfoString(&out, "RETURN NEXT NULL");
+			p = skip_space(skip_space(p + 6) + 4);
+			at_start = false;
 			continue;
 		}
 		if (at_start && word_is(p, "for") && cursors != NIL)
