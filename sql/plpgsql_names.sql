@@ -98,3 +98,22 @@ WHERE object_identity LIKE '%nightly%' OR object_identity LIKE '%reset_prices%'
    OR object_identity LIKE '%total_above%';
 SELECT * FROM schemaguard.unresolved_references() WHERE object_identity LIKE '"Pl Names".%';
 RESET search_path;
+
+-- a cursor FOR loop over a declared cursor with an argument, UPDATE ... WHERE CURRENT OF
+SET search_path = "Pl Names", public;
+CREATE FUNCTION loop_cursor() RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE
+    c CURSOR (p_min numeric) FOR
+        SELECT price, "Qty" FROM "Pl Names"."Order Lines" WHERE price > p_min;
+    total numeric := 0;
+BEGIN
+    FOR r IN c(10) LOOP
+        total := total + r.price;
+        UPDATE "Pl Names"."Order Lines" SET status = 'seen' WHERE CURRENT OF c;
+    END LOOP;
+    RETURN total;
+END $$;
+SELECT object_identity, usage, via FROM schemaguard.impact_of('"Order Lines"', 1)
+WHERE object_identity LIKE '%loop_cursor%';
+SELECT * FROM schemaguard.unresolved_references() WHERE object_identity LIKE '%loop_cursor%';
+RESET search_path;

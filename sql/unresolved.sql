@@ -51,4 +51,45 @@ DROP ROLE regress_sg_outsider;
 -- dropping the functions forgets their references
 DROP FUNCTION pending_total(), sql_pending(), unparsable(), ambiguous(numeric);
 SELECT count(*) FROM schemaguard.unresolved_references() WHERE object_identity LIKE 'ur.%';
+
+-- no false alarms: a FOR loop's variable is no name outside its loop, and
+-- RETURN NEXT; of a function with OUT parameters is read
+CREATE TABLE counters (i int);
+CREATE FUNCTION loop_var(n int) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    c bigint;
+BEGIN
+    SELECT count(*) INTO c FROM ur.counters WHERE i > 0;
+    FOR i IN 1 .. n LOOP
+        c := c + i;
+    END LOOP;
+    RETURN c;
+END $$;
+CREATE FUNCTION ids(OUT id int) RETURNS SETOF int LANGUAGE plpgsql AS $$
+BEGIN
+    FOR id IN SELECT k.i FROM ur.counters k LOOP
+        RETURN NEXT;
+    END LOOP;
+END $$;
+-- a call of a function that does not exist names that function
+SET check_function_bodies = off;
+CREATE FUNCTION calls_missing() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN ur.not_there(1);
+END $$;
+RESET check_function_bodies;
+SELECT * FROM schemaguard.unresolved_references() WHERE object_identity LIKE 'ur.%' ORDER BY 2, 3;
+SELECT object_identity, usage FROM schemaguard.impact_of('counters.i');
+
+-- creating the missing function resolves its caller, which now calls it
+CREATE FUNCTION not_there(x int) RETURNS int LANGUAGE sql AS $$ SELECT x $$;
+SELECT * FROM schemaguard.unresolved_references() WHERE object_identity LIKE 'ur.%' ORDER BY 2, 3;
+SELECT count(*) AS call_edges FROM schemaguard.lineage_edge
+WHERE dependent_objid = 'calls_missing()'::regprocedure AND usage = 'call';
+
+-- temporary functions are not tracked (they vanish without an event)
+CREATE FUNCTION pg_temp.temp_reader() RETURNS bigint LANGUAGE sql AS
+$$ SELECT count(i) FROM ur.counters $$;
+SELECT count(*) AS temp_edges FROM schemaguard.impact_of('counters.i')
+WHERE object_identity LIKE 'pg_temp%';
 RESET search_path;

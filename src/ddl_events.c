@@ -26,6 +26,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "commands/event_trigger.h"
@@ -34,6 +35,7 @@
 #include "funcapi.h"
 #include "tcop/cmdtag.h"
 #include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
 #include "schemaguard.h"
@@ -173,6 +175,39 @@ command_effects(CommandTag tag)
 	}
 }
 
+/*
+ * object_names
+ *		The names a reported object brings (String nodes): a relation's name
+ *		and its columns' (a rename or a new column), a function's, a
+ *		schema's.
+ */
+static List *
+object_names(const ObjectAddress *object)
+{
+	List	   *names = NIL;
+	char	   *name = NULL;
+
+	if (object->classId == RelationRelationId)
+	{
+		AttrNumber *attnums;
+		char	  **attnames;
+		int			n = lineage_relation_attributes(object->objectId, &attnums,
+													&attnames);
+		int			i;
+
+		for (i = 0; i < n; i++)
+			names = lappend(names, makeString(attnames[i]));
+		name = get_rel_name(object->objectId);
+	}
+	else if (object->classId == ProcedureRelationId)
+		name = get_func_name(object->objectId);
+	else if (object->classId == NamespaceRelationId)
+		name = get_namespace_name(object->objectId);
+	if (name != NULL)
+		names = lappend(names, makeString(name));
+	return names;
+}
+
 static List *
 add_all_unique(List *objects, List *more)
 {
@@ -226,7 +261,14 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	}
 	/* a new or renamed name may resolve what did not */
 	if (effects & ADDS_NAMES)
-		owners = add_all_unique(owners, lineage_unresolved_objects());
+	{
+		List	   *names = NIL;
+
+		for (i = 0; i < n; i++)
+			names = list_concat(names, object_names(&objects[i]));
+		if (names != NIL)
+			owners = add_all_unique(owners, lineage_unresolved_objects(names));
+	}
 
 	lineage_store_refresh(owners);
 	PG_RETURN_NULL();

@@ -408,12 +408,40 @@ functions_linked(const ObjectAddress *object, bool called_by)
 }
 
 /*
+ * Could this unresolved reference be one of these names?  Any of its dotted
+ * parts may be (schema.table, table, column, function(args)).
+ */
+static bool
+reference_matches(const char *reference, List *names)
+{
+	char	   *copy = pstrdup(reference);
+	char	   *part;
+	char	   *save = NULL;
+
+	for (part = strtok_r(copy, ".", &save); part; part = strtok_r(NULL, ".", &save))
+	{
+		char	   *paren = strchr(part, '(');
+		ListCell   *lc;
+
+		if (paren)
+			*paren = '\0';
+		foreach(lc, names)
+		{
+			if (strcmp(part, strVal(lfirst(lc))) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
  * lineage_unresolved_objects
- *		Every object that has unresolved references: what a new or renamed
- *		table or function may resolve.
+ *		The objects with an unresolved reference that could be one of these
+ *		names (String nodes): what a new or renamed table, column, function
+ *		or schema may resolve.
  */
 List *
-lineage_unresolved_objects(void)
+lineage_unresolved_objects(List *names)
 {
 	UnresolvedTable ut;
 	TableScanDesc scan;
@@ -426,8 +454,13 @@ lineage_unresolved_objects(void)
 	while (HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection)))
 	{
 		bool		isnull;
-		ObjectAddress *object = palloc(sizeof(ObjectAddress));
+		ObjectAddress *object;
 
+		if (!reference_matches(TextDatumGetCString(heap_getattr(tuple, Anum_unresolved_reference,
+																RelationGetDescr(ut.rel), &isnull)),
+							   names))
+			continue;
+		object = palloc(sizeof(ObjectAddress));
 		ObjectAddressSet(*object,
 						 DatumGetObjectId(heap_getattr(tuple, Anum_unresolved_classid,
 													   RelationGetDescr(ut.rel), &isnull)),

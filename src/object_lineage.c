@@ -440,9 +440,19 @@ lineage_note_error(const ObjectAddress *object, ErrorData *edata)
 	const char *open = strchr(message, '"');
 	const char *close = open ? strchr(open + 1, '"') : NULL;
 
-	if (edata->sqlerrcode == ERRCODE_SYNTAX_ERROR || open == NULL || close == NULL)
+	if (edata->sqlerrcode == ERRCODE_SYNTAX_ERROR)
 		lineage_note_unresolved(object, "(body)",
 								psprintf("unparsable: %s", message));
+	else if (open == NULL || close == NULL)
+	{
+		/* "function f(integer) does not exist": the name is the 2nd word */
+		const char *space = strchr(message, ' ');
+		const char *end = space ? strstr(space + 1, " does not exist") : NULL;
+
+		lineage_note_unresolved(object,
+								end ? pnstrdup(space + 1, end - space - 1) : "(body)",
+								message);
+	}
 	else
 		lineage_note_unresolved(object, pnstrdup(open + 1, close - open - 1),
 								message);

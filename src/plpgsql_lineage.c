@@ -53,6 +53,7 @@
 #include "parser/parse_node.h"
 #include "parser/parse_type.h"
 #include "parser/parser.h"
+#include "parser/scansup.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
@@ -82,6 +83,7 @@ typedef struct Variable
 	Oid			typid;			/* UNKNOWNOID if not known */
 	int32		typmod;
 	bool		is_record;		/* a record or row: name.field is a field */
+	bool		loop_scoped;	/* a FOR loop's variable: only inside it */
 } Variable;
 
 typedef struct PlpgsqlContext
@@ -234,9 +236,12 @@ post_columnref(ParseState *pstate, ColumnRef *cref, Node *var)
 	/* a column was found: it stays (use_column; ambiguous under "error") */
 	if (var != NULL)
 	{
-		if (cx->conflict == CONFLICT_ERROR && list_length(cref->fields) == 1 &&
-			IsA(linitial(cref->fields), String) &&
-			find_variable(cx, strVal(linitial(cref->fields))) != NULL)
+		Variable   *v = (list_length(cref->fields) == 1 &&
+						 IsA(linitial(cref->fields), String))
+			? find_variable(cx, strVal(linitial(cref->fields))) : NULL;
+
+		/* variables are not scoped here: a loop's may be out of scope */
+		if (cx->conflict == CONFLICT_ERROR && v != NULL && !v->loop_scoped)
 			lineage_note_unresolved(cx->function, strVal(linitial(cref->fields)),
 									psprintf("column reference \"%s\" is ambiguous: it is also a variable (variable_conflict = error)",
 											 strVal(linitial(cref->fields))));
@@ -628,12 +633,30 @@ expression_kind(const char *statement, const char *field)
 	return EXPR_EXPRESSION;
 }
 
+/* Is the current object a FOR loop's variable (under "var" of a FOR)? */
+static bool
+in_loop_header(char **keys, int depth)
+{
+	int			d;
+
+	if (depth < 3 || depth - 2 >= 256 || keys[depth - 2] == NULL ||
+		strcmp(keys[depth - 2], "var") != 0)
+		return false;
+	for (d = depth - 3; d >= 0 && d < 256; d--)
+	{
+		if (keys[d] != NULL && strncmp(keys[d], "PLpgSQL_stmt_", 13) == 0)
+			return strcmp(keys[d], "PLpgSQL_stmt_fori") == 0;
+	}
+	return false;
+}
+
 /*
  * walk_json
  *		Visit the PL/pgSQL tree: declare each variable (PLpgSQL_var,
  *		PLpgSQL_rec), then analyze each PLpgSQL_expr's query, knowing the
- *		statement and field it stands in.  Variables are declared before any
- *		expression is analyzed (the "datums" come first in the tree).
+ *		statement and field it stands in.  Called twice: first to declare
+ *		every variable (the whole tree), then to analyze, so that every
+ *		variable is known before any expression is analyzed.
  */
 static void
 walk_json(PlpgsqlContext *cx, Jsonb *jb, bool declare)
@@ -674,6 +697,26 @@ walk_json(PlpgsqlContext *cx, Jsonb *jb, bool declare)
 					const char *owner = keys[depth - 1];
 
 					if (declare && strcmp(key, "refname") == 0 &&
+						strcmp(owner, "PLpgSQL_var") == 0 && in_loop_header(keys, depth))
+					{
+						/*
+						 * FOR i IN 1..n: i exists only inside the loop.  (jsonb
+						 * sorts keys: "action" comes before "datums", so it may
+						 * not be declared yet.)
+						 */
+						Variable   *v = find_variable(cx, value);
+
+						if (v == NULL)
+						{
+							v = palloc0(sizeof(Variable));
+							v->name = value;
+							v->typid = INT4OID;
+							v->typmod = -1;
+							cx->variables = lappend(cx->variables, v);
+						}
+						v->loop_scoped = true;
+					}
+					else if (declare && strcmp(key, "refname") == 0 &&
 						(strcmp(owner, "PLpgSQL_var") == 0 ||
 						 strcmp(owner, "PLpgSQL_rec") == 0))
 					{
@@ -766,7 +809,10 @@ trigger_table_of(Oid funcid)
  * the type lookup never gives a variable the refcursor type.  So before the
  * body is parsed, those statements are rewritten into ones that keep what
  * matters for lineage: OPEN x FOR query becomes PERFORM of that query,
- * OPEN x FOR EXECUTE e becomes EXECUTE e, the others become NULL.  The
+ * OPEN x FOR EXECUTE e becomes EXECUTE e, the others become NULL.  A cursor
+ * FOR loop over a declared cursor (rejected the same way) becomes WHILE
+ * false LOOP: its body is still read, the cursor's query is read from its
+ * declaration, and the loop's record is declared for the analysis.  The
  * scanner skips string literals, dollar quotes, comments and quoted
  * identifiers, and only looks at the first word of a statement.
  */
@@ -890,12 +936,111 @@ rewrite_open(const char *p, const char *end)
 	return psprintf("PERFORM * FROM (%s) schemaguard_open", pnstrdup(p, end - p));
 }
 
+/* Read an identifier (maybe quoted) at p; returns its end, sets *name. */
+static const char *
+read_identifier(const char *p, char **name)
+{
+	const char *start = p;
+
+	*name = NULL;
+	if (*p == '"')
+	{
+		p += skip_quoted(p);
+		*name = pnstrdup(start + 1, p - start - 2);
+		return p;
+	}
+	while (isalnum((unsigned char) *p) || *p == '_')
+		p++;
+	if (p > start)
+		*name = downcase_identifier(start, p - start, false, false);
+	return p;
+}
+
+/*
+ * The cursors a body declares ("name [NO] [SCROLL] CURSOR"), found by a
+ * plain scan: enough to recognize a cursor FOR loop over one of them.
+ */
+static List *
+declared_cursors(const char *src)
+{
+	List	   *cursors = NIL;
+	const char *p = src;
+
+	while (*p)
+	{
+		int			skip = skip_quoted(p);
+		char	   *name;
+		const char *q;
+
+		if (skip > 0)
+		{
+			p += skip;
+			continue;
+		}
+		if (!(isalpha((unsigned char) *p) || *p == '_' || *p == '"') ||
+			(p > src && (isalnum((unsigned char) p[-1]) || p[-1] == '_')))
+		{
+			p++;
+			continue;
+		}
+		q = skip_space(read_identifier(p, &name));
+		if (word_is(q, "no"))
+			q = skip_space(q + 2);
+		if (word_is(q, "scroll"))
+			q = skip_space(q + 6);
+		if (name != NULL && word_is(q, "cursor"))
+			cursors = lappend(cursors, makeString(name));
+		p = q > p ? q : p + 1;
+	}
+	return cursors;
+}
+
+/*
+ * A cursor FOR loop header, "FOR r IN c [(args)] LOOP" over a declared
+ * cursor: returns the end of the header (after LOOP) and sets *record to
+ * the loop variable, or returns NULL.
+ */
+static const char *
+cursor_for_loop(const char *p, List *cursors, char **record)
+{
+	char	   *cursor;
+
+	p = skip_space(read_identifier(skip_space(p + 3), record));
+	if (*record == NULL || !word_is(p, "in"))
+		return NULL;
+	p = skip_space(read_identifier(skip_space(p + 2), &cursor));
+	if (cursor == NULL || !list_member(cursors, makeString(cursor)))
+		return NULL;
+	if (*p == '(')
+	{
+		int			depth = 0;
+
+		for (; *p; p++)
+		{
+			int			skip = skip_quoted(p);
+
+			if (skip > 0)
+				p += skip - 1;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')' && --depth == 0)
+			{
+				p++;
+				break;
+			}
+		}
+		p = skip_space(p);
+	}
+	return word_is(p, "loop") ? p + 4 : NULL;
+}
+
 static char *
-neutralize_cursor_statements(const char *src)
+neutralize_cursor_statements(const char *src, List **loop_records)
 {
 	StringInfoData out;
 	const char *p = src;
 	bool		at_start = true;	/* at the first word of a statement */
+	List	   *cursors = declared_cursors(src);
 
 	initStringInfo(&out);
 	while (*p)
@@ -913,6 +1058,34 @@ neutralize_cursor_statements(const char *src)
 		{
 			appendStringInfoChar(&out, *p++);
 			continue;
+		}
+		if (at_start && word_is(p, "return") &&
+			word_is(skip_space(p + 6), "next") &&
+			*skip_space(skip_space(p + 6) + 4) == ';')
+		{
+			/*
+			 * RETURN NEXT; of a function with OUT parameters: libpg_query
+			 * does not know them and rejects it; nothing is read anyway.
+			 */
+			appendStringInfoString(&out, "RETURN NEXT NULL");
+			p = skip_space(skip_space(p + 6) + 4);
+			at_start = false;
+			continue;
+		}
+		if (at_start && word_is(p, "for") && cursors != NIL)
+		{
+			char	   *record;
+			const char *end = cursor_for_loop(p, cursors, &record);
+
+			if (end != NULL)
+			{
+				/* the loop body stays; the cursor's query is its declaration's */
+				appendStringInfoString(&out, "WHILE false LOOP");
+				*loop_records = lappend(*loop_records, makeString(record));
+				p = end;
+				at_start = true;
+				continue;
+			}
 		}
 		if (at_start && (word_is(p, "open") || word_is(p, "fetch") ||
 						 word_is(p, "move") || word_is(p, "close")) &&
@@ -983,6 +1156,8 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 	PlpgsqlContext cx;
 	char	   *definition;
 	char	   *source;
+	List	   *loop_records = NIL;
+	ListCell   *lc;
 	char	   *json;
 	char	   *error;
 	Jsonb	   *jb;
@@ -999,7 +1174,7 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 
 		if (at != NULL)
 			definition = psprintf("%.*s%s%s", (int) (at - definition), definition,
-								  neutralize_cursor_statements(source),
+								  neutralize_cursor_statements(source, &loop_records),
 								  at + strlen(source));
 	}
 	json = lineage_parse_plpgsql(definition, &error);
@@ -1058,6 +1233,18 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 			v->typmod = -1;
 			cx.variables = lappend(cx.variables, v);
 		}
+	}
+
+	/* the records of cursor FOR loops, which PL/pgSQL declares implicitly */
+	foreach(lc, loop_records)
+	{
+		Variable   *v = palloc0(sizeof(Variable));
+
+		v->name = strVal(lfirst(lc));
+		v->typid = RECORDOID;
+		v->typmod = -1;
+		v->is_record = true;
+		cx.variables = lappend(cx.variables, v);
 	}
 
 	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));

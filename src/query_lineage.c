@@ -445,8 +445,8 @@ collect_sublink(SubLink *sublink, CollectContext *cxt)
 
 /*
  * lineage_function_tracked
- *		Is this a function whose own lineage we keep (not a built-in, nor
- *		one of ours)?
+ *		Is this a function whose own lineage we keep (not a built-in, not
+ *		one of ours, not temporary: it vanishes without an event)?
  */
 bool
 lineage_function_tracked(Oid funcid)
@@ -454,6 +454,7 @@ lineage_function_tracked(Oid funcid)
 	Oid			nspid = get_func_namespace(funcid);
 
 	return OidIsValid(nspid) && !IsCatalogNamespace(nspid) &&
+		!isAnyTempNamespace(nspid) &&
 		nspid != get_namespace_oid("information_schema", true) &&
 		nspid != get_namespace_oid(SCHEMAGUARD_SCHEMA, true);
 }
