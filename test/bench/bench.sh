@@ -35,89 +35,15 @@ LAYERS=${BENCH_LAYERS:-10}
 PER_LAYER=${BENCH_PER_LAYER:-1000}
 OUT=test/bench/out
 
+. test/bench/lib.sh
 if [ "${1:-}" != "--inside" ]; then
-    # which sources are measured (they change often): a digest of everything
-    # that is built or installed, and the newest of those files
-    sources() {
-        local files=(Makefile schemaguard.control src/*.c src/*.h sql/schemaguard--*.sql)
-        local newest
-        newest=$(ls -t "${files[@]}" | head -1)
-        echo "md5 $(cat "${files[@]}" | md5sum | cut -c1-12), newest file $newest" \
-             "$(date -u -r "$newest" '+%Y-%m-%d %H:%M:%S UTC')"
-    }
-    # one benchmark at a time: two at once would skew each other's timings and
-    # write the same files in test/bench/out/
-    mkdir -p "$OUT"
-    exec 9> "$OUT/.lock"
-    if ! flock -n 9; then
-        echo "bench: another benchmark is running; waiting for it to finish" >&2
-        flock 9
-    fi
-    # The installed extension is shared by every checkout on this machine:
-    # make sure the one installed is the one built here, before and after.
-    PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-    installed_is_ours() {
-        cmp -s schemaguard.so "$($PG_CONFIG --pkglibdir)/schemaguard.so" &&
-        cmp -s sql/schemaguard--0.1.0.sql "$($PG_CONFIG --sharedir)/extension/schemaguard--0.1.0.sql" &&
-        cmp -s schemaguard.control "$($PG_CONFIG --sharedir)/extension/schemaguard.control"
-    }
-    before=$(sources)
-    bash test/setup.sh
-    export BENCH_STARTED BENCH_SOURCES
-    BENCH_SOURCES=$(sources)
-    [ "$before" = "$BENCH_SOURCES" ] ||
-        echo "bench: WARNING: the sources changed while the extension was built" >&2
-    if ! installed_is_ours; then
-        echo "bench: the installed schemaguard is not the one built from $(pwd) (another checkout installed its own?); installing again" >&2
-        make -s PG_CONFIG="$PG_CONFIG" install > /dev/null
-    fi
-    BENCH_STARTED=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-    # -t: the cluster lives in a temporary directory even as root, so that it
-    # never collides with another throwaway cluster (e.g. test/check.sh's).
-    # autovacuum is off so that it cannot fire in the middle of a timing; the
-    # script VACUUMs explicitly where it matters.
-    status=0
-    pg_virtualenv -t -v 15 -o autovacuum=off bash "$0" --inside 2>&1 9>&- |
-        tee "$OUT/bench.log" || status=$?
-    if ! installed_is_ours; then
-        msg="bench: WARNING: the installed schemaguard was replaced during the run (by another checkout?): these figures may not measure $(pwd); run again"
-        echo "$msg" | tee -a "$OUT/bench.log" "$OUT/results.txt" >&2
-        [ "$status" -ne 0 ] || status=3
-    fi
-    exit "$status"
+    bench_outside bench "$OUT/bench.log" "$OUT/results.txt" "$0"
 fi
 
 # ---------------------------------------------------------------------------
 # Inside the throwaway cluster (PGHOST, PGPORT, PGUSER, PGPASSWORD are set).
 # ---------------------------------------------------------------------------
-BENCH_STARTED=${BENCH_STARTED:-$(date -u '+%Y-%m-%d %H:%M:%S UTC')}
-BENCH_SOURCES=${BENCH_SOURCES:-unknown}
-RAW=$OUT/raw.tsv
-: > "$RAW"
-log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
-
-# psql: quiet, unaligned, stop at the first error
-q() {
-    local db=$1
-    shift
-    PGOPTIONS='-c client_min_messages=warning' \
-        psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"
-}
-
-# record SECTION KIND RUN MS
-record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$RAW"; }
-
-# A session-local stopwatch: the time the server takes to run one statement.
-STOPWATCH="
-CREATE FUNCTION pg_temp.ms(stmt text) RETURNS float8 LANGUAGE plpgsql AS \$f\$
-DECLARE
-    t0 timestamptz;
-BEGIN
-    t0 := clock_timestamp();
-    EXECUTE stmt;
-    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-END
-\$f\$;"
+bench_inside "$OUT/raw.tsv"
 
 VIEWDEF_SQL="SELECT count(pg_get_viewdef(c.oid)) FROM pg_class c WHERE c.relkind IN ('v', 'm') AND c.relnamespace = 'bench'::regnamespace"
 

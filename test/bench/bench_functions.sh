@@ -35,80 +35,15 @@ LAYERS=${BENCH_LAYERS:-10}
 PER_LAYER=${BENCH_PER_LAYER:-1000}
 OUT=test/bench/out
 
+. test/bench/lib.sh
 if [ "${1:-}" != "--inside" ]; then
-    sources() {
-        local files=(Makefile schemaguard.control src/*.c src/*.h sql/schemaguard--*.sql)
-        local newest
-        newest=$(ls -t "${files[@]}" | head -1)
-        echo "md5 $(cat "${files[@]}" | md5sum | cut -c1-12), newest file $newest" \
-             "$(date -u -r "$newest" '+%Y-%m-%d %H:%M:%S UTC')"
-    }
-    # one benchmark at a time (bench.sh takes the same lock)
-    mkdir -p "$OUT"
-    exec 9> "$OUT/.lock"
-    if ! flock -n 9; then
-        echo "bench_functions: another benchmark is running; waiting for it to finish" >&2
-        flock 9
-    fi
-    # The installed extension is shared by every checkout on this machine:
-    # make sure the one installed is the one built here, before and after.
-    PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-    installed_is_ours() {
-        cmp -s schemaguard.so "$($PG_CONFIG --pkglibdir)/schemaguard.so" &&
-        cmp -s sql/schemaguard--0.1.0.sql "$($PG_CONFIG --sharedir)/extension/schemaguard--0.1.0.sql" &&
-        cmp -s schemaguard.control "$($PG_CONFIG --sharedir)/extension/schemaguard.control"
-    }
-    before=$(sources)
-    bash test/setup.sh
-    export BENCH_STARTED BENCH_SOURCES
-    BENCH_SOURCES=$(sources)
-    [ "$before" = "$BENCH_SOURCES" ] ||
-        echo "bench_functions: WARNING: the sources changed while the extension was built" >&2
-    if ! installed_is_ours; then
-        echo "bench_functions: the installed schemaguard is not the one built from $(pwd) (another checkout installed its own?); installing again" >&2
-        make -s PG_CONFIG="$PG_CONFIG" install > /dev/null
-    fi
-    BENCH_STARTED=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-    status=0
-    pg_virtualenv -t -v 15 -o autovacuum=off bash "$0" --inside 2>&1 9>&- |
-        tee "$OUT/functions.log" || status=$?
-    if ! installed_is_ours; then
-        msg="bench_functions: WARNING: the installed schemaguard was replaced during the run (by another checkout?): these figures may not measure $(pwd); run again"
-        echo "$msg" | tee -a "$OUT/functions.log" "$OUT/functions_results.txt" >&2
-        [ "$status" -ne 0 ] || status=3
-    fi
-    exit "$status"
+    bench_outside bench_functions "$OUT/functions.log" "$OUT/functions_results.txt" "$0"
 fi
 
 # ---------------------------------------------------------------------------
 # Inside the throwaway cluster (PGHOST, PGPORT, PGUSER, PGPASSWORD are set).
 # ---------------------------------------------------------------------------
-BENCH_STARTED=${BENCH_STARTED:-$(date -u '+%Y-%m-%d %H:%M:%S UTC')}
-BENCH_SOURCES=${BENCH_SOURCES:-unknown}
-RAW=$OUT/functions_raw.tsv
-: > "$RAW"
-log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
-
-q() {
-    local db=$1
-    shift
-    PGOPTIONS='-c client_min_messages=warning' \
-        psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"
-}
-
-# record SECTION KIND RUN MS
-record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$RAW"; }
-
-STOPWATCH="
-CREATE FUNCTION pg_temp.ms(stmt text) RETURNS float8 LANGUAGE plpgsql AS \$f\$
-DECLARE
-    t0 timestamptz;
-BEGIN
-    t0 := clock_timestamp();
-    EXECUTE stmt;
-    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-END
-\$f\$;"
+bench_inside "$OUT/functions_raw.tsv"
 
 EDGES_DIGEST="SELECT count(*) || ' ' || md5(string_agg(format('%s.%s.%s>%s.%s.%s:%s', source_classid, source_objid, source_objsubid, dependent_classid, dependent_objid, dependent_objsubid, usage), ',' ORDER BY source_classid, source_objid, source_objsubid, dependent_classid, dependent_objid, dependent_objsubid, usage)) FROM schemaguard.lineage_edge"
 
