@@ -260,7 +260,7 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 			owners = add_all_unique(owners, lineage_functions_reading(&objects[i]));
 	}
 	/* a new or renamed name may resolve what did not */
-	if (effects & ADDS_NAMES)
+	if ((effects & ADDS_NAMES) && lineage_has_unresolved())
 	{
 		List	   *names = NIL;
 

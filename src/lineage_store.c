@@ -408,6 +408,29 @@ functions_linked(const ObjectAddress *object, bool called_by)
 }
 
 /*
+ * lineage_has_unresolved
+ *		Is there any unresolved reference at all?  (Most databases have
+ *		none: then a new name needs no look-up.)
+ */
+bool
+lineage_has_unresolved(void)
+{
+	UnresolvedTable ut;
+	TableScanDesc scan;
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	bool		any;
+
+	open_unresolved(&ut, AccessShareLock);
+	scan = table_beginscan(ut.rel, snapshot, 0, NULL);
+	any = HeapTupleIsValid(heap_getnext(scan, ForwardScanDirection));
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	CatalogCloseIndexes(ut.indstate);
+	table_close(ut.rel, AccessShareLock);
+	return any;
+}
+
+/*
  * Could this unresolved reference be one of these names?  Any of its dotted
  * parts may be (schema.table, table, column, function(args)).
  */

@@ -100,6 +100,7 @@ extern bool lineage_catalog_oids(Oid *table, Oid *source_index,
 								 Oid *dependent_index);
 extern List *lineage_functions_reading(const ObjectAddress *object);
 extern List *lineage_functions_called_by(const ObjectAddress *object);
+extern bool lineage_has_unresolved(void);
 extern List *lineage_unresolved_objects(List *names);
 extern void lineage_store_refresh(List *objects);
 extern void lineage_store_forget(const ObjectAddress *object);
