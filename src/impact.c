@@ -238,12 +238,7 @@ open_catalog(Traversal *tr)
 {
 	Oid			table;
 
-	if (!lineage_catalog_oids(&table, &tr->source_index, &tr->dependent_index))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("lineage catalog of schemaguard is incomplete"),
-				 errdetail("Table schemaguard.lineage_edge or one of its indexes is missing."),
-				 errhint("Reinstall the extension with DROP EXTENSION schemaguard; CREATE EXTENSION schemaguard.")));
+	lineage_require_catalog(&table, &tr->source_index, &tr->dependent_index);
 	tr->edges = table_open(table, AccessShareLock);
 }
 

@@ -62,16 +62,36 @@ lineage_catalog_oids(Oid *table, Oid *source_index, Oid *dependent_index)
 		OidIsValid(*dependent_index);
 }
 
-/* The catalog, or an error saying how to repair it. */
+/* The error for a damaged catalog, saying how to repair it. */
 static void
-require_catalog(Oid *table, Oid *source_index, Oid *dependent_index)
+catalog_incomplete(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_TABLE),
+			 errmsg("lineage catalog of schemaguard is incomplete"),
+			 errdetail("%s is missing.", what),
+			 errhint("Reinstall the extension with DROP EXTENSION schemaguard; CREATE EXTENSION schemaguard.")));
+}
+
+/* The edge table and its indexes, or that error. */
+void
+lineage_require_catalog(Oid *table, Oid *source_index, Oid *dependent_index)
 {
 	if (!lineage_catalog_oids(table, source_index, dependent_index))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("lineage catalog of schemaguard is incomplete"),
-				 errdetail("Table schemaguard.lineage_edge or one of its indexes is missing."),
-				 errhint("Reinstall the extension with DROP EXTENSION schemaguard; CREATE EXTENSION schemaguard.")));
+		catalog_incomplete("Table schemaguard.lineage_edge or one of its indexes");
+}
+
+/* The table of unresolved references and its index, or that error. */
+Oid
+lineage_unresolved_table(Oid *index)
+{
+	Oid			nspid = get_namespace_oid(SCHEMAGUARD_SCHEMA, false);
+	Oid			table = get_relname_relid("unresolved_reference", nspid);
+
+	*index = get_relname_relid("unresolved_reference_object_idx", nspid);
+	if (!OidIsValid(table) || !OidIsValid(*index))
+		catalog_incomplete("Table schemaguard.unresolved_reference or its index");
+	return table;
 }
 
 /*
@@ -88,16 +108,8 @@ typedef struct UnresolvedTable
 static void
 open_unresolved(UnresolvedTable *ut, LOCKMODE lockmode)
 {
-	Oid			nspid = get_namespace_oid(SCHEMAGUARD_SCHEMA, false);
-	Oid			table = get_relname_relid("unresolved_reference", nspid);
+	Oid			table = lineage_unresolved_table(&ut->index);
 
-	ut->index = get_relname_relid("unresolved_reference_object_idx", nspid);
-	if (!OidIsValid(table) || !OidIsValid(ut->index))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("lineage catalog of schemaguard is incomplete"),
-				 errdetail("Table schemaguard.unresolved_reference or its index is missing."),
-				 errhint("Reinstall the extension with DROP EXTENSION schemaguard; CREATE EXTENSION schemaguard.")));
 	ut->rel = table_open(table, lockmode);
 	ut->indstate = CatalogOpenIndexes(ut->rel);
 }
@@ -291,7 +303,7 @@ lineage_store_refresh(List *objects)
 
 	if (objects == NIL)
 		return;
-	require_catalog(&table, &source_index, &dependent_index);
+	lineage_require_catalog(&table, &source_index, &dependent_index);
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext,
 								"schemaguard lineage refresh",
@@ -528,7 +540,7 @@ lineage_store_rebuild(void)
 	UnresolvedTable ut;
 	int64		total = 0;
 
-	require_catalog(&table, &source_index, &dependent_index);
+	lineage_require_catalog(&table, &source_index, &dependent_index);
 	rel = table_open(table, ShareRowExclusiveLock);
 	open_unresolved(&ut, ShareRowExclusiveLock);
 	objects = lineage_all_objects();

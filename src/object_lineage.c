@@ -320,10 +320,7 @@ relation_tracked(Form_pg_class form)
 			form->relkind == RELKIND_VIEW ||
 			form->relkind == RELKIND_MATVIEW) &&
 		form->relpersistence != RELPERSISTENCE_TEMP &&
-		!IsCatalogNamespace(form->relnamespace) &&
-		!IsToastNamespace(form->relnamespace) &&
-		form->relnamespace != get_namespace_oid("information_schema", true) &&
-		form->relnamespace != get_namespace_oid(SCHEMAGUARD_SCHEMA, true);
+		lineage_namespace_tracked(form->relnamespace);
 }
 
 static List *

@@ -451,10 +451,20 @@ collect_sublink(SubLink *sublink, CollectContext *cxt)
 bool
 lineage_function_tracked(Oid funcid)
 {
-	Oid			nspid = get_func_namespace(funcid);
+	return lineage_namespace_tracked(get_func_namespace(funcid));
+}
 
+/*
+ * lineage_namespace_tracked
+ *		Is this a schema whose objects' lineage we keep?  Not the system
+ *		schemas, not ours, not a temporary schema (its objects vanish at
+ *		session end without any event we could see).
+ */
+bool
+lineage_namespace_tracked(Oid nspid)
+{
 	return OidIsValid(nspid) && !IsCatalogNamespace(nspid) &&
-		!isAnyTempNamespace(nspid) &&
+		!IsToastNamespace(nspid) && !isAnyTempNamespace(nspid) &&
 		nspid != get_namespace_oid("information_schema", true) &&
 		nspid != get_namespace_oid(SCHEMAGUARD_SCHEMA, true);
 }

@@ -68,6 +68,7 @@ StaticAssertDecl(sizeof(LineageEdge) == 2 * sizeof(ObjectAddress) + sizeof(Linea
 
 /* query_lineage.c */
 extern bool lineage_function_tracked(Oid funcid);
+extern bool lineage_namespace_tracked(Oid nspid);
 extern List *view_lineage_edges(Oid relid);
 extern void lineage_set_param_columns(int base, int count,
 									  const ObjectAddress *columns);
@@ -98,6 +99,9 @@ extern List *expression_lineage_edges(Node *expr, Oid relid,
 /* lineage_store.c */
 extern bool lineage_catalog_oids(Oid *table, Oid *source_index,
 								 Oid *dependent_index);
+extern void lineage_require_catalog(Oid *table, Oid *source_index,
+									Oid *dependent_index);
+extern Oid	lineage_unresolved_table(Oid *index);
 extern List *lineage_functions_reading(const ObjectAddress *object);
 extern List *lineage_functions_called_by(const ObjectAddress *object);
 extern bool lineage_has_unresolved(void);

@@ -40,19 +40,14 @@ Datum
 schemaguard_unresolved_references(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			nspid = get_namespace_oid(SCHEMAGUARD_SCHEMA, false);
-	Oid			table = get_relname_relid("unresolved_reference", nspid);
+	Oid			index;
+	Oid			table;
 	Relation	rel;
 	TableScanDesc scan;
 	HeapTuple	tuple;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (!OidIsValid(table))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("lineage catalog of schemaguard is incomplete"),
-				 errdetail("Table schemaguard.unresolved_reference is missing."),
-				 errhint("Reinstall the extension with DROP EXTENSION schemaguard; CREATE EXTENSION schemaguard.")));
+	table = lineage_unresolved_table(&index);
 
 	rel = table_open(table, AccessShareLock);
 	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
