@@ -11,10 +11,22 @@ OBJS = \
 	src/ddl_events.o \
 	src/target.o \
 	src/impact.o \
-	src/unresolved.o
+	src/unresolved.o \
+	src/guard_hook.o \
+	src/guard_changes.o \
+	src/guard_evidence.o \
+	src/guard_rules.o \
+	src/rule_breaks_dependents.o \
+	src/rule_table_rewrite.o \
+	src/rule_full_scan_under_lock.o \
+	src/rule_blocking_index_build.o \
+	src/rule_data_loss.o \
+	src/rule_lock_timeout.o \
+	src/check_ddl.o \
+	src/audit.o
 
 EXTENSION = schemaguard
-DATA = sql/schemaguard--0.1.0.sql
+DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql
 
 # pg_regress reads sql/<test>.sql and compares with expected/<test>.out
 REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors rebuild

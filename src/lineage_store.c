@@ -420,6 +420,75 @@ functions_linked(const ObjectAddress *object, bool called_by)
 }
 
 /*
+ * lineage_dependents
+ *		The objects with an edge from this source: from that column, or with
+ *		objectSubId 0 from the object as a whole and any of its columns.
+ *		Each dependent once, as an object (objectSubId 0), in no particular
+ *		order.  What the DDL guard shows before a drop or rename.
+ */
+List *
+lineage_dependents(const ObjectAddress *source)
+{
+	Oid			table,
+				source_index,
+				dependent_index;
+	Relation	rel;
+	ScanKeyData keys[3];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Snapshot	snapshot;
+	List	   *result = NIL;
+
+	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
+		return NIL;
+	rel = table_open(table, AccessShareLock);
+	ScanKeyInit(&keys[0], Anum_edge_source_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(source->classId));
+	ScanKeyInit(&keys[1], Anum_edge_source_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(source->objectId));
+	ScanKeyInit(&keys[2], Anum_edge_source_objsubid, BTEqualStrategyNumber,
+				F_INT4EQ, Int32GetDatum(source->objectSubId));
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, source_index, true, snapshot,
+							  source->objectSubId != 0 ? 3 : 2, keys);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		ObjectAddress dependent;
+		ListCell   *lc;
+		bool		seen = false;
+
+		dependent.classId = DatumGetObjectId(heap_getattr(tuple, Anum_edge_dependent_classid,
+														  RelationGetDescr(rel), &isnull));
+		dependent.objectId = DatumGetObjectId(heap_getattr(tuple, Anum_edge_dependent_objid,
+														   RelationGetDescr(rel), &isnull));
+		dependent.objectSubId = 0;
+		foreach(lc, result)
+		{
+			ObjectAddress *known = lfirst(lc);
+
+			if (known->classId == dependent.classId &&
+				known->objectId == dependent.objectId)
+			{
+				seen = true;
+				break;
+			}
+		}
+		if (!seen)
+		{
+			ObjectAddress *copy = palloc(sizeof(ObjectAddress));
+
+			*copy = dependent;
+			result = lappend(result, copy);
+		}
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
  * lineage_has_unresolved
  *		Is there any unresolved reference at all?  (Most databases have
  *		none: then a new name needs no look-up.)

@@ -104,6 +104,7 @@ extern void lineage_require_catalog(Oid *table, Oid *source_index,
 extern Oid	lineage_unresolved_table(Oid *index);
 extern List *lineage_functions_reading(const ObjectAddress *object);
 extern List *lineage_functions_called_by(const ObjectAddress *object);
+extern List *lineage_dependents(const ObjectAddress *source);
 extern bool lineage_has_unresolved(void);
 extern List *lineage_unresolved_objects(List *names);
 extern void lineage_store_refresh(List *objects);

@@ -1,0 +1,212 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard.h
+ *	  Declarations of the DDL guard: a statement is turned into the changes
+ *	  it makes (guard_changes.c), each rule (rule_*.c) turns changes and live
+ *	  evidence (guard_evidence.c) into findings, the registry
+ *	  (guard_rules.c) gives each finding its configured severity, and the
+ *	  hook (guard_hook.c) or check_ddl() (check_ddl.c) acts on them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SCHEMAGUARD_GUARD_H
+#define SCHEMAGUARD_GUARD_H
+
+#include "postgres.h"
+
+#include "catalog/objectaddress.h"
+#include "nodes/parsenodes.h"
+#include "nodes/pg_list.h"
+#include "storage/lockdefs.h"
+
+/* Rule ids: stable, kebab-case, in the order the guard runs them. */
+typedef enum GuardRuleId
+{
+	RULE_BREAKS_DEPENDENTS = 0,
+	RULE_TABLE_REWRITE,
+	RULE_FULL_SCAN_UNDER_LOCK,
+	RULE_BLOCKING_INDEX_BUILD,
+	RULE_DATA_LOSS,
+	RULE_LOCK_TIMEOUT			/* last: it looks at the others' findings */
+} GuardRuleId;
+
+#define GUARD_NUM_RULES (RULE_LOCK_TIMEOUT + 1)
+
+typedef enum GuardSeverity
+{
+	SEVERITY_OFF = 0,
+	SEVERITY_WARNING,
+	SEVERITY_ERROR
+} GuardSeverity;
+
+/* schemaguard.mode */
+typedef enum GuardMode
+{
+	GUARD_MODE_OFF,
+	GUARD_MODE_WARN,
+	GUARD_MODE_ENFORCE
+} GuardMode;
+
+extern int	guard_mode;
+extern int	guard_large_table_threshold_kb;
+
+/*
+ * A table (or partitioned table, or inheritance parent) a change touches,
+ * with the live evidence about it.  Sizes and row estimates cover every
+ * member the command reaches: all partitions of a partitioned table, and
+ * the inheritance children an ALTER recurses into.  Members created in the
+ * current transaction are left out: nobody else can see them yet.
+ */
+typedef struct GuardRelation
+{
+	Oid			relid;			/* InvalidOid: created earlier in a check_ddl script */
+	char		relkind;
+	char	   *nspname;
+	char	   *relname;
+	char	   *sql_name;		/* quoted, schema-qualified: for generated SQL */
+	bool		is_new;			/* created in this transaction (or script) */
+	int			nmembers;		/* relations counted, the table included */
+	int64		bytes;			/* heap and TOAST of the members */
+	double		rows;			/* sum of reltuples; -1 if never analyzed */
+	int			has_rows;		/* -1: not looked at yet; 0; 1 */
+	List	   *member_oids;
+} GuardRelation;
+
+/* What a statement does, one entry per effect the rules judge. */
+typedef enum GuardChangeKind
+{
+	CHANGE_ALTER_TYPE,
+	CHANGE_ADD_COLUMN,
+	CHANGE_DROP_COLUMN,
+	CHANGE_RENAME_COLUMN,
+	CHANGE_SET_NOT_NULL,
+	CHANGE_ADD_CONSTRAINT,		/* CHECK, FOREIGN KEY, UNIQUE, PRIMARY KEY, EXCLUDE */
+	CHANGE_SET_PERSISTENCE,
+	CHANGE_SET_ACCESS_METHOD,
+	CHANGE_SET_TABLESPACE,
+	CHANGE_VACUUM_FULL,
+	CHANGE_CLUSTER,
+	CHANGE_CREATE_INDEX,
+	CHANGE_REINDEX,
+	CHANGE_DROP_INDEX,
+	CHANGE_DROP_RELATION,
+	CHANGE_RENAME_RELATION,
+	CHANGE_TRUNCATE,
+	CHANGE_DROP_FUNCTION,
+	CHANGE_RENAME_FUNCTION,
+	CHANGE_DOMAIN_CONSTRAINT,
+	CHANGE_OTHER				/* anything else that locks a table */
+} GuardChangeKind;
+
+typedef struct GuardChange
+{
+	GuardChangeKind kind;
+	const char *command;		/* "ALTER TABLE", "CREATE INDEX", ... */
+	GuardRelation *rel;			/* the table; NULL for functions, domains */
+	LOCKMODE	lockmode;		/* the lock the command takes on rel */
+	Node	   *node;			/* the (sub)command: AlterTableCmd, IndexStmt... */
+	AttrNumber	attnum;			/* column changes */
+	const char *colname;
+	ObjectAddress object;		/* index, function, domain, schema */
+	const char *object_name;	/* its name as the messages show it */
+	bool		cascade;		/* DROP ... CASCADE */
+} GuardChange;
+
+typedef struct GuardFinding
+{
+	GuardRuleId rule;
+	GuardSeverity severity;
+	bool		overridden;		/* allowed by schemaguard.allow() */
+	char	   *message;		/* without the rule id */
+	char	   *detail;
+	char	   *hint;
+} GuardFinding;
+
+/* A name created earlier in a check_ddl script. */
+typedef struct GuardCreated
+{
+	char	   *nspname;
+	char	   *relname;
+} GuardCreated;
+
+typedef struct GuardStatement
+{
+	Node	   *parsetree;
+	const char *source;			/* the query string node locations index */
+	const char *text;			/* the statement's own text */
+	bool		dry_run;		/* check_ddl: catalogs as of the script's start */
+	List	   *created;		/* dry run: GuardCreated of earlier statements */
+	int			lock_timeout_ms;	/* lock_timeout the statement runs with */
+	List	   *relations;		/* GuardRelation cache */
+	List	   *changes;		/* GuardChange */
+	List	   *findings;		/* GuardFinding */
+} GuardStatement;
+
+/* guard_changes.c */
+extern bool guard_statement_relevant(Node *parsetree);
+extern void guard_collect_changes(GuardStatement *st);
+extern void guard_note_created(GuardStatement *st, List **created);
+
+/* guard_evidence.c */
+extern GuardRelation *guard_relation(GuardStatement *st, Oid relid, bool recurse);
+extern GuardRelation *guard_new_relation(GuardStatement *st, const char *nspname,
+										 const char *relname);
+extern bool guard_relation_has_rows(GuardRelation *rel);
+extern bool guard_relation_large(GuardRelation *rel);
+extern char *guard_size_evidence(GuardRelation *rel);
+extern const char *guard_lock_name(LOCKMODE mode);
+extern const char *guard_lock_effect(LOCKMODE mode);
+extern char *guard_lock_phrase(LOCKMODE mode);
+extern char *guard_sql_column(const char *colname);
+extern char *guard_insert_after_keyword(const char *sql, const char *keyword,
+										const char *insertion);
+extern char *guard_statement_sql(const char *text);
+extern char *guard_paren_text(const char *source, int location);
+extern char *guard_expand_contract_hint(GuardRelation *rel, const char *colname,
+										const char *newtype, const char *using_sql,
+										const char *why);
+extern char *guard_impact_query(GuardRelation *rel, const char *colname);
+extern char *guard_choose_constraint_name(GuardRelation *rel, const char *colname,
+										  const char *label);
+
+/* guard_rules.c */
+extern const char *guard_rule_name(GuardRuleId rule);
+extern int	guard_rule_by_name(const char *name);
+extern void guard_add_finding(GuardStatement *st, GuardRuleId rule,
+							  char *message, char *detail, char *hint);
+extern void guard_judge(GuardStatement *st);
+extern const char *guard_severity_name(GuardSeverity severity);
+
+/* the rules, one file each */
+extern void rule_breaks_dependents(GuardStatement *st);
+extern void rule_table_rewrite(GuardStatement *st);
+extern void rule_full_scan_under_lock(GuardStatement *st);
+extern void rule_blocking_index_build(GuardStatement *st);
+extern void rule_data_loss(GuardStatement *st);
+extern void rule_lock_timeout(GuardStatement *st);
+
+/* rule_table_rewrite.c, for the data-loss rule too */
+extern bool guard_type_change_target(GuardChange *change, Oid *oldtype,
+									 int32 *oldtypmod, Oid *newtype,
+									 int32 *newtypmod);
+
+/* audit.c */
+typedef enum GuardDecision
+{
+	DECISION_BLOCKED,
+	DECISION_WARNED,
+	DECISION_ALLOWED_BY_OVERRIDE
+} GuardDecision;
+
+extern void guard_audit(GuardStatement *st, GuardDecision decision,
+						const char *reason);
+
+/* guard_hook.c */
+extern void guard_init(void);
+extern const char *guard_override_reason(GuardRuleId rule);
+extern void guard_judge_safely(GuardStatement *st, List **created);
+
+/* SQLSTATE of a statement the guard blocks (class SG: schemaguard) */
+#define ERRCODE_SCHEMAGUARD_BLOCKED MAKE_SQLSTATE('S','G','0','0','1')
+
+#endif							/* SCHEMAGUARD_GUARD_H */

@@ -1,0 +1,736 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard_changes.c
+ *	  What a DDL statement is about to do, as the guard's rules see it: the
+ *	  raw parse tree of one utility statement becomes a list of changes
+ *	  (GuardChange), each naming the table it touches, the lock it takes
+ *	  there, and the subcommand.  A multi-command ALTER TABLE gives one
+ *	  change per subcommand, so each is judged.
+ *
+ * Names are looked up without locks, as the server's own lookup does
+ * before it locks; a name that does not resolve gives no change (the
+ * command will fail on its own).  In a check_ddl() dry run, a table that
+ * an earlier statement of the script creates is new and empty.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/catalog.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "commands/tablecmds.h"
+#include "commands/tablespace.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "parser/parse_type.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/regproc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "guard.h"
+
+/* Is this a statement any rule looks at?  Cheap: a tag test. */
+bool
+guard_statement_relevant(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+		case T_IndexStmt:
+		case T_ReindexStmt:
+		case T_DropStmt:
+		case T_TruncateStmt:
+		case T_RenameStmt:
+		case T_AlterObjectSchemaStmt:
+		case T_VacuumStmt:
+		case T_ClusterStmt:
+		case T_AlterDomainStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
+static GuardChange *
+add_change(GuardStatement *st, GuardChangeKind kind, const char *command,
+		   GuardRelation *rel, LOCKMODE lockmode, Node *node)
+{
+	GuardChange *change = palloc0(sizeof(GuardChange));
+
+	change->kind = kind;
+	change->command = command;
+	change->rel = rel;
+	change->lockmode = lockmode;
+	change->node = node;
+	st->changes = lappend(st->changes, change);
+	return change;
+}
+
+/* The schema a CREATE of this name would use, or NULL. */
+static char *
+creation_schema(const RangeVar *rv)
+{
+	if (rv->schemaname)
+		return pstrdup(rv->schemaname);
+	if (rv->relpersistence == RELPERSISTENCE_TEMP)
+		return pstrdup("pg_temp");
+	return get_namespace_name(RangeVarGetCreationNamespace(rv));
+}
+
+/* Was this name created earlier in the script being checked? */
+static bool
+created_earlier(GuardStatement *st, const RangeVar *rv)
+{
+	ListCell   *lc;
+	char	   *nspname = NULL;
+
+	if (!st->dry_run || st->created == NIL)
+		return false;
+	foreach(lc, st->created)
+	{
+		GuardCreated *c = lfirst(lc);
+
+		if (strcmp(c->relname, rv->relname) != 0)
+			continue;
+		if (nspname == NULL)
+			nspname = creation_schema(rv);
+		if (nspname && strcmp(c->nspname, nspname) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * table_of
+ *		The evidence for the table a RangeVar names; NULL if it does not
+ *		resolve or the script created it (then *is_new is set).
+ */
+static GuardRelation *
+table_of(GuardStatement *st, RangeVar *rv, bool recurse, bool *is_new)
+{
+	Oid			relid;
+
+	*is_new = created_earlier(st, rv);
+	if (*is_new)
+		return NULL;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (!OidIsValid(relid))
+		return NULL;
+	return guard_relation(st, relid, recurse);
+}
+
+static bool
+is_table_kind(char relkind)
+{
+	return relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
+		relkind == RELKIND_MATVIEW;
+}
+
+static void
+alter_table_changes(GuardStatement *st, AlterTableStmt *stmt)
+{
+	bool		is_new;
+	GuardRelation *rel;
+	LOCKMODE	lockmode;
+	ListCell   *lc;
+	HeapTuple	tuple;
+	Form_pg_class form;
+
+	if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_MATVIEW)
+		return;
+	rel = table_of(st, stmt->relation, stmt->relation->inh, &is_new);
+	if (rel == NULL || !is_table_kind(rel->relkind))
+		return;
+	lockmode = AlterTableGetLockLevel(stmt->cmds);
+	add_change(st, CHANGE_OTHER, "ALTER TABLE", rel, lockmode, (Node *) stmt);
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(rel->relid));
+	if (!HeapTupleIsValid(tuple))
+		return;
+	form = (Form_pg_class) GETSTRUCT(tuple);
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		GuardChange *change = NULL;
+
+		switch (cmd->subtype)
+		{
+			case AT_AddColumn:
+				change = add_change(st, CHANGE_ADD_COLUMN, "ALTER TABLE", rel,
+									lockmode, (Node *) cmd);
+				change->colname = ((ColumnDef *) cmd->def)->colname;
+				break;
+			case AT_AlterColumnType:
+				change = add_change(st, CHANGE_ALTER_TYPE, "ALTER TABLE", rel,
+									lockmode, (Node *) cmd);
+				break;
+			case AT_DropColumn:
+				change = add_change(st, CHANGE_DROP_COLUMN, "ALTER TABLE", rel,
+									lockmode, (Node *) cmd);
+				change->cascade = (cmd->behavior == DROP_CASCADE);
+				break;
+			case AT_SetNotNull:
+				change = add_change(st, CHANGE_SET_NOT_NULL, "ALTER TABLE", rel,
+									lockmode, (Node *) cmd);
+				break;
+			case AT_AddConstraint:
+				change = add_change(st, CHANGE_ADD_CONSTRAINT, "ALTER TABLE", rel,
+									lockmode, (Node *) cmd);
+				break;
+			case AT_SetLogged:
+				if (form->relpersistence != RELPERSISTENCE_PERMANENT)
+					change = add_change(st, CHANGE_SET_PERSISTENCE, "ALTER TABLE",
+										rel, lockmode, (Node *) cmd);
+				break;
+			case AT_SetUnLogged:
+				if (form->relpersistence != RELPERSISTENCE_UNLOGGED)
+					change = add_change(st, CHANGE_SET_PERSISTENCE, "ALTER TABLE",
+										rel, lockmode, (Node *) cmd);
+				break;
+			case AT_SetAccessMethod:
+				if (form->relkind == RELKIND_RELATION &&
+					get_table_am_oid(cmd->name, true) != form->relam)
+					change = add_change(st, CHANGE_SET_ACCESS_METHOD, "ALTER TABLE",
+										rel, lockmode, (Node *) cmd);
+				break;
+			case AT_SetTableSpace:
+				{
+					Oid			spc = get_tablespace_oid(cmd->name, true);
+
+					if (spc == MyDatabaseTableSpace)
+						spc = InvalidOid;
+					if (spc != form->reltablespace)
+						change = add_change(st, CHANGE_SET_TABLESPACE, "ALTER TABLE",
+											rel, lockmode, (Node *) cmd);
+					break;
+				}
+			default:
+				break;
+		}
+		if (change && cmd->name && change->colname == NULL)
+		{
+			change->colname = cmd->name;
+			change->attnum = get_attnum(rel->relid, cmd->name);
+		}
+	}
+	ReleaseSysCache(tuple);
+}
+
+/* The table an index belongs to. */
+static GuardRelation *
+index_table(GuardStatement *st, Oid indexid)
+{
+	Oid			relid = IndexGetRelation(indexid, true);
+
+	return OidIsValid(relid) ? guard_relation(st, relid, true) : NULL;
+}
+
+static bool
+option_true(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *opt = lfirst(lc);
+
+		if (strcmp(opt->defname, name) == 0)
+			return defGetBoolean(opt);
+	}
+	return false;
+}
+
+/*
+ * schema_tables
+ *		The tables and materialized views of a schema (nspid valid) or of
+ *		the whole database, top-level ones only (partitions are counted with
+ *		their parent).  indexed_only: those with indexes.
+ */
+static List *
+schema_tables(Oid nspid, bool indexed_only)
+{
+	Relation	pg_class = table_open(RelationRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(pg_class, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tuple;
+	List	   *result = NIL;
+
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+
+		if (!is_table_kind(form->relkind) || form->relispartition)
+			continue;
+		if (OidIsValid(nspid) ? form->relnamespace != nspid
+			: IsCatalogNamespace(form->relnamespace) ||
+			form->relnamespace == PG_TOAST_NAMESPACE ||
+			isAnyTempNamespace(form->relnamespace))
+			continue;
+		if (indexed_only && !form->relhasindex)
+			continue;
+		result = lappend_oid(result, form->oid);
+	}
+	systable_endscan(scan);
+	table_close(pg_class, AccessShareLock);
+	return result;
+}
+
+static void
+reindex_changes(GuardStatement *st, ReindexStmt *stmt)
+{
+	List	   *tables = NIL;
+	ListCell   *lc;
+
+	if (option_true(stmt->params, "concurrently"))
+		return;
+	switch (stmt->kind)
+	{
+		case REINDEX_OBJECT_INDEX:
+			{
+				Oid			indexid = RangeVarGetRelid(stmt->relation, NoLock, true);
+				GuardRelation *rel = OidIsValid(indexid) ? index_table(st, indexid) : NULL;
+				GuardChange *change;
+
+				if (rel == NULL)
+					return;
+				change = add_change(st, CHANGE_REINDEX, "REINDEX", rel, ShareLock,
+									(Node *) stmt);
+				change->object.classId = RelationRelationId;
+				change->object.objectId = indexid;
+				change->object_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexid)),
+																 get_rel_name(indexid));
+				return;
+			}
+		case REINDEX_OBJECT_TABLE:
+			{
+				Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+				if (OidIsValid(relid))
+					tables = list_make1_oid(relid);
+				break;
+			}
+		case REINDEX_OBJECT_SCHEMA:
+			{
+				Oid			nspid = get_namespace_oid(stmt->name, true);
+
+				if (OidIsValid(nspid))
+					tables = schema_tables(nspid, true);
+				break;
+			}
+		default:				/* DATABASE, SYSTEM */
+			tables = schema_tables(InvalidOid, true);
+			break;
+	}
+	foreach(lc, tables)
+	{
+		GuardRelation *rel = guard_relation(st, lfirst_oid(lc), true);
+
+		if (rel)
+			add_change(st, CHANGE_REINDEX, "REINDEX", rel, ShareLock, (Node *) stmt);
+	}
+}
+
+static void
+drop_changes(GuardStatement *st, DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		Node	   *object = lfirst(lc);
+
+		switch (stmt->removeType)
+		{
+			case OBJECT_INDEX:
+				{
+					RangeVar   *rv = makeRangeVarFromNameList(castNode(List, object));
+					Oid			indexid = RangeVarGetRelid(rv, NoLock, true);
+					GuardRelation *rel;
+					GuardChange *change;
+
+					if (stmt->concurrent || !OidIsValid(indexid) ||
+						get_rel_relkind(indexid) != RELKIND_INDEX ||
+						(rel = index_table(st, indexid)) == NULL)
+						break;
+					change = add_change(st, CHANGE_DROP_INDEX, "DROP INDEX", rel,
+										AccessExclusiveLock, (Node *) stmt);
+					change->object.classId = RelationRelationId;
+					change->object.objectId = indexid;
+					change->object_name =
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(indexid)),
+												   get_rel_name(indexid));
+					break;
+				}
+			case OBJECT_TABLE:
+			case OBJECT_VIEW:
+			case OBJECT_MATVIEW:
+				{
+					RangeVar   *rv = makeRangeVarFromNameList(castNode(List, object));
+					bool		is_new;
+					GuardRelation *rel = table_of(st, rv,
+												  stmt->behavior == DROP_CASCADE,
+												  &is_new);
+
+					if (rel)
+					{
+						GuardChange *change = add_change(st, CHANGE_DROP_RELATION,
+														 "DROP", rel,
+														 AccessExclusiveLock,
+														 (Node *) stmt);
+
+						change->cascade = (stmt->behavior == DROP_CASCADE);
+					}
+					break;
+				}
+			case OBJECT_SCHEMA:
+				{
+					Oid			nspid = get_namespace_oid(strVal(object), true);
+					ListCell   *lt;
+
+					if (!OidIsValid(nspid) || stmt->behavior != DROP_CASCADE)
+						break;
+					foreach(lt, schema_tables(nspid, false))
+					{
+						GuardRelation *rel = guard_relation(st, lfirst_oid(lt), true);
+						GuardChange *change;
+
+						if (rel == NULL)
+							continue;
+						change = add_change(st, CHANGE_DROP_RELATION, "DROP SCHEMA",
+											rel, AccessExclusiveLock, (Node *) stmt);
+						change->cascade = true;
+						change->object.classId = NamespaceRelationId;
+						change->object.objectId = nspid;
+						change->object_name = quote_identifier(strVal(object));
+					}
+					break;
+				}
+			case OBJECT_FUNCTION:
+			case OBJECT_PROCEDURE:
+			case OBJECT_ROUTINE:
+				{
+					Oid			funcid = LookupFuncWithArgs(stmt->removeType,
+															castNode(ObjectWithArgs, object),
+															true);
+					GuardChange *change;
+
+					if (!OidIsValid(funcid))
+						break;
+					change = add_change(st, CHANGE_DROP_FUNCTION, "DROP FUNCTION", NULL,
+										AccessExclusiveLock, (Node *) stmt);
+					change->object.classId = ProcedureRelationId;
+					change->object.objectId = funcid;
+					change->object_name = format_procedure_qualified(funcid);
+					change->cascade = (stmt->behavior == DROP_CASCADE);
+					break;
+				}
+			default:
+				break;
+		}
+	}
+}
+
+static void
+rename_changes(GuardStatement *st, RenameStmt *stmt)
+{
+	bool		is_new;
+	GuardRelation *rel;
+	GuardChange *change;
+
+	switch (stmt->renameType)
+	{
+		case OBJECT_COLUMN:
+			if (stmt->relationType != OBJECT_TABLE && stmt->relationType != OBJECT_VIEW &&
+				stmt->relationType != OBJECT_MATVIEW)
+				return;
+			rel = table_of(st, stmt->relation, stmt->relation->inh, &is_new);
+			if (rel == NULL)
+				return;
+			change = add_change(st, CHANGE_RENAME_COLUMN, "ALTER TABLE", rel,
+								AccessExclusiveLock, (Node *) stmt);
+			change->colname = stmt->subname;
+			change->attnum = get_attnum(rel->relid, stmt->subname);
+			return;
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+			rel = table_of(st, stmt->relation, false, &is_new);
+			if (rel)
+				add_change(st, CHANGE_RENAME_RELATION, "ALTER TABLE", rel,
+						   AccessExclusiveLock, (Node *) stmt);
+			return;
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+			{
+				Oid			funcid = LookupFuncWithArgs(stmt->renameType,
+														castNode(ObjectWithArgs, stmt->object),
+														true);
+
+				if (!OidIsValid(funcid))
+					return;
+				change = add_change(st, CHANGE_RENAME_FUNCTION, "ALTER FUNCTION", NULL,
+									AccessExclusiveLock, (Node *) stmt);
+				change->object.classId = ProcedureRelationId;
+				change->object.objectId = funcid;
+				change->object_name = format_procedure_qualified(funcid);
+				return;
+			}
+		default:
+			return;
+	}
+}
+
+static void
+set_schema_changes(GuardStatement *st, AlterObjectSchemaStmt *stmt)
+{
+	bool		is_new;
+	GuardRelation *rel;
+
+	switch (stmt->objectType)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+			rel = table_of(st, stmt->relation, false, &is_new);
+			if (rel)
+				add_change(st, CHANGE_RENAME_RELATION, "ALTER TABLE", rel,
+						   AccessExclusiveLock, (Node *) stmt);
+			return;
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+			{
+				Oid			funcid = LookupFuncWithArgs(stmt->objectType,
+														castNode(ObjectWithArgs, stmt->object),
+														true);
+				GuardChange *change;
+
+				if (!OidIsValid(funcid))
+					return;
+				change = add_change(st, CHANGE_RENAME_FUNCTION, "ALTER FUNCTION", NULL,
+									AccessExclusiveLock, (Node *) stmt);
+				change->object.classId = ProcedureRelationId;
+				change->object.objectId = funcid;
+				change->object_name = format_procedure_qualified(funcid);
+				return;
+			}
+		default:
+			return;
+	}
+}
+
+static void
+vacuum_changes(GuardStatement *st, VacuumStmt *stmt)
+{
+	ListCell   *lc;
+	List	   *tables = NIL;
+
+	if (!stmt->is_vacuumcmd || !option_true(stmt->options, "full"))
+		return;
+	if (stmt->rels == NIL)
+		tables = schema_tables(InvalidOid, false);
+	foreach(lc, stmt->rels)
+	{
+		VacuumRelation *vrel = lfirst(lc);
+		Oid			relid = OidIsValid(vrel->oid) ? vrel->oid
+		: RangeVarGetRelid(vrel->relation, NoLock, true);
+
+		if (OidIsValid(relid))
+			tables = lappend_oid(tables, relid);
+	}
+	foreach(lc, tables)
+	{
+		GuardRelation *rel = guard_relation(st, lfirst_oid(lc), true);
+
+		if (rel && is_table_kind(rel->relkind))
+			add_change(st, CHANGE_VACUUM_FULL, "VACUUM FULL", rel,
+					   AccessExclusiveLock, (Node *) stmt);
+	}
+}
+
+/* CLUSTER without a table: every table with an index marked clustered. */
+static List *
+clustered_tables(void)
+{
+	Relation	pg_index = table_open(IndexRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(pg_index, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tuple;
+	List	   *result = NIL;
+
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_index form = (Form_pg_index) GETSTRUCT(tuple);
+
+		if (form->indisclustered)
+			result = list_append_unique_oid(result, form->indrelid);
+	}
+	systable_endscan(scan);
+	table_close(pg_index, AccessShareLock);
+	return result;
+}
+
+static void
+cluster_changes(GuardStatement *st, ClusterStmt *stmt)
+{
+	List	   *tables = NIL;
+	ListCell   *lc;
+
+	if (stmt->relation)
+	{
+		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+		if (OidIsValid(relid))
+			tables = list_make1_oid(relid);
+	}
+	else
+		tables = clustered_tables();
+	foreach(lc, tables)
+	{
+		GuardRelation *rel = guard_relation(st, lfirst_oid(lc), true);
+
+		if (rel && is_table_kind(rel->relkind))
+			add_change(st, CHANGE_CLUSTER, "CLUSTER", rel, AccessExclusiveLock,
+					   (Node *) stmt);
+	}
+}
+
+static void
+domain_changes(GuardStatement *st, AlterDomainStmt *stmt)
+{
+	TypeName   *typename;
+	Oid			typid;
+	GuardChange *change;
+
+	if (stmt->subtype == 'C')
+	{
+		Constraint *con = castNode(Constraint, stmt->def);
+
+		if (con->contype != CONSTR_CHECK || con->skip_validation)
+			return;
+	}
+	else if (stmt->subtype != 'N')
+		return;
+	typename = makeTypeNameFromNameList(stmt->typeName);
+	typid = LookupTypeNameOid(NULL, typename, true);
+	if (!OidIsValid(typid) || get_typtype(typid) != TYPTYPE_DOMAIN)
+		return;
+	change = add_change(st, CHANGE_DOMAIN_CONSTRAINT, "ALTER DOMAIN", NULL,
+						ShareLock, (Node *) stmt);
+	change->object.classId = TypeRelationId;
+	change->object.objectId = typid;
+	change->object_name = format_type_be_qualified(typid);
+}
+
+/*
+ * guard_collect_changes
+ *		Fill st->changes from st->parsetree.
+ */
+void
+guard_collect_changes(GuardStatement *st)
+{
+	Node	   *parsetree = st->parsetree;
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+			alter_table_changes(st, (AlterTableStmt *) parsetree);
+			break;
+		case T_IndexStmt:
+			{
+				IndexStmt  *stmt = (IndexStmt *) parsetree;
+				bool		is_new;
+				GuardRelation *rel;
+
+				if (stmt->concurrent)
+					break;
+				rel = table_of(st, stmt->relation, stmt->relation->inh, &is_new);
+				/* CREATE INDEX ON ONLY a partitioned table builds nothing */
+				if (rel == NULL || !is_table_kind(rel->relkind) ||
+					(rel->relkind == RELKIND_PARTITIONED_TABLE && !stmt->relation->inh))
+					break;
+				add_change(st, CHANGE_CREATE_INDEX, "CREATE INDEX", rel, ShareLock,
+						   parsetree);
+				break;
+			}
+		case T_ReindexStmt:
+			reindex_changes(st, (ReindexStmt *) parsetree);
+			break;
+		case T_DropStmt:
+			drop_changes(st, (DropStmt *) parsetree);
+			break;
+		case T_TruncateStmt:
+			foreach(lc, ((TruncateStmt *) parsetree)->relations)
+			{
+				RangeVar   *rv = lfirst(lc);
+				bool		is_new;
+				GuardRelation *rel = table_of(st, rv, rv->inh, &is_new);
+
+				if (rel && is_table_kind(rel->relkind))
+					add_change(st, CHANGE_TRUNCATE, "TRUNCATE", rel,
+							   AccessExclusiveLock, parsetree);
+			}
+			break;
+		case T_RenameStmt:
+			rename_changes(st, (RenameStmt *) parsetree);
+			break;
+		case T_AlterObjectSchemaStmt:
+			set_schema_changes(st, (AlterObjectSchemaStmt *) parsetree);
+			break;
+		case T_VacuumStmt:
+			vacuum_changes(st, (VacuumStmt *) parsetree);
+			break;
+		case T_ClusterStmt:
+			cluster_changes(st, (ClusterStmt *) parsetree);
+			break;
+		case T_AlterDomainStmt:
+			domain_changes(st, (AlterDomainStmt *) parsetree);
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * guard_note_created
+ *		Dry run: remember the tables this statement creates (they are new
+ *		and empty for the statements after it) and forget those it drops.
+ */
+void
+guard_note_created(GuardStatement *st, List **created)
+{
+	RangeVar   *rv = NULL;
+	GuardCreated *c;
+
+	switch (nodeTag(st->parsetree))
+	{
+		case T_CreateStmt:
+			rv = ((CreateStmt *) st->parsetree)->relation;
+			break;
+		case T_CreateTableAsStmt:
+			rv = ((CreateTableAsStmt *) st->parsetree)->into->rel;
+			break;
+		default:
+			return;
+	}
+	c = palloc(sizeof(GuardCreated));
+	c->nspname = creation_schema(rv);
+	c->relname = pstrdup(rv->relname);
+	if (c->nspname)
+		*created = lappend(*created, c);
+}

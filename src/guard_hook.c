@@ -1,0 +1,379 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard_hook.c
+ *	  Where the DDL guard meets the server: the GUCs, the ProcessUtility
+ *	  hook that judges each DDL statement before it runs, the
+ *	  ddl_command_start event trigger that stands in for the hook in a
+ *	  session whose library is not loaded yet, the decision (block, warn,
+ *	  allowed by override) and schemaguard.allow().
+ *
+ * No shared_preload_libraries entry is needed.  The library is loaded in a
+ * session by its first schemaguard function or event trigger call; from
+ * then on the hook sees every utility statement (psql, the extended
+ * protocol, EXECUTE in functions and DO blocks alike).  The first DDL
+ * command of a session loads it through the ddl_command_start event
+ * trigger, which judges that command itself.  TRUNCATE, VACUUM, CLUSTER
+ * and REINDEX fire no event trigger in PostgreSQL 15: they are judged once
+ * the library is loaded in the session -- by any earlier DDL or schemaguard
+ * call, or at connection with session_preload_libraries (README).
+ *
+ * DML never reaches this file: only utility statements call the hook, and
+ * of those only the kinds a rule looks at (guard_statement_relevant) cost
+ * more than a tag test.  Judging runs in a subtransaction that is always
+ * released: an error while judging (a type or column that does not exist)
+ * leaves the command to fail or succeed on its own.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "access/xact.h"
+#include "commands/event_trigger.h"
+#include "commands/extension.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "guard.h"
+
+PG_FUNCTION_INFO_V1(schemaguard_on_ddl_command_start);
+PG_FUNCTION_INFO_V1(schemaguard_allow);
+
+/* The role whose members may call schemaguard.allow(). */
+#define APPROVER_ROLE "schemaguard_approver"
+
+int			guard_mode = GUARD_MODE_ENFORCE;
+int			guard_large_table_threshold_kb = 10 * 1024;
+
+static const struct config_enum_entry mode_options[] = {
+	{"enforce", GUARD_MODE_ENFORCE, false},
+	{"warn", GUARD_MODE_WARN, false},
+	{"off", GUARD_MODE_OFF, false},
+	{NULL, 0, false}
+};
+
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+/* >0 while a statement that went through the hook runs. */
+static int	hook_depth = 0;
+
+/* Overrides granted by schemaguard.allow() in the current transaction. */
+typedef struct Override
+{
+	GuardRuleId rule;
+	char	   *reason;
+} Override;
+
+static List *overrides = NIL;	/* in TopTransactionContext */
+static LocalTransactionId overrides_lxid = InvalidLocalTransactionId;
+
+static void guard_process_utility(PlannedStmt *pstmt, const char *queryString,
+								  bool readOnlyTree, ProcessUtilityContext context,
+								  ParamListInfo params, QueryEnvironment *queryEnv,
+								  DestReceiver *dest, QueryCompletion *qc);
+
+void
+guard_init(void)
+{
+	DefineCustomEnumVariable("schemaguard.mode",
+							 "What the DDL guard does with a risky statement.",
+							 "enforce: rules at severity error block it, warnings warn; "
+							 "warn: nothing blocks, every finding warns; off: no check.",
+							 &guard_mode, GUARD_MODE_ENFORCE, mode_options,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("schemaguard.large_table_threshold",
+							"Size from which a table is large for the DDL guard's rules.",
+							"Heap and TOAST of the table and of all the partitions "
+							"or inheritance children a command reaches.",
+							&guard_large_table_threshold_kb, 10 * 1024, 0, INT_MAX,
+							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("schemaguard");
+
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = guard_process_utility;
+}
+
+/*
+ * guard_judge_safely
+ *		guard_judge() in a subtransaction that is always released; an error
+ *		while judging leaves no finding (it is logged at DEBUG1), except a
+ *		cancel, which goes on.  created: a dry run's list of tables created
+ *		so far, extended by this statement.
+ */
+void
+guard_judge_safely(GuardStatement *st, List **created)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		if (guard_statement_relevant(st->parsetree))
+			guard_judge(st);
+		if (created)
+			guard_note_created(st, created);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+		ereport(DEBUG1,
+				(errmsg_internal("schemaguard could not judge the statement: %s",
+								 edata->message)));
+		st->changes = NIL;
+		st->findings = NIL;
+	}
+	PG_END_TRY();
+}
+
+const char *
+guard_override_reason(GuardRuleId rule)
+{
+	ListCell   *lc;
+
+	if (overrides_lxid != MyProc->lxid)
+		return NULL;
+	foreach(lc, overrides)
+	{
+		Override   *o = lfirst(lc);
+
+		if (o->rule == rule)
+			return o->reason;
+	}
+	return NULL;
+}
+
+static void
+report(int elevel, GuardFinding *f, const char *override_reason)
+{
+	const char *id = guard_rule_name(f->rule);
+
+	if (override_reason)
+		ereport(elevel,
+				(errmsg("%s: %s", id, f->message),
+				 errdetail("%s", f->detail),
+				 errhint("Allowed in this transaction by schemaguard.allow('%s'): %s",
+						 id, override_reason)));
+	else
+		ereport(elevel,
+				(errcode(elevel == ERROR ? ERRCODE_SCHEMAGUARD_BLOCKED : ERRCODE_WARNING),
+				 errmsg("%s: %s", id, f->message),
+				 errdetail("%s", f->detail),
+				 f->hint ? errhint("%s", f->hint) : 0));
+}
+
+/*
+ * enforce
+ *		Act on the findings: in enforce mode the first finding at severity
+ *		error that no override allows blocks the statement, the others are
+ *		shown; in warn mode every finding warns.  Every statement with a
+ *		finding is audited.
+ */
+static void
+enforce(GuardStatement *st)
+{
+	GuardFinding *blocking = NULL;
+	StringInfoData reasons;
+	ListCell   *lc;
+	GuardDecision decision;
+
+	initStringInfo(&reasons);
+	foreach(lc, st->findings)
+	{
+		GuardFinding *f = lfirst(lc);
+		const char *reason;
+
+		if (guard_mode != GUARD_MODE_ENFORCE || f->severity != SEVERITY_ERROR)
+			continue;
+		if ((reason = guard_override_reason(f->rule)) != NULL)
+		{
+			f->overridden = true;
+			appendStringInfo(&reasons, "%s%s: %s", reasons.len ? "; " : "",
+							 guard_rule_name(f->rule), reason);
+		}
+		else if (blocking == NULL)
+			blocking = f;
+	}
+	decision = blocking ? DECISION_BLOCKED
+		: reasons.len ? DECISION_ALLOWED_BY_OVERRIDE : DECISION_WARNED;
+	guard_audit(st, decision, reasons.len ? reasons.data : NULL);
+
+	foreach(lc, st->findings)
+	{
+		GuardFinding *f = lfirst(lc);
+
+		if (f == blocking)
+			continue;
+		report(f->overridden ? NOTICE : WARNING, f,
+			   f->overridden ? guard_override_reason(f->rule) : NULL);
+	}
+	if (blocking)
+		report(ERROR, blocking, NULL);
+}
+
+/*
+ * guard_statement
+ *		Judge one statement about to run and act on the findings.
+ */
+static void
+guard_statement(Node *parsetree, const char *source, int location, int len)
+{
+	GuardStatement st;
+	MemoryContext cxt;
+	MemoryContext old;
+
+	if (creating_extension || IsAbortedTransactionBlockState() ||
+		!OidIsValid(get_extension_oid("schemaguard", true)))
+		return;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard guard",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	memset(&st, 0, sizeof(st));
+	st.parsetree = parsetree;
+	st.source = source ? source : "";
+	if (location < 0 || location > (int) strlen(st.source))
+		location = 0;
+	st.text = len > 0 ? pnstrdup(st.source + location, len) : pstrdup(st.source + location);
+	st.lock_timeout_ms = LockTimeout;
+
+	guard_judge_safely(&st, NULL);
+	if (st.findings != NIL)
+		enforce(&st);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
+static void
+guard_process_utility(PlannedStmt *pstmt, const char *queryString,
+					  bool readOnlyTree, ProcessUtilityContext context,
+					  ParamListInfo params, QueryEnvironment *queryEnv,
+					  DestReceiver *dest, QueryCompletion *qc)
+{
+	/* subcommands (an index a CREATE TABLE makes) were judged with their statement */
+	if (guard_mode != GUARD_MODE_OFF && context != PROCESS_UTILITY_SUBCOMMAND &&
+		guard_statement_relevant(pstmt->utilityStmt))
+		guard_statement(pstmt->utilityStmt, queryString, pstmt->stmt_location,
+						pstmt->stmt_len);
+
+	hook_depth++;
+	PG_TRY();
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+									queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		hook_depth--;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * schemaguard_on_ddl_command_start
+ *		Event trigger: judges a DDL command that did not go through the hook
+ *		because the library was loaded only now, by this very call.
+ */
+Datum
+schemaguard_on_ddl_command_start(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by event trigger manager",
+						"on_ddl_command_start")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+	if (hook_depth == 0 && guard_mode != GUARD_MODE_OFF &&
+		guard_statement_relevant(trigdata->parsetree))
+		guard_statement(trigdata->parsetree, debug_query_string, 0, 0);
+	PG_RETURN_VOID();
+}
+
+/*
+ * schemaguard.allow(rule text, reason text)
+ *		Let the current transaction run what the rule would block.  Only
+ *		members of schemaguard_approver (and superusers) may; the reason is
+ *		recorded in the audit log with each statement it lets through.
+ */
+Datum
+schemaguard_allow(PG_FUNCTION_ARGS)
+{
+	char	   *rule_name;
+	char	   *reason;
+	int			rule;
+	Oid			approver;
+	MemoryContext old;
+	Override   *o;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("rule must not be null")));
+	rule_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	rule = guard_rule_by_name(rule_name);
+	if (rule < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown schemaguard rule \"%s\"", rule_name),
+				 errhint("The rules are breaks-dependents, table-rewrite, full-scan-under-lock, blocking-index-build, data-loss and lock-timeout.")));
+	reason = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (reason == NULL || strspn(reason, " \t\r\n") == strlen(reason))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an override of rule \"%s\" needs a reason", rule_name),
+				 errhint("Say why the change is safe, as in schemaguard.allow('%s', 'maintenance window, table locked by the migration tool').",
+						 rule_name)));
+
+	approver = get_role_oid(APPROVER_ROLE, true);
+	if (!superuser() &&
+		!(OidIsValid(approver) && has_privs_of_role(GetUserId(), approver)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to allow rule \"%s\"", rule_name),
+				 errdetail("Only members of role %s may approve a change the guard blocks.",
+						   APPROVER_ROLE),
+				 errhint("Ask an approver to run the change, or to GRANT %s to you.",
+						 APPROVER_ROLE)));
+
+	if (overrides_lxid != MyProc->lxid)
+	{
+		overrides = NIL;
+		overrides_lxid = MyProc->lxid;
+	}
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	o = palloc(sizeof(Override));
+	o->rule = rule;
+	o->reason = pstrdup(reason);
+	overrides = lcons(o, overrides);	/* the latest reason wins */
+	MemoryContextSwitchTo(old);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,234 @@
+/*-------------------------------------------------------------------------
+ *
+ * rule_data_loss.c
+ *	  Rule data-loss: DROP TABLE, DROP COLUMN, TRUNCATE or DROP SCHEMA ...
+ *	  CASCADE of data that exists (any size: one row is enough), and type
+ *	  changes that silently lose information.
+ *
+ * "Exists" is a visible row in the latest snapshot, not a statistic.  A
+ * type change is lossy when the assignment cast rounds or truncates
+ * without an error: a smaller numeric scale, fewer fractional-second
+ * digits, float8 to real, a fractional type to an integer, numeric to a
+ * float, a timestamp to a date.  A change that raises an error on a value
+ * that does not fit (varchar(10) to varchar(5), a numeric precision too
+ * small) is not silent, and is not reported here.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+
+#include "guard.h"
+
+/* numeric typmod: scale (PostgreSQL 15 allows negative scales) */
+static int
+typmod_scale(int32 typmod)
+{
+	return (((typmod - VARHDRSZ) & 0x7ff) ^ 1024) - 1024;
+}
+
+static bool
+is_time_type(Oid type)
+{
+	return type == TIMESTAMPOID || type == TIMESTAMPTZOID || type == TIMEOID ||
+		type == TIMETZOID;
+}
+
+static bool
+is_integer_type(Oid type)
+{
+	return type == INT2OID || type == INT4OID || type == INT8OID;
+}
+
+/* Why converting old to new loses information silently, or NULL. */
+static char *
+lossy_conversion(Oid oldtype, int32 oldtypmod, Oid newtype, int32 newtypmod)
+{
+	oldtype = getBaseTypeAndTypmod(oldtype, &oldtypmod);
+	newtype = getBaseTypeAndTypmod(newtype, &newtypmod);
+
+	if (oldtype == NUMERICOID && newtype == NUMERICOID && newtypmod >= 0)
+	{
+		if (oldtypmod < 0)
+			return psprintf("an unconstrained numeric is rounded to %d decimal places",
+							typmod_scale(newtypmod));
+		if (typmod_scale(newtypmod) < typmod_scale(oldtypmod))
+			return psprintf("the numeric scale goes from %d to %d decimal places, so values are rounded",
+							typmod_scale(oldtypmod), typmod_scale(newtypmod));
+		return NULL;
+	}
+	if (is_time_type(oldtype) && is_time_type(newtype) && newtypmod >= 0)
+	{
+		int			oldprec = oldtypmod < 0 ? 6 : oldtypmod;
+
+		if (newtypmod < oldprec)
+			return psprintf("fractional seconds go from %d to %d digits, so values are rounded",
+							oldprec, newtypmod);
+		return NULL;
+	}
+	if (oldtype == FLOAT8OID && newtype == FLOAT4OID)
+		return pstrdup("double precision to real keeps about 6 significant digits of 15");
+	if ((oldtype == FLOAT4OID || oldtype == FLOAT8OID || oldtype == NUMERICOID) &&
+		is_integer_type(newtype))
+		return pstrdup("fractional parts are rounded away");
+	if (oldtype == NUMERICOID && (newtype == FLOAT4OID || newtype == FLOAT8OID))
+		return pstrdup("digits beyond the float's precision are lost");
+	if ((oldtype == TIMESTAMPOID || oldtype == TIMESTAMPTZOID) && newtype == DATEOID)
+		return pstrdup("the time of day is dropped");
+	return NULL;
+}
+
+/* The primary key's columns, quoted and comma-separated, or NULL. */
+static char *
+primary_key_columns(Oid relid)
+{
+	Relation	pg_constraint = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char	   *result = NULL;
+
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(pg_constraint, ConstraintRelidTypidNameIndexId, true,
+							  NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tuple);
+		bool		isnull;
+		Datum		conkey;
+		ArrayType  *arr;
+		int16	   *attnums;
+		StringInfoData buf;
+
+		if (con->contype != CONSTRAINT_PRIMARY)
+			continue;
+		conkey = heap_getattr(tuple, Anum_pg_constraint_conkey,
+							  RelationGetDescr(pg_constraint), &isnull);
+		if (isnull)
+			break;
+		arr = DatumGetArrayTypeP(conkey);
+		attnums = (int16 *) ARR_DATA_PTR(arr);
+		initStringInfo(&buf);
+		for (int i = 0; i < ARR_DIMS(arr)[0]; i++)
+			appendStringInfo(&buf, "%s%s", i ? ", " : "",
+							 quote_identifier(get_attname(relid, attnums[i], false)));
+		result = buf.data;
+		break;
+	}
+	systable_endscan(scan);
+	table_close(pg_constraint, AccessShareLock);
+	return result;
+}
+
+static char *
+approve_sql(void)
+{
+	return pstrdup("SELECT schemaguard.allow('data-loss', 'why the data may go');");
+}
+
+void
+rule_data_loss(GuardStatement *st)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->changes)
+	{
+		GuardChange *change = lfirst(lc);
+		GuardRelation *rel = change->rel;
+		char	   *backup;
+
+		if (rel == NULL || rel->is_new ||
+			(rel->relkind != RELKIND_RELATION && rel->relkind != RELKIND_PARTITIONED_TABLE))
+			continue;
+		if (change->kind != CHANGE_DROP_RELATION && change->kind != CHANGE_TRUNCATE &&
+			change->kind != CHANGE_DROP_COLUMN && change->kind != CHANGE_ALTER_TYPE)
+			continue;
+		if (!guard_relation_has_rows(rel))
+			continue;
+		backup = quote_qualified_identifier(rel->nspname, psprintf("%s_backup", rel->relname));
+
+		switch (change->kind)
+		{
+			case CHANGE_DROP_RELATION:
+			case CHANGE_TRUNCATE:
+				{
+					const char *verb = change->kind == CHANGE_TRUNCATE ? "TRUNCATE"
+						: change->object_name ? "DROP SCHEMA ... CASCADE" : "DROP TABLE";
+
+					guard_add_finding(st, RULE_DATA_LOSS,
+									  change->object_name
+									  ? psprintf("DROP SCHEMA %s CASCADE deletes the rows of table \"%s.%s\"",
+												 change->object_name, rel->nspname, rel->relname)
+									  : psprintf("%s deletes the rows of table \"%s.%s\"",
+												 verb, rel->nspname, rel->relname),
+									  psprintf("%s The table holds rows now; %s cannot be undone once committed.",
+											   guard_size_evidence(rel), verb),
+									  psprintf("Keep a copy first, or, if the data may go, approve it for this transaction:\n"
+											   "CREATE TABLE %s AS TABLE %s;\n%s",
+											   backup, rel->sql_name, approve_sql()));
+					break;
+				}
+			case CHANGE_DROP_COLUMN:
+				{
+					char	   *key;
+
+					if (change->attnum <= 0)
+						break;
+					key = primary_key_columns(rel->relid);
+					guard_add_finding(st, RULE_DATA_LOSS,
+									  psprintf("dropping column \"%s\" deletes its values in table \"%s.%s\"",
+											   change->colname, rel->nspname, rel->relname),
+									  psprintf("%s The column's values cannot be read back once the drop is committed.",
+											   guard_size_evidence(rel)),
+									  psprintf("Keep the values first, or, if they may go, approve it for this transaction:\n"
+											   "CREATE TABLE %s AS SELECT %s%s%s FROM %s;\n%s",
+											   quote_qualified_identifier(rel->nspname,
+																		  psprintf("%s_%s_backup", rel->relname,
+																				   change->colname)),
+											   key ? key : "ctid AS original_ctid",
+											   ", ", quote_identifier(change->colname),
+											   rel->sql_name, approve_sql()));
+					break;
+				}
+			case CHANGE_ALTER_TYPE:
+				{
+					Oid			oldtype,
+								newtype;
+					int32		oldtypmod,
+								newtypmod;
+					char	   *why;
+					char	   *to;
+
+					if (((ColumnDef *) ((AlterTableCmd *) change->node)->def)->raw_default ||
+						!guard_type_change_target(change, &oldtype, &oldtypmod,
+												  &newtype, &newtypmod) ||
+						(why = lossy_conversion(oldtype, oldtypmod, newtype, newtypmod)) == NULL)
+						break;
+					to = format_type_with_typemod(newtype, newtypmod);
+					guard_add_finding(st, RULE_DATA_LOSS,
+									  psprintf("changing column \"%s\" of table \"%s.%s\" from %s to %s loses information",
+											   change->colname, rel->nspname, rel->relname,
+											   format_type_with_typemod(oldtype, oldtypmod), to),
+									  psprintf("%s The conversion raises no error: %s.",
+											   guard_size_evidence(rel), why),
+									  guard_expand_contract_hint(rel, change->colname, to, NULL,
+																 "Keep the old values until the new ones are checked"));
+					break;
+				}
+			default:
+				break;
+		}
+	}
+}

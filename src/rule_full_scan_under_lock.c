@@ -1,0 +1,453 @@
+/*-------------------------------------------------------------------------
+ *
+ * rule_full_scan_under_lock.c
+ *	  Rule full-scan-under-lock: a command that reads every row of a large
+ *	  table to check it, while holding a lock that blocks writes (or reads).
+ *
+ * SET NOT NULL scans unless a validated CHECK constraint already proves
+ * the column has no null, which is tested the way ALTER TABLE tests it
+ * (NotNullImpliedByRelConstraints: predicate_implied_by over the validated
+ * CHECK constraints, for every table the command reaches).  ADD CHECK and
+ * ADD FOREIGN KEY scan unless NOT VALID; ADD UNIQUE / PRIMARY KEY build an
+ * index under ACCESS EXCLUSIVE unless USING INDEX, and a primary key over a
+ * nullable column scans for nulls.  ALTER DOMAIN ADD CONSTRAINT (and SET
+ * NOT NULL) scans every table with a column of the domain.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "guard.h"
+
+/* Do one table's validated CHECK constraints prove the column NOT NULL? */
+static bool
+member_proves_not_null(Oid relid, const char *colname)
+{
+	Relation	rel;
+	TupleConstr *constr;
+	List	   *known = NIL;
+	AttrNumber	attnum;
+	Form_pg_attribute att;
+	NullTest   *test;
+	bool		result;
+
+	if (!ConditionalLockRelationOid(relid, AccessShareLock))
+		return false;
+	rel = relation_open(relid, NoLock);
+	attnum = get_attnum(relid, colname);
+	constr = RelationGetDescr(rel)->constr;
+	if (attnum <= 0)
+		result = false;
+	else if ((att = TupleDescAttr(RelationGetDescr(rel), attnum - 1))->attnotnull)
+		result = true;
+	else
+	{
+		for (int i = 0; constr && i < constr->num_check; i++)
+		{
+			Node	   *expr;
+
+			if (!constr->check[i].ccvalid)
+				continue;
+			expr = eval_const_expressions(NULL, stringToNode(constr->check[i].ccbin));
+			expr = (Node *) canonicalize_qual((Expr *) expr, true);
+			known = list_concat(known, make_ands_implicit((Expr *) expr));
+		}
+		test = makeNode(NullTest);
+		test->arg = (Expr *) makeVar(1, attnum, att->atttypid, att->atttypmod,
+									 att->attcollation, 0);
+		test->nulltesttype = IS_NOT_NULL;
+		test->argisrow = false;
+		test->location = -1;
+		result = predicate_implied_by(list_make1(test), known, true);
+	}
+	relation_close(rel, NoLock);
+	UnlockRelationOid(relid, AccessShareLock);
+	return result;
+}
+
+static bool
+proves_not_null(GuardRelation *rel, const char *colname)
+{
+	ListCell   *lc;
+
+	foreach(lc, rel->member_oids)
+	{
+		Oid			member = lfirst_oid(lc);
+
+		if (get_rel_relkind(member) == RELKIND_PARTITIONED_TABLE)
+			continue;			/* holds no row */
+		if (!member_proves_not_null(member, colname))
+			return false;
+	}
+	return true;
+}
+
+/* The CHECK, VALIDATE, SET NOT NULL, DROP CHECK recipe for one column. */
+static char *
+not_null_recipe(GuardRelation *rel, const char *colname)
+{
+	const char *name = quote_identifier(guard_choose_constraint_name(rel, colname, "not_null"));
+	const char *col = quote_identifier(colname);
+
+	return psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID;\n"
+					"ALTER TABLE %s VALIDATE CONSTRAINT %s;\n"
+					"ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\n"
+					"ALTER TABLE %s DROP CONSTRAINT %s;",
+					rel->sql_name, name, col,
+					rel->sql_name, name,
+					rel->sql_name, col,
+					rel->sql_name, name);
+}
+
+static char *
+name_list(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", foreach_current_index(lc) ? ", " : "",
+						 quote_identifier(strVal(lfirst(lc))));
+	return buf.data;
+}
+
+static const char *
+fk_action(char action)
+{
+	switch (action)
+	{
+		case FKCONSTR_ACTION_RESTRICT:
+			return "RESTRICT";
+		case FKCONSTR_ACTION_CASCADE:
+			return "CASCADE";
+		case FKCONSTR_ACTION_SETNULL:
+			return "SET NULL";
+		case FKCONSTR_ACTION_SETDEFAULT:
+			return "SET DEFAULT";
+		default:
+			return NULL;
+	}
+}
+
+static void
+report(GuardStatement *st, GuardChange *change, const char *what, const char *why,
+	   char *hint)
+{
+	guard_add_finding(st, RULE_FULL_SCAN_UNDER_LOCK,
+					  psprintf("%s scans table \"%s.%s\" under lock", what,
+							   change->rel->nspname, change->rel->relname),
+					  psprintf("%s %s It reads every row while holding %s, %s, for as long as the scan takes.",
+							   guard_size_evidence(change->rel), why,
+							   guard_lock_phrase(change->lockmode),
+							   guard_lock_effect(change->lockmode)),
+					  hint);
+}
+
+static void
+add_constraint(GuardStatement *st, GuardChange *change)
+{
+	Constraint *con = castNode(Constraint, ((AlterTableCmd *) change->node)->def);
+	GuardRelation *rel = change->rel;
+
+	switch (con->contype)
+	{
+		case CONSTR_CHECK:
+			{
+				const char *name;
+				char	   *expr;
+
+				if (con->skip_validation)
+					return;
+				name = quote_identifier(con->conname ? con->conname
+										: guard_choose_constraint_name(rel, NULL, "check"));
+				expr = guard_paren_text(st->source, con->location);
+				if (expr == NULL)
+					return;
+				report(st, change, "adding a CHECK constraint",
+					   "Without NOT VALID the constraint is checked against every existing row.",
+					   psprintf("Add it NOT VALID (new rows are checked at once), then validate it, which takes a lock that lets reads and writes go on:\n"
+								"ALTER TABLE %s ADD CONSTRAINT %s CHECK %s NOT VALID;\n"
+								"ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+								rel->sql_name, name, expr, rel->sql_name, name));
+				return;
+			}
+		case CONSTR_FOREIGN:
+			{
+				StringInfoData sql;
+				Oid			pkrelid;
+				const char *name;
+				const char *action;
+				char	   *pkname;
+
+				if (con->skip_validation)
+					return;
+				pkrelid = RangeVarGetRelid(con->pktable, NoLock, true);
+				pkname = OidIsValid(pkrelid)
+					? quote_qualified_identifier(get_namespace_name(get_rel_namespace(pkrelid)),
+												 get_rel_name(pkrelid))
+					: pstrdup(quote_identifier(con->pktable->relname));
+				name = quote_identifier(con->conname ? con->conname
+										: guard_choose_constraint_name(rel,
+																	   strVal(linitial(con->fk_attrs)),
+																	   "fkey"));
+				initStringInfo(&sql);
+				appendStringInfo(&sql, "ALTER TABLE %s ADD CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s",
+								 rel->sql_name, name, name_list(con->fk_attrs), pkname);
+				if (con->pk_attrs)
+					appendStringInfo(&sql, " (%s)", name_list(con->pk_attrs));
+				if (con->fk_matchtype == FKCONSTR_MATCH_FULL)
+					appendStringInfoString(&sql, " MATCH FULL");
+				if ((action = fk_action(con->fk_upd_action)) != NULL)
+					appendStringInfo(&sql, " ON UPDATE %s", action);
+				if ((action = fk_action(con->fk_del_action)) != NULL)
+					appendStringInfo(&sql, " ON DELETE %s", action);
+				if (con->deferrable)
+					appendStringInfo(&sql, " DEFERRABLE%s",
+									 con->initdeferred ? " INITIALLY DEFERRED" : "");
+				appendStringInfo(&sql, " NOT VALID;\nALTER TABLE %s VALIDATE CONSTRAINT %s;",
+								 rel->sql_name, name);
+				change->lockmode = ShareRowExclusiveLock;
+				report(st, change, "adding a FOREIGN KEY",
+					   psprintf("Without NOT VALID every existing row is looked up in %s; the referenced table is locked too.",
+								pkname),
+					   psprintf("Add it NOT VALID (new rows are checked at once), then validate it, which lets reads and writes go on:\n%s",
+								sql.data));
+				return;
+			}
+		case CONSTR_PRIMARY:
+		case CONSTR_UNIQUE:
+			{
+				bool		primary = (con->contype == CONSTR_PRIMARY);
+				const char *name;
+				StringInfoData sql;
+				ListCell   *lc;
+
+				if (con->indexname)
+				{
+					/* USING INDEX: only a primary key over nullable columns scans */
+					Oid			indexid;
+					HeapTuple	tuple;
+					Form_pg_index index;
+					StringInfoData recipe;
+					bool		scans = false;
+
+					if (!primary)
+						return;
+					indexid = get_relname_relid(con->indexname, get_rel_namespace(rel->relid));
+					if (!OidIsValid(indexid) ||
+						!HeapTupleIsValid(tuple = SearchSysCache1(INDEXRELID,
+																  ObjectIdGetDatum(indexid))))
+						return;
+					index = (Form_pg_index) GETSTRUCT(tuple);
+					initStringInfo(&recipe);
+					for (int i = 0; i < index->indnkeyatts; i++)
+					{
+						char	   *colname = get_attname(rel->relid, index->indkey.values[i], true);
+
+						if (colname && !proves_not_null(rel, colname))
+						{
+							appendStringInfo(&recipe, "%s\n", not_null_recipe(rel, colname));
+							scans = true;
+						}
+					}
+					ReleaseSysCache(tuple);
+					if (scans)
+						report(st, change, "adding a PRIMARY KEY over nullable columns",
+							   "A primary key makes its columns NOT NULL, and that is checked against every existing row.",
+							   psprintf("Prove the columns NOT NULL first with validated CHECK constraints:\n%s%s",
+										recipe.data, guard_statement_sql(st->text)));
+					return;
+				}
+				name = con->conname ? con->conname
+					: guard_choose_constraint_name(rel, primary ? NULL : strVal(linitial(con->keys)),
+												   primary ? "pkey" : "key");
+				initStringInfo(&sql);
+				if (primary)
+				{
+					foreach(lc, con->keys)
+					{
+						if (!proves_not_null(rel, strVal(lfirst(lc))))
+							appendStringInfo(&sql, "%s\n", not_null_recipe(rel, strVal(lfirst(lc))));
+					}
+				}
+				appendStringInfo(&sql, "CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s)",
+								 quote_identifier(name), rel->sql_name, name_list(con->keys));
+				if (con->including)
+					appendStringInfo(&sql, " INCLUDE (%s)", name_list(con->including));
+				appendStringInfo(&sql, ";\nALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s;",
+								 rel->sql_name, quote_identifier(name),
+								 primary ? "PRIMARY KEY" : "UNIQUE", quote_identifier(name));
+				report(st, change, primary ? "adding a PRIMARY KEY" : "adding a UNIQUE constraint",
+					   "Its index is built from every existing row.",
+					   psprintf("Build the index CONCURRENTLY (reads and writes go on), then attach it:\n%s",
+								sql.data));
+				return;
+			}
+		case CONSTR_EXCLUSION:
+			if (con->indexname)
+				return;
+			report(st, change, "adding an EXCLUDE constraint",
+				   "Its index is built from every existing row.",
+				   psprintf("PostgreSQL cannot attach an exclusion constraint to an index built CONCURRENTLY; run it when the table may be locked, waiting for the lock at most a few seconds:\n"
+							"SET lock_timeout = '5s';\n%s", guard_statement_sql(st->text)));
+			return;
+		default:
+			return;
+	}
+}
+
+/* The tables with a column of the domain (or of an array over it). */
+static List *
+domain_tables(Oid typid)
+{
+	Relation	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *result = NIL;
+
+	ScanKeyInit(&keys[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
+	ScanKeyInit(&keys[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(typid));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, keys);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+		char		relkind;
+
+		if (dep->classid != RelationRelationId || dep->objsubid <= 0)
+			continue;
+		relkind = get_rel_relkind(dep->objid);
+		if (relkind == RELKIND_RELATION || relkind == RELKIND_MATVIEW)
+			result = list_append_unique_oid(result, dep->objid);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	return result;
+}
+
+static void
+domain_constraint(GuardStatement *st, GuardChange *change)
+{
+	AlterDomainStmt *stmt = castNode(AlterDomainStmt, change->node);
+	ListCell   *lc;
+	StringInfoData tables;
+	int64		bytes = 0;
+	int			nlarge = 0;
+	char	   *hint;
+	HeapTuple	typtup;
+	char	   *typname;
+	Oid			nspid;
+
+	typtup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(change->object.objectId));
+	if (!HeapTupleIsValid(typtup))
+		return;
+	typname = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(typtup))->typname));
+	nspid = ((Form_pg_type) GETSTRUCT(typtup))->typnamespace;
+	ReleaseSysCache(typtup);
+
+	initStringInfo(&tables);
+	foreach(lc, domain_tables(change->object.objectId))
+	{
+		GuardRelation *rel = guard_relation(st, lfirst_oid(lc), false);
+
+		if (!guard_relation_large(rel))
+			continue;
+		appendStringInfo(&tables, "%s\"%s.%s\"", nlarge ? ", " : "", rel->nspname, rel->relname);
+		bytes += rel->bytes;
+		nlarge++;
+	}
+	if (nlarge == 0)
+		return;
+
+	if (stmt->subtype == 'C')
+	{
+		Constraint *con = castNode(Constraint, stmt->def);
+		char	   *expr = guard_paren_text(st->source, con->location);
+		const char *name;
+
+		if (expr == NULL)
+			return;
+		name = quote_identifier(con->conname ? con->conname
+								: ChooseConstraintName(typname, NULL, "check", nspid, NIL));
+		hint = psprintf("Add it NOT VALID (new values are checked at once), then validate it:\n"
+						"ALTER DOMAIN %s ADD CONSTRAINT %s CHECK %s NOT VALID;\n"
+						"ALTER DOMAIN %s VALIDATE CONSTRAINT %s;",
+						change->object_name, name, expr, change->object_name, name);
+	}
+	else
+	{
+		const char *name = quote_identifier(ChooseConstraintName(typname, NULL, "not_null",
+																 nspid, NIL));
+
+		hint = psprintf("A domain's NOT NULL has no NOT VALID form; use a CHECK constraint added NOT VALID, then validated:\n"
+						"ALTER DOMAIN %s ADD CONSTRAINT %s CHECK (VALUE IS NOT NULL) NOT VALID;\n"
+						"ALTER DOMAIN %s VALIDATE CONSTRAINT %s;",
+						change->object_name, name, change->object_name, name);
+	}
+
+	guard_add_finding(st, RULE_FULL_SCAN_UNDER_LOCK,
+					  psprintf("ALTER DOMAIN %s scans the large tables that use it under lock",
+							   format_type_be(change->object.objectId)),
+					  psprintf("%d large table%s with a column of this domain (%s, %s in all) %s read row by row while holding a SHARE lock, %s.",
+							   nlarge, nlarge > 1 ? "s" : "", tables.data,
+							   text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
+																				  Int64GetDatum(bytes)))),
+							   nlarge > 1 ? "are" : "is",
+							   guard_lock_effect(ShareLock)),
+					  hint);
+}
+
+void
+rule_full_scan_under_lock(GuardStatement *st)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->changes)
+	{
+		GuardChange *change = lfirst(lc);
+
+		if (change->kind == CHANGE_DOMAIN_CONSTRAINT)
+		{
+			domain_constraint(st, change);
+			continue;
+		}
+		if (!guard_relation_large(change->rel))
+			continue;
+		if (change->kind == CHANGE_SET_NOT_NULL)
+		{
+			if (change->attnum <= 0 || proves_not_null(change->rel, change->colname))
+				continue;
+			report(st, change,
+				   psprintf("SET NOT NULL on column \"%s\"", change->colname),
+				   "No validated CHECK constraint proves the column has no null, so every row is checked.",
+				   psprintf("Prove it with a CHECK constraint added NOT VALID and validated (reads and writes go on), after which SET NOT NULL skips the scan:\n%s",
+							not_null_recipe(change->rel, change->colname)));
+		}
+		else if (change->kind == CHANGE_ADD_CONSTRAINT)
+			add_constraint(st, change);
+	}
+}
