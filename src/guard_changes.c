@@ -388,7 +388,9 @@ drop_changes(GuardStatement *st, DropStmt *stmt)
 					if (rel)
 					{
 						GuardChange *change = add_change(st, CHANGE_DROP_RELATION,
-														 "DROP", rel,
+														 stmt->removeType == OBJECT_TABLE ? "DROP TABLE"
+														 : stmt->removeType == OBJECT_VIEW ? "DROP VIEW"
+														 : "DROP MATERIALIZED VIEW", rel,
 														 AccessExclusiveLock,
 														 (Node *) stmt);
 

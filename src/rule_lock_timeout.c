@@ -51,7 +51,8 @@ rule_lock_timeout(GuardStatement *st)
 					  psprintf("%s waits for %s on table \"%s.%s\" with no lock_timeout",
 							   worst->command, guard_lock_phrase(worst->lockmode),
 							   worst->rel->nspname, worst->rel->relname),
-					  psprintf("lock_timeout is 0, so the statement waits for its lock for as long as any transaction using the table runs, and every query on the table that comes after it waits too. %s",
-							   guard_size_evidence(worst->rel)),
+					  psprintf("lock_timeout is 0, so the statement waits for its lock for as long as any transaction using the table runs, and every query on the table that comes after it waits too.%s%s",
+							   guard_relation_large(worst->rel) ? " " : "",
+							   guard_relation_large(worst->rel) ? guard_size_evidence(worst->rel) : ""),
 					  pstrdup("Set a lock_timeout, and retry the statement if it times out:\nSET lock_timeout = '5s';"));
 }
