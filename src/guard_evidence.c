@@ -286,6 +286,7 @@ guard_size_evidence(GuardRelation *rel)
 {
 	StringInfoData buf;
 	const char *kind;
+	int			children = rel->nmembers - 1;
 
 	initStringInfo(&buf);
 	switch (rel->relkind)
@@ -301,19 +302,21 @@ guard_size_evidence(GuardRelation *rel)
 	}
 	appendStringInfo(&buf, "The %s \"%s.%s\" ", kind, rel->nspname, rel->relname);
 	if (rel->relkind == RELKIND_PARTITIONED_TABLE)
-		appendStringInfo(&buf, "and its %d partitions hold %s",
-						 rel->nmembers - 1, size_pretty(rel->bytes));
-	else if (rel->nmembers > 1)
-		appendStringInfo(&buf, "and its %d inheritance children hold %s",
-						 rel->nmembers - 1, size_pretty(rel->bytes));
+		appendStringInfo(&buf, "and its %d partition%s hold %s",
+						 children, children == 1 ? "" : "s", size_pretty(rel->bytes));
+	else if (children > 0)
+		appendStringInfo(&buf, "and its %d inheritance child%s hold %s",
+						 children, children == 1 ? "" : "ren", size_pretty(rel->bytes));
 	else
 		appendStringInfo(&buf, "holds %s", size_pretty(rel->bytes));
 	if (rel->rows >= 0)
-		appendStringInfo(&buf, " (about %.0f rows)", rel->rows);
+		appendStringInfo(&buf, " (about %.0f row%s)", rel->rows, rel->rows == 1 ? "" : "s");
 	else
 		appendStringInfoString(&buf, " (rows not yet counted by ANALYZE)");
-	appendStringInfo(&buf, "; schemaguard.large_table_threshold is %s.",
-					 size_pretty((int64) guard_large_table_threshold_kb * 1024));
+	if (guard_relation_large(rel))
+		appendStringInfo(&buf, "; schemaguard.large_table_threshold is %s",
+						 size_pretty((int64) guard_large_table_threshold_kb * 1024));
+	appendStringInfoChar(&buf, '.');
 	return buf.data;
 }
 

@@ -13,7 +13,10 @@
  *	   defaults and triggers are dropped or rebuilt with it);
  *	 - RENAME and SET SCHEMA: only dependents that find the object by name
  *	   at run time, i.e. functions with a string body (views, rules and
- *	   BEGIN ATOMIC bodies store object ids and follow the rename).
+ *	   BEGIN ATOMIC bodies store object ids and follow the rename);
+ *	 - DROP ... CASCADE: only those too, since CASCADE drops the dependents
+ *	   PostgreSQL tracks, as the user asked, and leaves those it does not
+ *	   track to fail.
  * Names of dependents in schemas the current role has no USAGE on are not
  * shown, only counted.
  *
@@ -115,9 +118,11 @@ report(GuardStatement *st, GuardChange *change, const ObjectAddress *source,
 	if (hidden)
 		appendStringInfo(&detail, "%s%d in schemas you have no USAGE on",
 						 names ? ", and " : "", hidden);
-	appendStringInfoString(&detail, by_name_only
-						   ? ". Their bodies name it as text, which PostgreSQL does not track: they fail when they next run."
-						   : ". Function bodies among them are not tracked by PostgreSQL: they fail when they next run.");
+	appendStringInfoString(&detail, !by_name_only
+						   ? ". Function bodies among them are not tracked by PostgreSQL: they fail when they next run."
+						   : change->cascade
+						   ? ". They name it as text in their bodies, which PostgreSQL does not track: CASCADE does not drop them, and they fail when they next run."
+						   : ". They name it as text in their bodies, which PostgreSQL does not track: they fail when they next run.");
 
 	guard_add_finding(st, RULE_BREAKS_DEPENDENTS,
 					  psprintf("%s breaks %d dependent%s", what, list_length(names) + hidden,
@@ -149,7 +154,7 @@ rule_breaks_dependents(GuardStatement *st)
 						break;
 					ObjectAddressSubSet(source, RelationRelationId, rel->relid, change->attnum);
 					impact = guard_impact_query(rel, change->colname);
-					report(st, change, &source, rename,
+					report(st, change, &source, rename || change->cascade,
 						   psprintf("%s column \"%s\" of \"%s.%s\"",
 									change->kind == CHANGE_DROP_COLUMN ? "dropping"
 									: rename ? "renaming" : "changing the type of",
@@ -176,7 +181,7 @@ rule_breaks_dependents(GuardStatement *st)
 						new_name = quote_qualified_identifier(((AlterObjectSchemaStmt *) st->parsetree)->newschema,
 															  rel->relname);
 					ObjectAddressSet(source, RelationRelationId, rel->relid);
-					report(st, change, &source, rename,
+					report(st, change, &source, rename || change->cascade,
 						   psprintf("%s \"%s.%s\"",
 									rename ? "renaming or moving" : "dropping",
 									rel->nspname, rel->relname),
@@ -194,7 +199,7 @@ rule_breaks_dependents(GuardStatement *st)
 					bool		rename = (change->kind == CHANGE_RENAME_FUNCTION);
 
 					source = change->object;
-					report(st, change, &source, rename,
+					report(st, change, &source, rename || change->cascade,
 						   psprintf("%s function %s",
 									rename ? "renaming or moving" : "dropping",
 									change->object_name),

@@ -274,7 +274,7 @@ add_column_rewrites(GuardStatement *st, GuardChange *change, char **hint)
 						 "UPDATE %s SET %s = %s WHERE ctid IN (SELECT ctid FROM %s WHERE %s IS DISTINCT FROM %s LIMIT 10000);  -- repeat until it updates no row",
 						 rel->sql_name, col, typesql,
 						 rel->sql_name, col, expr, rel->sql_name, col, expr);
-		return "a stored generated column is computed for every existing row";
+		return "a stored generated column is computed for each row";
 	}
 
 	if (raw_default)
@@ -299,7 +299,7 @@ add_column_rewrites(GuardStatement *st, GuardChange *change, char **hint)
 		*hint = psprintf("Add the column with the domain's base type, fill it in batches, then check it with a constraint added NOT VALID and validated:\n"
 						 "ALTER TABLE %s ADD COLUMN %s %s;",
 						 rel->sql_name, col, format_type_be(base));
-		return "a column of a domain with constraints is checked row by row";
+		return "a column of a domain with constraints is checked in each row";
 	}
 	if (defval && contain_volatile_functions((Node *) expression_planner((Expr *) defval)))
 	{
@@ -312,7 +312,7 @@ add_column_rewrites(GuardStatement *st, GuardChange *change, char **hint)
 						 rel->sql_name, col, typesql,
 						 rel->sql_name, col, sql,
 						 rel->sql_name, col, rel->sql_name, col);
-		return psprintf("its default %s is volatile, so it is computed for every existing row", sql);
+		return psprintf("its default %s is volatile", sql);
 	}
 	return NULL;
 }
@@ -324,7 +324,7 @@ report(GuardStatement *st, GuardChange *change, const char *what, const char *wh
 	guard_add_finding(st, RULE_TABLE_REWRITE,
 					  psprintf("%s rewrites table \"%s.%s\"", what,
 							   change->rel->nspname, change->rel->relname),
-					  psprintf("%s %s: %s writes a new copy of every row and rebuilds the indexes while holding %s, %s, for as long as the copy takes.",
+					  psprintf("%s %s. %s writes a new copy of every row and rebuilds the indexes while holding %s, %s, for as long as the copy takes.",
 							   guard_size_evidence(change->rel), why,
 							   change->command,
 							   guard_lock_phrase(change->lockmode),

@@ -1,0 +1,177 @@
+--
+-- guard_rules: where each rule of the DDL guard fires, and where it must not
+--
+CREATE SCHEMA g;
+SET search_path = g, public;
+-- a table of about 700 kB is large here; lock-timeout has its own section
+SET schemaguard.large_table_threshold = '64kB';
+SET lock_timeout = '5s';
+
+CREATE TABLE big (id int PRIMARY KEY, v varchar(50), n numeric(10,2),
+                  ts timestamp, f float8, d int, t text)
+    WITH (autovacuum_enabled = off);
+INSERT INTO big
+SELECT i, 'v' || i, i / 3.0, '2026-01-01'::timestamp + i * interval '1 minute',
+       i / 7.0, i, 't' || i
+FROM generate_series(1, 10000) i;
+CREATE TABLE small (id int PRIMARY KEY, d int) WITH (autovacuum_enabled = off);
+INSERT INTO small VALUES (1, 1);
+CREATE TABLE empty (id int, d int) WITH (autovacuum_enabled = off);
+-- large on disk, but every row deleted: empty
+CREATE TABLE emptied (id int, d int) WITH (autovacuum_enabled = off);
+INSERT INTO emptied SELECT i, i FROM generate_series(1, 10000) i;
+DELETE FROM emptied;
+ANALYZE big, small, empty, emptied;
+
+--
+-- table-rewrite
+--
+ALTER TABLE big ALTER COLUMN d TYPE bigint;
+ALTER TABLE big ALTER COLUMN d TYPE text USING d::text || '!';
+ALTER TABLE big ADD COLUMN r float8 DEFAULT random();
+ALTER TABLE big ADD COLUMN s serial;
+ALTER TABLE big ADD COLUMN i int GENERATED ALWAYS AS IDENTITY;
+ALTER TABLE big ADD COLUMN gen int GENERATED ALWAYS AS (d * 2) STORED;
+ALTER TABLE big SET UNLOGGED;
+VACUUM FULL big;
+CLUSTER big USING big_pkey;
+-- not a rewrite: binary-coercible or length-only changes, run for real
+ALTER TABLE big ALTER COLUMN v TYPE varchar(255);
+ALTER TABLE big ALTER COLUMN v TYPE text;
+ALTER TABLE big ALTER COLUMN n TYPE numeric(12,2);
+SET TimeZone = 'UTC';
+ALTER TABLE big ALTER COLUMN ts TYPE timestamptz;
+RESET TimeZone;
+-- metadata only
+ALTER TABLE big ADD COLUMN c int DEFAULT 0;
+ALTER TABLE big ADD COLUMN created timestamptz DEFAULT now();
+ALTER TABLE big ALTER COLUMN c SET DEFAULT 5;
+COMMENT ON COLUMN big.c IS 'metadata only';
+GRANT SELECT ON big TO PUBLIC;
+VACUUM big;
+-- small, empty, emptied, or created in this transaction
+ALTER TABLE small ALTER COLUMN d TYPE bigint;
+ALTER TABLE empty ALTER COLUMN d TYPE bigint;
+ALTER TABLE emptied ALTER COLUMN d TYPE bigint;
+BEGIN;
+CREATE TABLE fresh AS SELECT * FROM big;
+ALTER TABLE fresh ALTER COLUMN d TYPE bigint;
+ALTER TABLE fresh ADD COLUMN r float8 DEFAULT random();
+ROLLBACK;
+
+--
+-- full-scan-under-lock
+--
+ALTER TABLE big ALTER COLUMN d SET NOT NULL;
+ALTER TABLE big ADD CONSTRAINT d_positive CHECK (d > 0);
+ALTER TABLE big ADD CONSTRAINT big_small_fk FOREIGN KEY (d) REFERENCES small (id) ON DELETE CASCADE;
+ALTER TABLE big ADD CONSTRAINT big_t_key UNIQUE (t);
+CREATE UNIQUE INDEX CONCURRENTLY big_t_idx ON big (t);
+ALTER TABLE big DROP CONSTRAINT big_pkey;
+ALTER TABLE big ADD PRIMARY KEY USING INDEX big_t_idx;
+CREATE DOMAIN posint AS int;
+ALTER TABLE big ADD COLUMN p posint;
+ALTER DOMAIN posint ADD CONSTRAINT posint_check CHECK (VALUE > 0);
+-- the safe forms, run for real
+ALTER TABLE big ADD CONSTRAINT d_positive CHECK (d > 0) NOT VALID;
+ALTER TABLE big VALIDATE CONSTRAINT d_positive;
+ALTER TABLE big ADD CONSTRAINT d_not_null CHECK (d IS NOT NULL) NOT VALID;
+ALTER TABLE big VALIDATE CONSTRAINT d_not_null;
+ALTER TABLE big ALTER COLUMN d SET NOT NULL;
+ALTER DOMAIN posint ADD CONSTRAINT posint_check CHECK (VALUE > 0) NOT VALID;
+ALTER TABLE small ALTER COLUMN d SET NOT NULL;
+ALTER TABLE big ADD CONSTRAINT big_t_key UNIQUE USING INDEX big_t_idx;
+
+--
+-- blocking-index-build
+--
+CREATE INDEX big_d_idx ON big (d);
+CREATE INDEX CONCURRENTLY big_d_idx ON big (d);
+REINDEX INDEX big_d_idx;
+REINDEX TABLE big;
+DROP INDEX big_d_idx;
+REINDEX INDEX CONCURRENTLY big_d_idx;
+DROP INDEX CONCURRENTLY big_d_idx;
+CREATE INDEX ON small (d);
+-- a partitioned table counts all its partitions (each one is small)
+CREATE TABLE parts (id int, d int) PARTITION BY RANGE (id);
+CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (1500)
+    WITH (autovacuum_enabled = off);
+CREATE TABLE parts_2 PARTITION OF parts FOR VALUES FROM (1500) TO (3000)
+    WITH (autovacuum_enabled = off);
+INSERT INTO parts SELECT i, i FROM generate_series(0, 2999) i;
+ANALYZE parts;
+SELECT pg_relation_size('parts_1') < 64 * 1024 AS partition_is_small;
+CREATE INDEX ON parts (d);
+CREATE INDEX ON ONLY parts (d);
+-- an inheritance child an ALTER recurses into counts too
+CREATE TABLE inh_parent (id int, d int) WITH (autovacuum_enabled = off);
+CREATE TABLE inh_child () INHERITS (inh_parent) WITH (autovacuum_enabled = off);
+INSERT INTO inh_child SELECT i, i FROM generate_series(1, 5000) i;
+ANALYZE inh_parent, inh_child;
+ALTER TABLE inh_parent ALTER COLUMN d TYPE bigint;
+
+--
+-- data-loss
+--
+TRUNCATE small;
+DROP TABLE small CASCADE;
+ALTER TABLE big DROP COLUMN f;
+ALTER TABLE big ALTER COLUMN n TYPE numeric(12,1);
+SELECT rule, message FROM schemaguard.check_ddl($$
+    ALTER TABLE big ALTER COLUMN f TYPE real;
+    ALTER TABLE big ALTER COLUMN ts TYPE timestamptz(0);
+    ALTER TABLE big ALTER COLUMN n TYPE int;
+    ALTER TABLE big ALTER COLUMN ts TYPE date;
+    ALTER TABLE big ALTER COLUMN v TYPE varchar(5);     -- errors on a long value: not silent
+    ALTER TABLE big ALTER COLUMN n TYPE numeric(8,2)    -- precision too small errors
+$$) ORDER BY statement, rule;
+CREATE SCHEMA doomed;
+CREATE TABLE doomed.kept (x int);
+INSERT INTO doomed.kept VALUES (1);
+DROP SCHEMA doomed CASCADE;
+-- no rows: nothing is lost
+DROP TABLE empty;
+TRUNCATE emptied;
+ALTER TABLE emptied DROP COLUMN d;
+
+--
+-- breaks-dependents: any size, empty tables included
+--
+CREATE TABLE accounts (id int, balance numeric);
+CREATE FUNCTION total_balance() RETURNS numeric LANGUAGE plpgsql
+    AS $$ BEGIN RETURN (SELECT sum(balance) FROM g.accounts); END $$;
+CREATE FUNCTION report() RETURNS text LANGUAGE sql
+    AS $$ SELECT 'total: ' || g.total_balance() $$;
+CREATE VIEW account_ids AS SELECT id FROM accounts;
+-- a BEGIN ATOMIC body is stored parsed and follows renames
+CREATE FUNCTION atomic_balance() RETURNS numeric LANGUAGE sql
+    BEGIN ATOMIC SELECT sum(balance) FROM g.accounts; END;
+ALTER TABLE accounts RENAME COLUMN balance TO amount;
+ALTER TABLE accounts DROP COLUMN balance;
+ALTER TABLE accounts ALTER COLUMN balance TYPE int;
+ALTER TABLE accounts RENAME TO accts;
+ALTER TABLE accounts SET SCHEMA public;
+DROP TABLE accounts CASCADE;
+DROP FUNCTION total_balance();
+ALTER FUNCTION total_balance() RENAME TO sum_balance;
+-- views, rules and BEGIN ATOMIC bodies follow a rename by object id
+ALTER TABLE accounts RENAME COLUMN id TO account_id;
+-- the other rules do not look at size here: empty, so nothing else fires
+SELECT rule FROM schemaguard.check_ddl('ALTER TABLE accounts DROP COLUMN balance');
+
+--
+-- every subcommand of a multi-command ALTER TABLE is judged
+--
+SELECT rule, message FROM schemaguard.check_ddl(
+    'ALTER TABLE big ADD COLUMN x int, ALTER COLUMN id TYPE bigint, ADD CONSTRAINT id_positive CHECK (id > 0)')
+ORDER BY rule;
+
+--
+-- lock-timeout
+--
+SET lock_timeout = 0;
+ALTER TABLE big ADD COLUMN note text;
+CREATE INDEX ON big (n);
+ALTER TABLE emptied ADD COLUMN note text;
+RESET lock_timeout;
