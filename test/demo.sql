@@ -113,3 +113,23 @@ SELECT * FROM schemaguard.lineage_of('customer_totals.outstanding');
 \echo
 \echo 'SELECT * FROM schemaguard.unresolved_references();'
 SELECT * FROM schemaguard.unresolved_references();
+
+-- The DDL guard: what would renaming invoices.amount break?  The billing
+-- function reads it by name, which PostgreSQL does not track.
+\set ON_ERROR_STOP off
+ALTER TABLE billing.invoices RENAME COLUMN amount TO total;
+\set ON_ERROR_STOP on
+
+-- A migration script, judged against this database without running it
+-- (large means above 64 kB here, so that the demo's tables count).
+SET schemaguard.large_table_threshold = '64kB';
+SELECT statement, rule, severity, message
+FROM schemaguard.check_ddl($$
+    SET lock_timeout = '5s';
+    CREATE TABLE billing.credit_notes (id int, invoice_id int);
+    CREATE INDEX ON billing.credit_notes (invoice_id);
+    ALTER TABLE billing.invoices ADD COLUMN note text DEFAULT 'none';
+    ALTER TABLE billing.invoices ALTER COLUMN status TYPE varchar(10);
+    CREATE INDEX ON billing.invoices (due_on);
+    ALTER TABLE billing.invoices ADD CONSTRAINT amount_positive CHECK (amount > 0)
+$$);
