@@ -344,6 +344,23 @@ reindex_changes(GuardStatement *st, ReindexStmt *stmt)
 	}
 }
 
+/* A change to the function a DROP, RENAME or SET SCHEMA names, if it exists. */
+static GuardChange *
+function_change(GuardStatement *st, GuardChangeKind kind, const char *command,
+				ObjectType objtype, Node *object, Node *stmt)
+{
+	Oid			funcid = LookupFuncWithArgs(objtype, castNode(ObjectWithArgs, object), true);
+	GuardChange *change;
+
+	if (!OidIsValid(funcid))
+		return NULL;
+	change = add_change(st, kind, command, NULL, AccessExclusiveLock, stmt);
+	change->object.classId = ProcedureRelationId;
+	change->object.objectId = funcid;
+	change->object_name = format_procedure_qualified(funcid);
+	return change;
+}
+
 static void
 drop_changes(GuardStatement *st, DropStmt *stmt)
 {
@@ -425,19 +442,12 @@ drop_changes(GuardStatement *st, DropStmt *stmt)
 			case OBJECT_PROCEDURE:
 			case OBJECT_ROUTINE:
 				{
-					Oid			funcid = LookupFuncWithArgs(stmt->removeType,
-															castNode(ObjectWithArgs, object),
-															true);
-					GuardChange *change;
+					GuardChange *change = function_change(st, CHANGE_DROP_FUNCTION,
+														  "DROP FUNCTION", stmt->removeType,
+														  object, (Node *) stmt);
 
-					if (!OidIsValid(funcid))
-						break;
-					change = add_change(st, CHANGE_DROP_FUNCTION, "DROP FUNCTION", NULL,
-										AccessExclusiveLock, (Node *) stmt);
-					change->object.classId = ProcedureRelationId;
-					change->object.objectId = funcid;
-					change->object_name = format_procedure_qualified(funcid);
-					change->cascade = (stmt->behavior == DROP_CASCADE);
+					if (change)
+						change->cascade = (stmt->behavior == DROP_CASCADE);
 					break;
 				}
 			default:
@@ -478,20 +488,9 @@ rename_changes(GuardStatement *st, RenameStmt *stmt)
 		case OBJECT_FUNCTION:
 		case OBJECT_PROCEDURE:
 		case OBJECT_ROUTINE:
-			{
-				Oid			funcid = LookupFuncWithArgs(stmt->renameType,
-														castNode(ObjectWithArgs, stmt->object),
-														true);
-
-				if (!OidIsValid(funcid))
-					return;
-				change = add_change(st, CHANGE_RENAME_FUNCTION, "ALTER FUNCTION", NULL,
-									AccessExclusiveLock, (Node *) stmt);
-				change->object.classId = ProcedureRelationId;
-				change->object.objectId = funcid;
-				change->object_name = format_procedure_qualified(funcid);
-				return;
-			}
+			function_change(st, CHANGE_RENAME_FUNCTION, "ALTER FUNCTION",
+							stmt->renameType, stmt->object, (Node *) stmt);
+			return;
 		default:
 			return;
 	}
@@ -516,21 +515,9 @@ set_schema_changes(GuardStatement *st, AlterObjectSchemaStmt *stmt)
 		case OBJECT_FUNCTION:
 		case OBJECT_PROCEDURE:
 		case OBJECT_ROUTINE:
-			{
-				Oid			funcid = LookupFuncWithArgs(stmt->objectType,
-														castNode(ObjectWithArgs, stmt->object),
-														true);
-				GuardChange *change;
-
-				if (!OidIsValid(funcid))
-					return;
-				change = add_change(st, CHANGE_RENAME_FUNCTION, "ALTER FUNCTION", NULL,
-									AccessExclusiveLock, (Node *) stmt);
-				change->object.classId = ProcedureRelationId;
-				change->object.objectId = funcid;
-				change->object_name = format_procedure_qualified(funcid);
-				return;
-			}
+			function_change(st, CHANGE_RENAME_FUNCTION, "ALTER FUNCTION",
+							stmt->objectType, stmt->object, (Node *) stmt);
+			return;
 		default:
 			return;
 	}
