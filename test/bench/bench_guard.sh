@@ -27,7 +27,7 @@
 # run of each.  Figures are medians; ratios are ratios of medians.  See
 # docs/benchmark.md, "DDL guard overhead".
 #
-# Knobs (environment): BENCH_GUARD_ROUNDS (40) and BENCH_GUARD_REPS (10):
+# Knobs (environment): BENCH_GUARD_ROUNDS (100) and BENCH_GUARD_REPS (10):
 # timed ADD COLUMNs per variant and table = rounds x reps; BENCH_GUARD_SMALL_ROWS
 # (50000, about 5 MB) and BENCH_GUARD_LARGE_ROWS (250000, about 25 MB);
 # BENCH_PGBENCH_SCALE (10), BENCH_PGBENCH_CLIENTS (4), BENCH_PGBENCH_THREADS
@@ -39,7 +39,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-ROUNDS=${BENCH_GUARD_ROUNDS:-40}
+ROUNDS=${BENCH_GUARD_ROUNDS:-100}
 REPS=${BENCH_GUARD_REPS:-10}
 SMALL_ROWS=${BENCH_GUARD_SMALL_ROWS:-50000}
 LARGE_ROWS=${BENCH_GUARD_LARGE_ROWS:-250000}
@@ -266,6 +266,10 @@ SELECT * FROM (VALUES
     ('run started', :'started'),
     ('extension sources', :'sources'),
     ('server', version()),
+    ('pgbench: median of the ratios with / without within each pair of runs',
+        (SELECT to_char(percentile_cont(0.5) WITHIN GROUP (ORDER BY w.ms / n.ms), 'FM990.000')
+         FROM bench_raw w JOIN bench_raw n ON n.run = w.run AND n.kind = 'pgbench_without'
+         WHERE w.kind = 'pgbench_with')),
     ('guard cost per ADD COLUMN, few-MB table (enforce - off)',
         to_char((pg_temp.m('addcol_small_enforce') - pg_temp.m('addcol_small_off')) * 1000, 'FM9990') || ' us'),
     ('extension cost per ADD COLUMN, few-MB table (enforce - no extension)',
