@@ -9,6 +9,21 @@
 #   bench_inside RAW
 #       Inside the cluster: log, q (psql), record (a raw timing to RAW),
 #       and $STOPWATCH (pg_temp.ms(stmt): the time the server takes).
+#
+# BENCH_DESTDIR (environment, unset by default): measure a private copy of
+# PostgreSQL 15 staged under that directory instead of the system one, e.g.
+#   mkdir -p /tmp/pgcopy/usr/lib/postgresql /tmp/pgcopy/usr/share/postgresql
+#   cp -a /usr/lib/postgresql/15 /tmp/pgcopy/usr/lib/postgresql/
+#   cp -a /usr/share/postgresql/15 /tmp/pgcopy/usr/share/postgresql/
+#   BENCH_DESTDIR=/tmp/pgcopy bash test/bench/bench.sh
+# The extension is then built with the system's pg_config and installed with
+# `make install DESTDIR=$BENCH_DESTDIR` (test/setup.sh, which installs into
+# the system PostgreSQL, is not run: the packages must be there already),
+# and the throwaway cluster is made with the copy's initdb and pg_ctl (as
+# user postgres when run as root), its socket in a temporary directory, on
+# port $BENCH_PORT (5477), settings as pg_virtualenv's (fsync off) plus
+# autovacuum off.  So a benchmark never touches what another checkout
+# installed.  Unset, nothing changes.
 
 # which sources are measured (they change often): a digest of everything
 # that is built or installed, and the newest of those files
@@ -22,9 +37,46 @@ bench_sources() {
 
 # The installed extension is shared by every checkout on this machine.
 bench_installed_is_ours() {
-    cmp -s schemaguard.so "$($PG_CONFIG --pkglibdir)/schemaguard.so" &&
-    cmp -s sql/schemaguard--0.1.0.sql "$($PG_CONFIG --sharedir)/extension/schemaguard--0.1.0.sql" &&
-    cmp -s schemaguard.control "$($PG_CONFIG --sharedir)/extension/schemaguard.control"
+    local root=${BENCH_DESTDIR:-}
+    cmp -s schemaguard.so "$root$($PG_CONFIG --pkglibdir)/schemaguard.so" &&
+    cmp -s sql/schemaguard--0.1.0.sql "$root$($PG_CONFIG --sharedir)/extension/schemaguard--0.1.0.sql" &&
+    cmp -s schemaguard.control "$root$($PG_CONFIG --sharedir)/extension/schemaguard.control"
+}
+
+# Build and install the extension: test/setup.sh (packages, then the system
+# PostgreSQL), or with BENCH_DESTDIR into that copy only.
+bench_build_install() {
+    if [ -z "${BENCH_DESTDIR:-}" ]; then
+        bash test/setup.sh
+        return
+    fi
+    make -s PG_CONFIG="$PG_CONFIG"
+    make -s PG_CONFIG="$PG_CONFIG" DESTDIR="$BENCH_DESTDIR" install > /dev/null
+    echo "setup: schemaguard built and installed into $BENCH_DESTDIR$($PG_CONFIG --pkglibdir)"
+}
+
+# bench_cluster CMD...: run CMD in a throwaway cluster, PGHOST, PGPORT and
+# PGUSER set: pg_virtualenv's, or with BENCH_DESTDIR one of that copy.
+bench_cluster() {
+    if [ -z "${BENCH_DESTDIR:-}" ]; then
+        pg_virtualenv -t -v 15 -o autovacuum=off "$@"
+        return
+    fi
+    (
+        bindir=$BENCH_DESTDIR$($PG_CONFIG --bindir)
+        port=${BENCH_PORT:-5477}
+        dir=$(mktemp -d /tmp/schemaguard-bench.XXXXXX)
+        as=()
+        if [ "$(id -u)" -eq 0 ]; then
+            chown postgres: "$dir"
+            as=(runuser -u postgres --)
+        fi
+        trap '"${as[@]}" "$bindir/pg_ctl" -D "$dir/data" -m fast -s stop > /dev/null 2>&1; rm -rf "$dir"' EXIT
+        "${as[@]}" "$bindir/initdb" -D "$dir/data" -U postgres -A trust --no-sync > /dev/null || exit 1
+        "${as[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -s start \
+            -o "-p $port -k $dir -c listen_addresses= -c fsync=off -c autovacuum=off" || exit 1
+        PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres PATH=$bindir:$PATH "$@"
+    )
 }
 
 bench_outside() {
@@ -41,22 +93,22 @@ bench_outside() {
     fi
     PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
     before=$(bench_sources)
-    bash test/setup.sh
+    bench_build_install
     export BENCH_STARTED BENCH_SOURCES
     BENCH_SOURCES=$(bench_sources)
     [ "$before" = "$BENCH_SOURCES" ] ||
         echo "$name: WARNING: the sources changed while the extension was built" >&2
     if ! bench_installed_is_ours; then
         echo "$name: the installed schemaguard is not the one built from $(pwd) (another checkout installed its own?); installing again" >&2
-        make -s PG_CONFIG="$PG_CONFIG" install > /dev/null
+        make -s PG_CONFIG="$PG_CONFIG" ${BENCH_DESTDIR:+DESTDIR="$BENCH_DESTDIR"} install > /dev/null
     fi
     BENCH_STARTED=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-    # -t: the cluster lives in a temporary directory even as root, so that it
-    # never collides with another throwaway cluster (e.g. test/check.sh's).
-    # autovacuum is off so that it cannot fire in the middle of a timing; the
-    # scripts VACUUM explicitly where it matters.
+    # pg_virtualenv -t: the cluster lives in a temporary directory even as
+    # root, so that it never collides with another throwaway cluster (e.g.
+    # test/check.sh's).  autovacuum is off so that it cannot fire in the
+    # middle of a timing; the scripts VACUUM explicitly where it matters.
     status=0
-    pg_virtualenv -t -v 15 -o autovacuum=off bash "$script" --inside 2>&1 9>&- |
+    bench_cluster bash "$script" --inside 2>&1 9>&- |
         tee "$log" || status=$?
     if ! bench_installed_is_ours; then
         msg="$name: WARNING: the installed schemaguard was replaced during the run (by another checkout?): these figures may not measure $(pwd); run again"
