@@ -59,7 +59,7 @@ extern int	guard_large_table_threshold_kb;
  */
 typedef struct GuardRelation
 {
-	Oid			relid;			/* InvalidOid: created earlier in a check_ddl script */
+	Oid			relid;
 	char		relkind;
 	char	   *nspname;
 	char	   *relname;
@@ -149,15 +149,12 @@ extern void guard_note_created(GuardStatement *st, List **created);
 
 /* guard_evidence.c */
 extern GuardRelation *guard_relation(GuardStatement *st, Oid relid, bool recurse);
-extern GuardRelation *guard_new_relation(GuardStatement *st, const char *nspname,
-										 const char *relname);
 extern bool guard_relation_has_rows(GuardRelation *rel);
 extern bool guard_relation_large(GuardRelation *rel);
 extern char *guard_size_evidence(GuardRelation *rel);
 extern const char *guard_lock_name(LOCKMODE mode);
 extern const char *guard_lock_effect(LOCKMODE mode);
 extern char *guard_lock_phrase(LOCKMODE mode);
-extern char *guard_sql_column(const char *colname);
 extern char *guard_insert_after_keyword(const char *sql, const char *keyword,
 										const char *insertion);
 extern char *guard_statement_sql(const char *text);

@@ -117,15 +117,15 @@ created_earlier(GuardStatement *st, const RangeVar *rv)
 /*
  * table_of
  *		The evidence for the table a RangeVar names; NULL if it does not
- *		resolve or the script created it (then *is_new is set).
+ *		resolve, or if the script being checked created it (new and empty:
+ *		no rule fires on it).
  */
 static GuardRelation *
-table_of(GuardStatement *st, RangeVar *rv, bool recurse, bool *is_new)
+table_of(GuardStatement *st, RangeVar *rv, bool recurse)
 {
 	Oid			relid;
 
-	*is_new = created_earlier(st, rv);
-	if (*is_new)
+	if (created_earlier(st, rv))
 		return NULL;
 	relid = RangeVarGetRelid(rv, NoLock, true);
 	if (!OidIsValid(relid))
@@ -143,7 +143,6 @@ is_table_kind(char relkind)
 static void
 alter_table_changes(GuardStatement *st, AlterTableStmt *stmt)
 {
-	bool		is_new;
 	GuardRelation *rel;
 	LOCKMODE	lockmode;
 	ListCell   *lc;
@@ -152,7 +151,7 @@ alter_table_changes(GuardStatement *st, AlterTableStmt *stmt)
 
 	if (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_MATVIEW)
 		return;
-	rel = table_of(st, stmt->relation, stmt->relation->inh, &is_new);
+	rel = table_of(st, stmt->relation, stmt->relation->inh);
 	if (rel == NULL || !is_table_kind(rel->relkind))
 		return;
 	lockmode = AlterTableGetLockLevel(stmt->cmds);
@@ -397,10 +396,8 @@ drop_changes(GuardStatement *st, DropStmt *stmt)
 			case OBJECT_MATVIEW:
 				{
 					RangeVar   *rv = makeRangeVarFromNameList(castNode(List, object));
-					bool		is_new;
 					GuardRelation *rel = table_of(st, rv,
-												  stmt->behavior == DROP_CASCADE,
-												  &is_new);
+												  stmt->behavior == DROP_CASCADE);
 
 					if (rel)
 					{
@@ -456,10 +453,41 @@ drop_changes(GuardStatement *st, DropStmt *stmt)
 	}
 }
 
+/*
+ * name_changes
+ *		RENAME or SET SCHEMA of a table, view or function: what finds it by
+ *		name stops finding it.
+ */
+static void
+name_changes(GuardStatement *st, ObjectType objtype, RangeVar *relation,
+			 Node *object, Node *stmt)
+{
+	GuardRelation *rel;
+
+	switch (objtype)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+			rel = table_of(st, relation, false);
+			if (rel)
+				add_change(st, CHANGE_RENAME_RELATION, "ALTER TABLE", rel,
+						   AccessExclusiveLock, stmt);
+			return;
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+			function_change(st, CHANGE_RENAME_FUNCTION, "ALTER FUNCTION", objtype,
+							object, stmt);
+			return;
+		default:
+			return;
+	}
+}
+
 static void
 rename_changes(GuardStatement *st, RenameStmt *stmt)
 {
-	bool		is_new;
 	GuardRelation *rel;
 	GuardChange *change;
 
@@ -469,7 +497,7 @@ rename_changes(GuardStatement *st, RenameStmt *stmt)
 			if (stmt->relationType != OBJECT_TABLE && stmt->relationType != OBJECT_VIEW &&
 				stmt->relationType != OBJECT_MATVIEW)
 				return;
-			rel = table_of(st, stmt->relation, stmt->relation->inh, &is_new);
+			rel = table_of(st, stmt->relation, stmt->relation->inh);
 			if (rel == NULL)
 				return;
 			change = add_change(st, CHANGE_RENAME_COLUMN, "ALTER TABLE", rel,
@@ -477,21 +505,9 @@ rename_changes(GuardStatement *st, RenameStmt *stmt)
 			change->colname = stmt->subname;
 			change->attnum = get_attnum(rel->relid, stmt->subname);
 			return;
-		case OBJECT_TABLE:
-		case OBJECT_VIEW:
-		case OBJECT_MATVIEW:
-			rel = table_of(st, stmt->relation, false, &is_new);
-			if (rel)
-				add_change(st, CHANGE_RENAME_RELATION, "ALTER TABLE", rel,
-						   AccessExclusiveLock, (Node *) stmt);
-			return;
-		case OBJECT_FUNCTION:
-		case OBJECT_PROCEDURE:
-		case OBJECT_ROUTINE:
-			function_change(st, CHANGE_RENAME_FUNCTION, "ALTER FUNCTION",
-							stmt->renameType, stmt->object, (Node *) stmt);
-			return;
 		default:
+			name_changes(st, stmt->renameType, stmt->relation, stmt->object,
+						 (Node *) stmt);
 			return;
 	}
 }
@@ -499,28 +515,7 @@ rename_changes(GuardStatement *st, RenameStmt *stmt)
 static void
 set_schema_changes(GuardStatement *st, AlterObjectSchemaStmt *stmt)
 {
-	bool		is_new;
-	GuardRelation *rel;
-
-	switch (stmt->objectType)
-	{
-		case OBJECT_TABLE:
-		case OBJECT_VIEW:
-		case OBJECT_MATVIEW:
-			rel = table_of(st, stmt->relation, false, &is_new);
-			if (rel)
-				add_change(st, CHANGE_RENAME_RELATION, "ALTER TABLE", rel,
-						   AccessExclusiveLock, (Node *) stmt);
-			return;
-		case OBJECT_FUNCTION:
-		case OBJECT_PROCEDURE:
-		case OBJECT_ROUTINE:
-			function_change(st, CHANGE_RENAME_FUNCTION, "ALTER FUNCTION",
-							stmt->objectType, stmt->object, (Node *) stmt);
-			return;
-		default:
-			return;
-	}
+	name_changes(st, stmt->objectType, stmt->relation, stmt->object, (Node *) stmt);
 }
 
 static void
@@ -643,12 +638,11 @@ guard_collect_changes(GuardStatement *st)
 		case T_IndexStmt:
 			{
 				IndexStmt  *stmt = (IndexStmt *) parsetree;
-				bool		is_new;
 				GuardRelation *rel;
 
 				if (stmt->concurrent)
 					break;
-				rel = table_of(st, stmt->relation, stmt->relation->inh, &is_new);
+				rel = table_of(st, stmt->relation, stmt->relation->inh);
 				/* CREATE INDEX ON ONLY a partitioned table builds nothing */
 				if (rel == NULL || !is_table_kind(rel->relkind) ||
 					(rel->relkind == RELKIND_PARTITIONED_TABLE && !stmt->relation->inh))
@@ -667,8 +661,7 @@ guard_collect_changes(GuardStatement *st)
 			foreach(lc, ((TruncateStmt *) parsetree)->relations)
 			{
 				RangeVar   *rv = lfirst(lc);
-				bool		is_new;
-				GuardRelation *rel = table_of(st, rv, rv->inh, &is_new);
+				GuardRelation *rel = table_of(st, rv, rv->inh);
 
 				if (rel && is_table_kind(rel->relkind))
 					add_change(st, CHANGE_TRUNCATE, "TRUNCATE", rel,

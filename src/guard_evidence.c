@@ -176,26 +176,6 @@ guard_relation(GuardStatement *st, Oid relid, bool recurse)
 	return rel;
 }
 
-/*
- * guard_new_relation
- *		A table created earlier in a check_ddl script: new and empty.
- */
-GuardRelation *
-guard_new_relation(GuardStatement *st, const char *nspname, const char *relname)
-{
-	GuardRelation *rel = palloc0(sizeof(GuardRelation));
-
-	rel->relid = InvalidOid;
-	rel->relkind = RELKIND_RELATION;
-	rel->nspname = pstrdup(nspname);
-	rel->relname = pstrdup(relname);
-	rel->sql_name = quote_qualified_identifier(nspname, relname);
-	rel->is_new = true;
-	rel->nmembers = 1;
-	rel->has_rows = 0;
-	return rel;
-}
-
 /* Does one table hold a row the latest snapshot sees? */
 static bool
 member_has_rows(Oid relid)
@@ -364,12 +344,6 @@ guard_lock_effect(LOCKMODE mode)
 	if (mode >= ShareUpdateExclusiveLock)
 		return "which blocks VACUUM and other schema changes, not reads or writes";
 	return "which blocks only ACCESS EXCLUSIVE locks";
-}
-
-char *
-guard_sql_column(const char *colname)
-{
-	return pstrdup(quote_identifier(colname));
 }
 
 /* Skip blanks and SQL comments from p on. */
