@@ -72,7 +72,22 @@ ALTER TABLE big ADD PRIMARY KEY USING INDEX big_t_idx;
 CREATE DOMAIN posint AS int;
 ALTER TABLE big ADD COLUMN p posint;
 ALTER DOMAIN posint ADD CONSTRAINT posint_check CHECK (VALUE > 0);
+-- ADD COLUMN with constraints of its own
+ALTER TABLE big ADD COLUMN tier text NOT NULL;
+ALTER TABLE big ADD COLUMN tier text NOT NULL DEFAULT NULL;
+ALTER TABLE big ADD COLUMN score int CHECK (score > 0);
+ALTER TABLE big ADD COLUMN "Grade" text COLLATE "C" DEFAULT 'b' CONSTRAINT "Grade ok" CHECK ("Grade" IN ('a', 'b)'));
+ALTER TABLE big ADD COLUMN code text UNIQUE;
+ALTER TABLE big ADD COLUMN small_id int DEFAULT 1 REFERENCES small (id) ON DELETE SET NULL;
+-- a NOT NULL without default fails on a small table with rows on its own
+ALTER TABLE small ADD COLUMN tier text NOT NULL;
 -- the safe forms, run for real
+BEGIN;
+ALTER TABLE big ADD COLUMN tier text NOT NULL DEFAULT 'basic';
+-- null in every row: PostgreSQL does not validate the key
+ALTER TABLE big ADD COLUMN small_id int REFERENCES small (id);
+ALTER TABLE empty ADD COLUMN tier text NOT NULL, ADD COLUMN code text UNIQUE;
+ROLLBACK;
 ALTER TABLE big ADD CONSTRAINT d_positive CHECK (d > 0) NOT VALID;
 ALTER TABLE big VALIDATE CONSTRAINT d_positive;
 ALTER TABLE big ADD CONSTRAINT d_not_null CHECK (d IS NOT NULL) NOT VALID;
@@ -150,6 +165,15 @@ CREATE FUNCTION atomic_balance() RETURNS numeric LANGUAGE sql
 ALTER TABLE accounts RENAME COLUMN balance TO amount;
 ALTER TABLE accounts DROP COLUMN balance;
 ALTER TABLE accounts ALTER COLUMN balance TYPE int;
+-- a type change that rewrites nothing changes no value a reader sees
+CREATE TABLE labels (id int, name varchar(50));
+CREATE FUNCTION label_names() RETURNS SETOF text LANGUAGE sql
+    AS $$ SELECT name FROM g.labels $$;
+ALTER TABLE labels ALTER COLUMN name TYPE varchar(20);
+ALTER TABLE labels ALTER COLUMN name TYPE varchar(255);
+ALTER TABLE labels ALTER COLUMN name TYPE text;
+SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+WHERE attrelid = 'labels'::regclass AND attname = 'name';
 ALTER TABLE accounts RENAME TO accts;
 ALTER TABLE accounts SET SCHEMA public;
 DROP TABLE accounts CASCADE;

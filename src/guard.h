@@ -182,10 +182,14 @@ extern void rule_blocking_index_build(GuardStatement *st);
 extern void rule_data_loss(GuardStatement *st);
 extern void rule_lock_timeout(GuardStatement *st);
 
-/* rule_table_rewrite.c, for the data-loss rule too */
+/* rule_table_rewrite.c, for the data-loss and breaks-dependents rules too */
 extern bool guard_type_change_target(GuardChange *change, Oid *oldtype,
 									 int32 *oldtypmod, Oid *newtype,
 									 int32 *newtypmod);
+extern bool guard_type_change_rewrites(GuardStatement *st, GuardChange *change,
+									   char **using_sql);
+extern const char *guard_add_column_rewrites(GuardStatement *st, GuardChange *change,
+											 char **hint);
 
 /* audit.c */
 typedef enum GuardDecision

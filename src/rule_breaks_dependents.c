@@ -10,7 +10,9 @@
  * dependents break depends on the change:
  *	 - DROP (column, table, function) and ALTER COLUMN TYPE: every dependent
  *	   outside the table itself (the table's own indexes, constraints,
- *	   defaults and triggers are dropped or rebuilt with it);
+ *	   defaults and triggers are dropped or rebuilt with it); a type change
+ *	   that does not rewrite the table (varchar(50) to varchar(255),
+ *	   varchar to text) changes no value a dependent reads, and is let be;
  *	 - RENAME and SET SCHEMA: only dependents that find the object by name
  *	   at run time, i.e. functions with a string body (views, rules and
  *	   BEGIN ATOMIC bodies store object ids and follow the rename);
@@ -149,8 +151,13 @@ rule_breaks_dependents(GuardStatement *st)
 				{
 					bool		rename = (change->kind == CHANGE_RENAME_COLUMN);
 					char	   *impact;
+					char	   *using_sql;
 
 					if (rel == NULL || change->attnum <= 0)
+						break;
+					/* varchar(50) to varchar(255), varchar to text: readers see the same values */
+					if (change->kind == CHANGE_ALTER_TYPE &&
+						!guard_type_change_rewrites(st, change, &using_sql))
 						break;
 					ObjectAddressSubSet(source, RelationRelationId, rel->relid, change->attnum);
 					impact = guard_impact_query(rel, change->colname);

@@ -10,8 +10,10 @@
  * CHECK constraints, for every table the command reaches).  ADD CHECK and
  * ADD FOREIGN KEY scan unless NOT VALID; ADD UNIQUE / PRIMARY KEY build an
  * index under ACCESS EXCLUSIVE unless USING INDEX, and a primary key over a
- * nullable column scans for nulls.  ALTER DOMAIN ADD CONSTRAINT (and SET
- * NOT NULL) scans every table with a column of the domain.
+ * nullable column scans for nulls.  ADD COLUMN with constraints of its own
+ * is checked the same way (and NOT NULL without a default fails on a table
+ * with rows).  ALTER DOMAIN ADD CONSTRAINT (and SET NOT NULL) scans every
+ * table with a column of the domain.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,11 +32,17 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_node.h"
+#include "parser/parse_type.h"
 #include "optimizer/optimizer.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/ruleutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
@@ -151,6 +159,47 @@ fk_action(char action)
 	}
 }
 
+/* The table a FOREIGN KEY references, as a hint writes it. */
+static char *
+referenced_table_sql(Constraint *con)
+{
+	Oid			pkrelid = RangeVarGetRelid(con->pktable, NoLock, true);
+
+	if (OidIsValid(pkrelid))
+		return quote_qualified_identifier(get_namespace_name(get_rel_namespace(pkrelid)),
+										  get_rel_name(pkrelid));
+	return con->pktable->schemaname
+		? quote_qualified_identifier(con->pktable->schemaname, con->pktable->relname)
+		: pstrdup(quote_identifier(con->pktable->relname));
+}
+
+/* ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE. */
+static char *
+foreign_key_recipe(GuardRelation *rel, Constraint *con, const char *name,
+				   List *fk_attrs, const char *pkname)
+{
+	StringInfoData sql;
+	const char *action;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "ALTER TABLE %s ADD CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s",
+					 rel->sql_name, name, name_list(fk_attrs), pkname);
+	if (con->pk_attrs)
+		appendStringInfo(&sql, " (%s)", name_list(con->pk_attrs));
+	if (con->fk_matchtype == FKCONSTR_MATCH_FULL)
+		appendStringInfoString(&sql, " MATCH FULL");
+	if ((action = fk_action(con->fk_upd_action)) != NULL)
+		appendStringInfo(&sql, " ON UPDATE %s", action);
+	if ((action = fk_action(con->fk_del_action)) != NULL)
+		appendStringInfo(&sql, " ON DELETE %s", action);
+	if (con->deferrable)
+		appendStringInfo(&sql, " DEFERRABLE%s",
+						 con->initdeferred ? " INITIALLY DEFERRED" : "");
+	appendStringInfo(&sql, " NOT VALID;\nALTER TABLE %s VALIDATE CONSTRAINT %s;",
+					 rel->sql_name, name);
+	return sql.data;
+}
+
 static void
 report(GuardStatement *st, GuardChange *change, const char *what, const char *why,
 	   char *hint)
@@ -195,45 +244,22 @@ add_constraint(GuardStatement *st, GuardChange *change)
 			}
 		case CONSTR_FOREIGN:
 			{
-				StringInfoData sql;
-				Oid			pkrelid;
 				const char *name;
-				const char *action;
 				char	   *pkname;
 
 				if (con->skip_validation)
 					return;
-				pkrelid = RangeVarGetRelid(con->pktable, NoLock, true);
-				pkname = OidIsValid(pkrelid)
-					? quote_qualified_identifier(get_namespace_name(get_rel_namespace(pkrelid)),
-												 get_rel_name(pkrelid))
-					: pstrdup(quote_identifier(con->pktable->relname));
+				pkname = referenced_table_sql(con);
 				name = quote_identifier(con->conname ? con->conname
 										: guard_choose_constraint_name(rel,
 																	   strVal(linitial(con->fk_attrs)),
 																	   "fkey"));
-				initStringInfo(&sql);
-				appendStringInfo(&sql, "ALTER TABLE %s ADD CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s",
-								 rel->sql_name, name, name_list(con->fk_attrs), pkname);
-				if (con->pk_attrs)
-					appendStringInfo(&sql, " (%s)", name_list(con->pk_attrs));
-				if (con->fk_matchtype == FKCONSTR_MATCH_FULL)
-					appendStringInfoString(&sql, " MATCH FULL");
-				if ((action = fk_action(con->fk_upd_action)) != NULL)
-					appendStringInfo(&sql, " ON UPDATE %s", action);
-				if ((action = fk_action(con->fk_del_action)) != NULL)
-					appendStringInfo(&sql, " ON DELETE %s", action);
-				if (con->deferrable)
-					appendStringInfo(&sql, " DEFERRABLE%s",
-									 con->initdeferred ? " INITIALLY DEFERRED" : "");
-				appendStringInfo(&sql, " NOT VALID;\nALTER TABLE %s VALIDATE CONSTRAINT %s;",
-								 rel->sql_name, name);
 				change->lockmode = ShareRowExclusiveLock;
 				report(st, change, "adding a FOREIGN KEY",
 					   psprintf("Without NOT VALID every existing row is looked up in %s; the referenced table is locked too.",
 								pkname),
 					   psprintf("Add it NOT VALID (new rows are checked at once), then validate it, which lets reads and writes go on:\n%s",
-								sql.data));
+								foreign_key_recipe(rel, con, name, con->fk_attrs, pkname)));
 				return;
 			}
 		case CONSTR_PRIMARY:
@@ -315,6 +341,207 @@ add_constraint(GuardStatement *st, GuardChange *change)
 			return;
 		default:
 			return;
+	}
+}
+
+/*
+ * column_sql
+ *		The new column as a hint adds it, without its constraints: name,
+ *		type, collation and default.
+ */
+static char *
+column_sql(GuardStatement *st, ColumnDef *def, Node *raw_default)
+{
+	Oid			typid;
+	int32		typmod;
+	StringInfoData sql;
+
+	if (raw_default && IsA(raw_default, A_Const) && ((A_Const *) raw_default)->isnull)
+		raw_default = NULL;		/* DEFAULT NULL: no default */
+	typenameTypeIdAndMod(NULL, def->typeName, &typid, &typmod);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "%s %s", quote_identifier(def->colname),
+					 format_type_with_typemod(typid, typmod));
+	if (def->collClause)
+		appendStringInfo(&sql, " COLLATE %s",
+						 NameListToQuotedString(def->collClause->collname));
+	if (raw_default)
+	{
+		ParseState *pstate = make_parsestate(NULL);
+		Node	   *expr;
+
+		pstate->p_sourcetext = st->source;
+		expr = transformExpr(pstate, copyObject(raw_default), EXPR_KIND_COLUMN_DEFAULT);
+		expr = coerce_to_target_type(pstate, expr, exprType(expr), typid, typmod,
+									 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
+		if (expr)
+			appendStringInfo(&sql, " DEFAULT %s", deparse_expression(expr, NIL, false, false));
+	}
+	return sql.data;
+}
+
+/*
+ * foreign_keys_validated
+ *		Does ALTER TABLE validate the foreign keys that ADD COLUMN clauses
+ *		declare?  Not when the new columns are null in every row -- unless
+ *		any of its ADD COLUMNs has a default or it adds a FOREIGN KEY
+ *		constraint (transformAlterTableStmt's skipValidation).
+ */
+static bool
+foreign_keys_validated(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		ListCell   *lcon;
+
+		if (cmd->subtype == AT_AddConstraint &&
+			castNode(Constraint, cmd->def)->contype == CONSTR_FOREIGN)
+			return true;
+		if (cmd->subtype != AT_AddColumn)
+			continue;
+		foreach(lcon, castNode(ColumnDef, cmd->def)->constraints)
+		{
+			if (castNode(Constraint, lfirst(lcon))->contype == CONSTR_DEFAULT)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * add_column
+ *		ADD COLUMN with constraints of its own.  Unless the new column makes
+ *		ALTER TABLE rewrite the table (table-rewrite's finding: the
+ *		constraints are then checked in that same pass), they are checked in
+ *		a scan under ACCESS EXCLUSIVE: NOT NULL (or PRIMARY KEY) on a column
+ *		that has no value in the existing rows -- which fails at the first
+ *		row --, CHECK, UNIQUE and PRIMARY KEY (an index build), and
+ *		REFERENCES when foreign_keys_validated().
+ */
+static void
+add_column(GuardStatement *st, GuardChange *change)
+{
+	ColumnDef  *def = castNode(ColumnDef, castNode(AlterTableCmd, change->node)->def);
+	GuardRelation *rel = change->rel;
+	const char *col = quote_identifier(def->colname);
+	Node	   *raw_default = NULL;
+	bool		not_null = def->is_not_null;
+	bool		null_in_rows;
+	char	   *column;
+	Oid			typid;
+	int32		typmod;
+	ListCell   *lc;
+
+	if (def->constraints == NIL && !def->is_not_null)
+		return;
+	if (guard_add_column_rewrites(st, change, NULL) != NULL)
+		return;
+	foreach(lc, def->constraints)
+	{
+		Constraint *con = lfirst(lc);
+
+		if (con->contype == CONSTR_DEFAULT)
+			raw_default = con->raw_expr;
+		else if (con->contype == CONSTR_NOTNULL || con->contype == CONSTR_PRIMARY)
+			not_null = true;
+	}
+	typenameTypeIdAndMod(NULL, def->typeName, &typid, &typmod);
+	null_in_rows = raw_default
+		? IsA(raw_default, A_Const) && ((A_Const *) raw_default)->isnull
+		: get_typdefault(typid) == NULL;
+	column = column_sql(st, def, raw_default);
+
+	if (not_null && null_in_rows)
+	{
+		guard_add_finding(st, RULE_FULL_SCAN_UNDER_LOCK,
+						  psprintf("adding column \"%s\" NOT NULL without a default fails on table \"%s.%s\"",
+								   def->colname, rel->nspname, rel->relname),
+						  psprintf("%s The new column is null in every existing row, so the NOT NULL check fails at the first row it reads, after waiting for %s, %s: the statement cannot succeed while the table has rows.",
+								   guard_size_evidence(rel), guard_lock_phrase(change->lockmode),
+								   guard_lock_effect(change->lockmode)),
+						  psprintf("Give the column a constant default (stored once, no scan: ADD COLUMN %s NOT NULL DEFAULT ...), or add it nullable, fill it in batches, then prove it NOT NULL with a validated CHECK constraint:\n"
+								   "ALTER TABLE %s ADD COLUMN %s;\n"
+								   "-- fill %s in every row, in batches, then:\n%s",
+								   column, rel->sql_name, column, col,
+								   not_null_recipe(rel, def->colname)));
+		return;
+	}
+
+	foreach(lc, def->constraints)
+	{
+		Constraint *con = lfirst(lc);
+
+		switch (con->contype)
+		{
+			case CONSTR_CHECK:
+				{
+					char	   *expr = guard_paren_text(st->source, con->location);
+					const char *name;
+
+					if (expr == NULL)
+						break;
+					name = quote_identifier(con->conname ? con->conname
+											: guard_choose_constraint_name(rel, def->colname, "check"));
+					report(st, change,
+						   psprintf("adding column \"%s\" with a CHECK constraint", def->colname),
+						   "The constraint is checked against every existing row.",
+						   psprintf("Add the column, then the constraint NOT VALID (new rows are checked at once), then validate it, which lets reads and writes go on:\n"
+									"ALTER TABLE %s ADD COLUMN %s;\n"
+									"ALTER TABLE %s ADD CONSTRAINT %s CHECK %s NOT VALID;\n"
+									"ALTER TABLE %s VALIDATE CONSTRAINT %s;",
+									rel->sql_name, column, rel->sql_name, name, expr,
+									rel->sql_name, name));
+					break;
+				}
+			case CONSTR_UNIQUE:
+			case CONSTR_PRIMARY:
+				{
+					bool		primary = (con->contype == CONSTR_PRIMARY);
+					const char *name = quote_identifier(con->conname ? con->conname
+														: guard_choose_constraint_name(rel,
+																					   primary ? NULL : def->colname,
+																					   primary ? "pkey" : "key"));
+
+					report(st, change,
+						   psprintf("adding column \"%s\" with a %s", def->colname,
+									primary ? "PRIMARY KEY" : "UNIQUE constraint"),
+						   "Its index is built from every existing row.",
+						   psprintf("Add the column, build the index CONCURRENTLY (reads and writes go on), then attach it:\n"
+									"ALTER TABLE %s ADD COLUMN %s;\n"
+									"CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s);\n"
+									"ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s;",
+									rel->sql_name, column, name, rel->sql_name, col,
+									rel->sql_name, name, primary ? "PRIMARY KEY" : "UNIQUE", name));
+					break;
+				}
+			case CONSTR_FOREIGN:
+				{
+					char	   *pkname;
+					const char *name;
+
+					if (!foreign_keys_validated(castNode(AlterTableStmt, st->parsetree)))
+						break;
+					pkname = referenced_table_sql(con);
+					name = quote_identifier(con->conname ? con->conname
+											: guard_choose_constraint_name(rel, def->colname, "fkey"));
+					report(st, change,
+						   psprintf("adding column \"%s\" with a FOREIGN KEY", def->colname),
+						   psprintf("With a default in the statement the key is validated: every existing row is looked up in %s; the referenced table is locked too.",
+									pkname),
+						   psprintf("Add the column, then the key NOT VALID (new rows are checked at once), then validate it, which lets reads and writes go on:\n"
+									"ALTER TABLE %s ADD COLUMN %s;\n%s",
+									rel->sql_name, column,
+									foreign_key_recipe(rel, con, name,
+													   list_make1(makeString(def->colname)),
+													   pkname)));
+					break;
+				}
+			default:
+				break;
+		}
 	}
 }
 
@@ -449,5 +676,7 @@ rule_full_scan_under_lock(GuardStatement *st)
 		}
 		else if (change->kind == CHANGE_ADD_CONSTRAINT)
 			add_constraint(st, change);
+		else if (change->kind == CHANGE_ADD_COLUMN)
+			add_column(st, change);
 	}
 }

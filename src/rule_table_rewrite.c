@@ -109,12 +109,14 @@ conversion_rewrites(Node *expr, AttrNumber attnum)
 }
 
 /*
- * type_change_rewrites
+ * guard_type_change_rewrites
  *		Would this ALTER COLUMN TYPE rewrite the table?  *using_sql: the
- *		USING expression as written, if any.
+ *		USING expression as written, if any.  A change that does not rewrite
+ *		changes nothing a reader of the column sees but its declared type:
+ *		the breaks-dependents rule leaves it alone too.
  */
-static bool
-type_change_rewrites(GuardStatement *st, GuardChange *change, char **using_sql)
+bool
+guard_type_change_rewrites(GuardStatement *st, GuardChange *change, char **using_sql)
 {
 	AlterTableCmd *cmd = castNode(AlterTableCmd, change->node);
 	ColumnDef  *def = castNode(ColumnDef, cmd->def);
@@ -207,9 +209,14 @@ serial_base_type(const char *serial)
 	return "integer";
 }
 
-/* ADD COLUMN: the reason it rewrites, or NULL; and the hint. */
-static const char *
-add_column_rewrites(GuardStatement *st, GuardChange *change, char **hint)
+/*
+ * guard_add_column_rewrites
+ *		ADD COLUMN: the reason it rewrites, or NULL; and the hint (if hint
+ *		is not NULL).  A rewrite also checks the new column's constraints,
+ *		in the same pass: the full-scan-under-lock rule asks this first.
+ */
+const char *
+guard_add_column_rewrites(GuardStatement *st, GuardChange *change, char **hint)
 {
 	AlterTableCmd *cmd = castNode(AlterTableCmd, change->node);
 	ColumnDef  *def = castNode(ColumnDef, cmd->def);
@@ -223,7 +230,10 @@ add_column_rewrites(GuardStatement *st, GuardChange *change, char **hint)
 	int32		typmod;
 	char	   *typesql;
 	Node	   *defval = NULL;
+	char	   *unused;
 
+	if (hint == NULL)
+		hint = &unused;
 	foreach(lc, def->constraints)
 	{
 		Constraint *con = lfirst(lc);
@@ -359,7 +369,7 @@ rule_table_rewrite(GuardStatement *st)
 
 					if (!guard_type_change_target(change, &oldtype, &oldtypmod,
 												  &newtype, &newtypmod) ||
-						!type_change_rewrites(st, change, &using_sql))
+						!guard_type_change_rewrites(st, change, &using_sql))
 						break;
 					from = format_type_with_typemod(oldtype, oldtypmod);
 					to = format_type_with_typemod(newtype, newtypmod);
@@ -374,7 +384,7 @@ rule_table_rewrite(GuardStatement *st)
 				}
 			case CHANGE_ADD_COLUMN:
 				{
-					const char *why = add_column_rewrites(st, change, &hint);
+					const char *why = guard_add_column_rewrites(st, change, &hint);
 
 					if (why)
 						report(st, change,
