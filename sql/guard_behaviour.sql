@@ -156,6 +156,63 @@ SELECT * FROM schemaguard.check_ddl($$
 $$);
 SELECT * FROM schemaguard.check_ddl(NULL);
 SELECT count(*) FROM schemaguard.check_ddl('');
+-- lock_timeout as the script's SET, SET LOCAL, RESET and transaction control
+-- leave it; the statement numbers with a lock-timeout finding are those run
+-- with lock_timeout 0 (the server default)
+SELECT statement FROM schemaguard.check_ddl($$
+    SET lock_timeout = '2s';
+    RESET ALL;
+    CREATE INDEX ON gb.big (d);                  -- 3: reset to 0
+    SET lock_timeout = '2s';
+    BEGIN;
+    SET LOCAL lock_timeout = 0;
+    CREATE INDEX ON gb.big (d);                  -- 7: 0 until COMMIT
+    COMMIT;
+    CREATE INDEX ON gb.big (d);                  -- 9: 2s again
+    BEGIN;
+    SET lock_timeout = 0;
+    ROLLBACK;
+    CREATE INDEX ON gb.big (d);                  -- 13: rolled back: 2s
+    BEGIN;
+    SAVEPOINT a;
+    SET lock_timeout = 0;
+    ROLLBACK TO a;
+    CREATE INDEX ON gb.big (d);                  -- 18: 2s
+    SET lock_timeout = 0;
+    RELEASE a;
+    COMMIT;
+    CREATE INDEX ON gb.big (d);                  -- 22: 0, committed
+    SET lock_timeout = 1500;
+    SET LOCAL lock_timeout = 0;                  -- outside a transaction: nothing
+    CREATE INDEX ON gb.big (d);                  -- 25: 1.5s
+    SET lock_timeout TO DEFAULT;
+    CREATE INDEX ON gb.big (d);                  -- 27: 0
+    SET lock_timeout = '1.5s';
+    DISCARD ALL;
+    CREATE INDEX ON gb.big (d)                   -- 30: 0
+$$) WHERE rule = 'lock-timeout' ORDER BY statement;
+-- table names as the script leaves them: a swap, a drop, a move
+SELECT statement, rule, message FROM schemaguard.check_ddl($$
+    CREATE TABLE gb.big_new (LIKE gb.big);
+    ALTER TABLE gb.big RENAME TO big_old;
+    ALTER TABLE gb.big_new RENAME TO big;
+    CREATE INDEX ON gb.big (d);                  -- 4: the new, empty table
+    CREATE INDEX ON big (d);                     -- 5: the same, by search_path
+    CREATE INDEX ON gb.big_old (d);              -- 6: the old, large one
+    DROP TABLE gb.big_old;                       -- 7: data-loss
+    TRUNCATE gb.big_old;                         -- 8: gone
+    CREATE TABLE gb.big_old (id int, d int);
+    TRUNCATE gb.big_old;                         -- 10: new
+    ALTER TABLE gb.big SET SCHEMA public;
+    CREATE INDEX ON public.big (d);              -- 12: still the new table
+    CREATE INDEX ON big (d);                     -- 13: no gb.big any more, public.big is new
+    ALTER TABLE gb.big RENAME TO big2            -- 14: nothing by that name
+$$) ORDER BY statement, rule;
+-- hints name the table as the script has renamed it
+SELECT statement, hint FROM schemaguard.check_ddl($$
+    ALTER TABLE gb.big RENAME TO "Big Old";
+    CREATE INDEX big_d_idx ON gb."Big Old" (d)
+$$) WHERE rule = 'blocking-index-build';
 
 --
 -- names that need quotes are quoted in every hint

@@ -8,8 +8,10 @@
  * The script is split and parsed by the server's own parser, so a syntax
  * error is the server's own error, with its position in the script.  The
  * statements are judged in order with the catalogs as they are now, except
- * that a table an earlier statement creates is new and empty, and an
- * earlier SET lock_timeout counts.  Severities are the configured ones
+ * that table names mean what the earlier statements left them meaning (a
+ * table one creates is new and empty, one renamed is found under its new
+ * name, one dropped is gone), and lock_timeout is what the earlier SET, SET
+ * LOCAL, RESET and transaction control statements left it.  Severities are the configured ones
  * (schemaguard.rule_config); schemaguard.mode and overrides do not apply.
  *
  *-------------------------------------------------------------------------
@@ -43,28 +45,191 @@ script_error_callback(void *arg)
 	}
 }
 
-/* A SET lock_timeout in the script: the value the next statements run with. */
+/*
+ * The lock_timeout the statements of the script run with, as its SET, SET
+ * LOCAL, RESET and transaction control statements leave it (a script is
+ * taken to run statement by statement, as psql runs a file).
+ */
+typedef struct TimeoutState
+{
+	int			session;		/* SET's value */
+	int			local;			/* SET LOCAL's, until the transaction ends */
+	bool		has_local;
+} TimeoutState;
+
+typedef struct ScriptTimeout
+{
+	TimeoutState now;
+	bool		in_block;		/* between BEGIN and COMMIT or ROLLBACK */
+	TimeoutState at_begin;		/* what ROLLBACK goes back to */
+	List	   *savepoints;		/* Savepoint, innermost first */
+} ScriptTimeout;
+
+typedef struct Savepoint
+{
+	char	   *name;
+	TimeoutState state;			/* what ROLLBACK TO goes back to */
+} Savepoint;
+
+static int
+effective_timeout(ScriptTimeout *t)
+{
+	return t->now.has_local ? t->now.local : t->now.session;
+}
+
+/* lock_timeout's reset value: what RESET and SET ... TO DEFAULT give. */
+static int
+reset_timeout(void)
+{
+	const char *value = GetConfigOptionResetString("lock_timeout");
+	int			ms;
+
+	return value && parse_int(value, &ms, GUC_UNIT_MS, NULL) ? ms : 0;
+}
+
+/* The value of SET lock_timeout = value; false if it is not one. */
+static bool
+set_value(VariableSetStmt *set, int *ms)
+{
+	Node	   *arg;
+	const char *text;
+
+	if (list_length(set->args) != 1 || !IsA(linitial(set->args), A_Const))
+		return false;
+	arg = (Node *) &linitial_node(A_Const, set->args)->val;
+	if (IsA(arg, Integer))
+		text = psprintf("%d", intVal(arg));
+	else if (IsA(arg, Float))
+		text = castNode(Float, arg)->fval;
+	else if (IsA(arg, String))
+		text = strVal(arg);
+	else
+		return false;
+	return parse_int(text, ms, GUC_UNIT_MS, NULL);
+}
+
+/* The transaction ends: SET LOCAL's value goes, savepoints too. */
 static void
-note_lock_timeout(Node *stmt, int *lock_timeout_ms)
+end_block(ScriptTimeout *t, bool commit, bool chain)
+{
+	if (!t->in_block)
+		return;
+	if (!commit)
+		t->now = t->at_begin;
+	t->now.has_local = false;
+	t->savepoints = NIL;
+	t->in_block = chain;
+	t->at_begin = t->now;
+}
+
+static void
+transaction_statement(ScriptTimeout *t, TransactionStmt *stmt)
+{
+	ListCell   *lc;
+
+	switch (stmt->kind)
+	{
+		case TRANS_STMT_BEGIN:
+		case TRANS_STMT_START:
+			if (!t->in_block)
+			{
+				t->in_block = true;
+				t->at_begin = t->now;
+			}
+			break;
+		case TRANS_STMT_COMMIT:
+		case TRANS_STMT_PREPARE:
+			end_block(t, true, stmt->chain);
+			break;
+		case TRANS_STMT_ROLLBACK:
+			end_block(t, false, stmt->chain);
+			break;
+		case TRANS_STMT_SAVEPOINT:
+			if (t->in_block)
+			{
+				Savepoint  *sp = palloc(sizeof(Savepoint));
+
+				sp->name = pstrdup(stmt->savepoint_name);
+				sp->state = t->now;
+				t->savepoints = lcons(sp, t->savepoints);
+			}
+			break;
+		case TRANS_STMT_RELEASE:
+		case TRANS_STMT_ROLLBACK_TO:
+			foreach(lc, t->savepoints)
+			{
+				Savepoint  *sp = lfirst(lc);
+
+				if (strcmp(sp->name, stmt->savepoint_name) != 0)
+					continue;
+				if (stmt->kind == TRANS_STMT_ROLLBACK_TO)
+				{
+					/* the savepoint stays; those after it go */
+					t->now = sp->state;
+					t->savepoints = list_copy_tail(t->savepoints, foreach_current_index(lc));
+				}
+				else
+					t->savepoints = list_copy_tail(t->savepoints, foreach_current_index(lc) + 1);
+				break;
+			}
+			break;
+		default:
+			break;
+	}
+}
+
+/* A statement that sets lock_timeout: the value the next ones run with. */
+static void
+note_lock_timeout(Node *stmt, ScriptTimeout *t)
 {
 	VariableSetStmt *set;
 	int			value;
 
+	if (IsA(stmt, TransactionStmt))
+	{
+		transaction_statement(t, (TransactionStmt *) stmt);
+		return;
+	}
+	if (IsA(stmt, DiscardStmt) && ((DiscardStmt *) stmt)->target == DISCARD_ALL)
+	{
+		t->now.session = reset_timeout();
+		t->now.has_local = false;
+		return;
+	}
 	if (!IsA(stmt, VariableSetStmt))
 		return;
 	set = (VariableSetStmt *) stmt;
-	if (set->name == NULL || strcmp(set->name, "lock_timeout") != 0)
-		return;
-	if (set->kind == VAR_SET_DEFAULT || set->kind == VAR_RESET)
-		*lock_timeout_ms = 0;
-	else if (set->kind == VAR_SET_VALUE && list_length(set->args) == 1)
+	switch (set->kind)
 	{
-		A_Const    *con = linitial_node(A_Const, set->args);
-		const char *text = IsA(&con->val, Integer)
-			? psprintf("%d", intVal(&con->val)) : strVal(&con->val);
-
-		if (parse_int(text, &value, GUC_UNIT_MS, NULL))
-			*lock_timeout_ms = value;
+		case VAR_RESET_ALL:
+			value = reset_timeout();
+			break;
+		case VAR_SET_DEFAULT:
+		case VAR_RESET:
+			if (strcmp(set->name, "lock_timeout") != 0)
+				return;
+			value = reset_timeout();
+			break;
+		case VAR_SET_VALUE:
+			if (strcmp(set->name, "lock_timeout") != 0 || !set_value(set, &value))
+				return;
+			break;
+		default:
+			return;
+	}
+	if (set->is_local)
+	{
+		/* outside a transaction block SET LOCAL does nothing */
+		if (t->in_block)
+		{
+			t->now.local = value;
+			t->now.has_local = true;
+		}
+	}
+	else
+	{
+		t->now.session = value;
+		t->now.has_local = false;
 	}
 }
 
@@ -74,8 +239,8 @@ schemaguard_check_ddl(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *script;
 	List	   *stmts;
-	List	   *created = NIL;
-	int			lock_timeout_ms = LockTimeout;
+	List	   *names = NIL;
+	ScriptTimeout timeout;
 	ErrorContextCallback callback;
 	ListCell   *lc;
 
@@ -85,6 +250,8 @@ schemaguard_check_ddl(PG_FUNCTION_ARGS)
 				 errmsg("script must not be null")));
 	script = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	InitMaterializedSRF(fcinfo, 0);
+	memset(&timeout, 0, sizeof(timeout));
+	timeout.now.session = LockTimeout;
 
 	callback.callback = script_error_callback;
 	callback.arg = script;
@@ -106,11 +273,11 @@ schemaguard_check_ddl(PG_FUNCTION_ARGS)
 			? pnstrdup(script + raw->stmt_location, raw->stmt_len)
 			: pstrdup(script + raw->stmt_location);
 		st.dry_run = true;
-		st.created = created;
-		st.lock_timeout_ms = lock_timeout_ms;
+		st.names = names;
+		st.lock_timeout_ms = effective_timeout(&timeout);
 
-		guard_judge_safely(&st, &created);
-		note_lock_timeout(raw->stmt, &lock_timeout_ms);
+		guard_judge_safely(&st, &names);
+		note_lock_timeout(raw->stmt, &timeout);
 
 		foreach(lf, st.findings)
 		{

@@ -122,12 +122,27 @@ typedef struct GuardFinding
 	char	   *hint;
 } GuardFinding;
 
-/* A name created earlier in a check_ddl script. */
-typedef struct GuardCreated
+/*
+ * What a table name means after the earlier statements of a check_ddl
+ * script: a table the script created (new and empty), an existing table
+ * the script renamed or moved to this name, or nothing (dropped, or renamed
+ * or moved away).  Names the script did not touch mean what the catalogs
+ * say.
+ */
+typedef enum GuardScriptNameKind
+{
+	SCRIPT_NAME_NEW,
+	SCRIPT_NAME_EXISTING,
+	SCRIPT_NAME_GONE
+} GuardScriptNameKind;
+
+typedef struct GuardScriptName
 {
 	char	   *nspname;
 	char	   *relname;
-} GuardCreated;
+	GuardScriptNameKind kind;
+	Oid			relid;			/* SCRIPT_NAME_EXISTING */
+} GuardScriptName;
 
 typedef struct GuardStatement
 {
@@ -135,7 +150,7 @@ typedef struct GuardStatement
 	const char *source;			/* the query string node locations index */
 	const char *text;			/* the statement's own text */
 	bool		dry_run;		/* check_ddl: catalogs as of the script's start */
-	List	   *created;		/* dry run: GuardCreated of earlier statements */
+	List	   *names;			/* dry run: GuardScriptName, latest first */
 	int			lock_timeout_ms;	/* lock_timeout the statement runs with */
 	List	   *relations;		/* GuardRelation cache */
 	List	   *changes;		/* GuardChange */
@@ -145,7 +160,7 @@ typedef struct GuardStatement
 /* guard_changes.c */
 extern bool guard_statement_relevant(Node *parsetree);
 extern void guard_collect_changes(GuardStatement *st);
-extern void guard_note_created(GuardStatement *st, List **created);
+extern void guard_script_note(GuardStatement *st, List **names);
 
 /* guard_evidence.c */
 extern GuardRelation *guard_relation(GuardStatement *st, Oid relid, bool recurse);
@@ -205,7 +220,7 @@ extern void guard_audit(GuardStatement *st, GuardDecision decision,
 /* guard_hook.c */
 extern void guard_init(void);
 extern const char *guard_override_reason(GuardRuleId rule);
-extern void guard_judge_safely(GuardStatement *st, List **created);
+extern void guard_judge_safely(GuardStatement *st, List **names);
 
 /* SQLSTATE of a statement the guard blocks (class SG: schemaguard) */
 #define ERRCODE_SCHEMAGUARD_BLOCKED MAKE_SQLSTATE('S','G','0','0','1')

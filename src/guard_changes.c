@@ -9,8 +9,10 @@
  *
  * Names are looked up without locks, as the server's own lookup does
  * before it locks; a name that does not resolve gives no change (the
- * command will fail on its own).  In a check_ddl() dry run, a table that
- * an earlier statement of the script creates is new and empty.
+ * command will fail on its own).  In a check_ddl() dry run, names mean
+ * what the earlier statements of the script left them meaning: a table one
+ * creates is new and empty, one renamed or moved is found under its new
+ * name, one dropped is gone.
  *
  *-------------------------------------------------------------------------
  */
@@ -91,46 +93,105 @@ creation_schema(const RangeVar *rv)
 	return get_namespace_name(RangeVarGetCreationNamespace(rv));
 }
 
-/* Was this name created earlier in the script being checked? */
-static bool
-created_earlier(GuardStatement *st, const RangeVar *rv)
+/* The name the script gave this schema and table, if it touched it. */
+static GuardScriptName *
+script_name(GuardStatement *st, const char *nspname, const char *relname)
 {
 	ListCell   *lc;
-	char	   *nspname = NULL;
 
-	if (!st->dry_run || st->created == NIL)
-		return false;
-	foreach(lc, st->created)
+	foreach(lc, st->names)
 	{
-		GuardCreated *c = lfirst(lc);
+		GuardScriptName *n = lfirst(lc);
 
-		if (strcmp(c->relname, rv->relname) != 0)
-			continue;
-		if (nspname == NULL)
-			nspname = creation_schema(rv);
-		if (nspname && strcmp(c->nspname, nspname) == 0)
-			return true;
+		if (strcmp(n->relname, relname) == 0 && strcmp(n->nspname, nspname) == 0)
+			return n;
 	}
-	return false;
+	return NULL;
+}
+
+/*
+ * script_relid
+ *		The table a RangeVar names as the statement will see it: in a
+ *		check_ddl() dry run, after what the earlier statements of the script
+ *		created, renamed, moved or dropped (an unqualified name is looked up
+ *		schema by schema along the search_path, the script's names before
+ *		the catalog's in each, as the server would after running them).
+ *		InvalidOid if it names nothing; *is_new if the script created it.
+ */
+static Oid
+script_relid(GuardStatement *st, const RangeVar *rv, bool *is_new,
+			 GuardScriptName **renamed)
+{
+	GuardScriptName *n = NULL;
+
+	*is_new = false;
+	if (renamed)
+		*renamed = NULL;
+	if (!st->dry_run || st->names == NIL)
+		return RangeVarGetRelid(rv, NoLock, true);
+	if (rv->schemaname)
+		n = script_name(st, rv->schemaname, rv->relname);
+	else
+	{
+		ListCell   *lc;
+
+		/* a temporary table the script created comes first, as pg_temp does */
+		n = script_name(st, "pg_temp", rv->relname);
+		foreach(lc, n ? NIL : fetch_search_path(true))
+		{
+			Oid			nspid = lfirst_oid(lc);
+			char	   *nspname = get_namespace_name(nspid);
+			Oid			relid;
+
+			if (nspname && (n = script_name(st, isTempNamespace(nspid) ? "pg_temp" : nspname,
+											rv->relname)) != NULL)
+				break;
+			if (OidIsValid(relid = get_relname_relid(rv->relname, nspid)))
+				return relid;
+		}
+	}
+	if (n == NULL)
+		return RangeVarGetRelid(rv, NoLock, true);
+	*is_new = (n->kind == SCRIPT_NAME_NEW);
+	if (renamed && n->kind == SCRIPT_NAME_EXISTING)
+		*renamed = n;
+	return n->kind == SCRIPT_NAME_EXISTING ? n->relid : InvalidOid;
 }
 
 /*
  * table_of
  *		The evidence for the table a RangeVar names; NULL if it does not
  *		resolve, or if the script being checked created it (new and empty:
- *		no rule fires on it).
+ *		no rule fires on it).  A table the script renamed or moved goes by
+ *		its new name in messages and hints.
  */
 static GuardRelation *
 table_of(GuardStatement *st, RangeVar *rv, bool recurse)
 {
-	Oid			relid;
+	bool		is_new;
+	GuardScriptName *renamed;
+	Oid			relid = script_relid(st, rv, &is_new, &renamed);
+	GuardRelation *rel;
 
-	if (created_earlier(st, rv))
-		return NULL;
-	relid = RangeVarGetRelid(rv, NoLock, true);
 	if (!OidIsValid(relid))
 		return NULL;
-	return guard_relation(st, relid, recurse);
+	rel = guard_relation(st, relid, recurse);
+	if (rel && renamed)
+	{
+		rel->nspname = renamed->nspname;
+		rel->relname = renamed->relname;
+		rel->sql_name = quote_qualified_identifier(renamed->nspname, renamed->relname);
+	}
+	return rel;
+}
+
+/* The relation id of the table a RangeVar names, as table_of() finds it. */
+static Oid
+table_oid(GuardStatement *st, RangeVar *rv)
+{
+	bool		is_new;
+
+	return script_relid(st, rv, &is_new, NULL);
 }
 
 static bool
@@ -316,7 +377,7 @@ reindex_changes(GuardStatement *st, ReindexStmt *stmt)
 			}
 		case REINDEX_OBJECT_TABLE:
 			{
-				Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+				Oid			relid = table_oid(st, stmt->relation);
 
 				if (OidIsValid(relid))
 					tables = list_make1_oid(relid);
@@ -532,7 +593,7 @@ vacuum_changes(GuardStatement *st, VacuumStmt *stmt)
 	{
 		VacuumRelation *vrel = lfirst(lc);
 		Oid			relid = OidIsValid(vrel->oid) ? vrel->oid
-		: RangeVarGetRelid(vrel->relation, NoLock, true);
+		: table_oid(st, vrel->relation);
 
 		if (OidIsValid(relid))
 			tables = lappend_oid(tables, relid);
@@ -576,7 +637,7 @@ cluster_changes(GuardStatement *st, ClusterStmt *stmt)
 
 	if (stmt->relation)
 	{
-		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+		Oid			relid = table_oid(st, stmt->relation);
 
 		if (OidIsValid(relid))
 			tables = list_make1_oid(relid);
@@ -688,31 +749,136 @@ guard_collect_changes(GuardStatement *st)
 	}
 }
 
+/* Record what a name means from the next statement of the script on. */
+static void
+note_name(List **names, const char *nspname, const char *relname,
+		  GuardScriptNameKind kind, Oid relid)
+{
+	GuardScriptName *n = palloc(sizeof(GuardScriptName));
+
+	n->nspname = pstrdup(nspname);
+	n->relname = pstrdup(relname);
+	n->kind = kind;
+	n->relid = relid;
+	*names = lcons(n, *names);
+}
+
+/* The schema of the table rv names, as the script has left it. */
+static char *
+script_schema(RangeVar *rv, Oid relid, bool is_new, GuardScriptName *renamed)
+{
+	if (rv->schemaname)
+		return pstrdup(rv->schemaname);
+	if (renamed)
+		return pstrdup(renamed->nspname);
+	if (is_new)
+		return creation_schema(rv);
+	return OidIsValid(relid) ? get_namespace_name(get_rel_namespace(relid)) : NULL;
+}
+
 /*
- * guard_note_created
- *		Dry run: remember the tables this statement creates (they are new
- *		and empty for the statements after it) and forget those it drops.
+ * move_name
+ *		A RENAME or SET SCHEMA of the table rv names: the old name names
+ *		nothing any more, the new one what the old one named.
+ */
+static void
+move_name(GuardStatement *st, List **names, RangeVar *rv, const char *newschema,
+		  const char *newname)
+{
+	bool		is_new;
+	GuardScriptName *renamed;
+	Oid			relid = script_relid(st, rv, &is_new, &renamed);
+	char	   *nspname = script_schema(rv, relid, is_new, renamed);
+
+	if (!is_new && !OidIsValid(relid))
+		return;					/* the statement fails */
+	if (nspname == NULL)
+		return;
+	note_name(names, nspname, rv->relname, SCRIPT_NAME_GONE, InvalidOid);
+	note_name(names, newschema ? newschema : nspname, newname ? newname : rv->relname,
+			  is_new ? SCRIPT_NAME_NEW : SCRIPT_NAME_EXISTING, relid);
+}
+
+/*
+ * guard_script_note
+ *		Dry run: what the statement does to table names, for the statements
+ *		after it.  A table it creates is new and empty; one it renames or
+ *		moves is found under its new name only; one it drops is gone.
  */
 void
-guard_note_created(GuardStatement *st, List **created)
+guard_script_note(GuardStatement *st, List **names)
 {
 	RangeVar   *rv = NULL;
-	GuardCreated *c;
+	char	   *nspname;
+	ListCell   *lc;
 
 	switch (nodeTag(st->parsetree))
 	{
 		case T_CreateStmt:
 			rv = ((CreateStmt *) st->parsetree)->relation;
+			if (((CreateStmt *) st->parsetree)->if_not_exists)
+			{
+				bool		is_new;
+
+				if (OidIsValid(script_relid(st, rv, &is_new, NULL)) || is_new)
+					return;		/* exists: IF NOT EXISTS leaves it */
+			}
 			break;
 		case T_CreateTableAsStmt:
 			rv = ((CreateTableAsStmt *) st->parsetree)->into->rel;
+			if (((CreateTableAsStmt *) st->parsetree)->if_not_exists)
+			{
+				bool		is_new;
+
+				if (OidIsValid(script_relid(st, rv, &is_new, NULL)) || is_new)
+					return;
+			}
 			break;
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) st->parsetree;
+
+				if (stmt->renameType == OBJECT_TABLE || stmt->renameType == OBJECT_VIEW ||
+					stmt->renameType == OBJECT_MATVIEW)
+					move_name(st, names, stmt->relation, NULL, stmt->newname);
+				return;
+			}
+		case T_AlterObjectSchemaStmt:
+			{
+				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) st->parsetree;
+
+				if (stmt->objectType == OBJECT_TABLE || stmt->objectType == OBJECT_VIEW ||
+					stmt->objectType == OBJECT_MATVIEW)
+					move_name(st, names, stmt->relation, stmt->newschema, NULL);
+				return;
+			}
+		case T_DropStmt:
+			{
+				DropStmt   *stmt = (DropStmt *) st->parsetree;
+
+				if (stmt->removeType != OBJECT_TABLE && stmt->removeType != OBJECT_VIEW &&
+					stmt->removeType != OBJECT_MATVIEW)
+					return;
+				foreach(lc, stmt->objects)
+				{
+					RangeVar   *drop = makeRangeVarFromNameList(castNode(List, lfirst(lc)));
+					bool		is_new;
+					GuardScriptName *renamed;
+					Oid			relid = script_relid(st, drop, &is_new, &renamed);
+
+					if (!is_new && !OidIsValid(relid))
+						continue;
+					nspname = script_schema(drop, relid, is_new, renamed);
+					if (nspname)
+						note_name(names, nspname, drop->relname, SCRIPT_NAME_GONE,
+								  InvalidOid);
+				}
+				return;
+			}
 		default:
 			return;
 	}
-	c = palloc(sizeof(GuardCreated));
-	c->nspname = creation_schema(rv);
-	c->relname = pstrdup(rv->relname);
-	if (c->nspname)
-		*created = lappend(*created, c);
+	nspname = creation_schema(rv);
+	if (nspname)
+		note_name(names, nspname, rv->relname, SCRIPT_NAME_NEW, InvalidOid);
 }

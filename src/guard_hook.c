@@ -106,11 +106,11 @@ guard_init(void)
  * guard_judge_safely
  *		guard_judge() in a subtransaction that is always released; an error
  *		while judging leaves no finding (it is logged at DEBUG1), except a
- *		cancel, which goes on.  created: a dry run's list of tables created
- *		so far, extended by this statement.
+ *		cancel, which goes on.  names: a dry run's table names as the
+ *		script has left them so far, updated with this statement's.
  */
 void
-guard_judge_safely(GuardStatement *st, List **created)
+guard_judge_safely(GuardStatement *st, List **names)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -121,8 +121,8 @@ guard_judge_safely(GuardStatement *st, List **created)
 	{
 		if (guard_statement_relevant(st->parsetree))
 			guard_judge(st);
-		if (created)
-			guard_note_created(st, created);
+		if (names)
+			guard_script_note(st, names);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
