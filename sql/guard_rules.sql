@@ -119,6 +119,32 @@ ANALYZE parts;
 SELECT pg_relation_size('parts_1') < 64 * 1024 AS partition_is_small;
 CREATE INDEX ON parts (d);
 CREATE INDEX ON ONLY parts (d);
+-- ATTACH PARTITION reads the table it attaches, unless a validated CHECK
+-- proves the bound; the hint's recipe, run for real, attaches without a scan
+CREATE TABLE parts_3 (id int, d int) WITH (autovacuum_enabled = off);
+INSERT INTO parts_3 SELECT i, i FROM generate_series(3000, 8999) i;
+ANALYZE parts_3;
+ALTER TABLE parts ATTACH PARTITION parts_3 FOR VALUES FROM (3000) TO (9000);
+ALTER TABLE parts_3 ADD CONSTRAINT parts_3_bound CHECK ((id IS NOT NULL) AND (id >= 3000) AND (id < 9000)) NOT VALID;
+ALTER TABLE parts_3 VALIDATE CONSTRAINT parts_3_bound;
+ALTER TABLE parts ATTACH PARTITION parts_3 FOR VALUES FROM (3000) TO (9000);
+ALTER TABLE parts_3 DROP CONSTRAINT parts_3_bound;
+-- a small or empty table is attached at once
+CREATE TABLE parts_4 (id int, d int);
+INSERT INTO parts_4 VALUES (9000, 1);
+ALTER TABLE parts ATTACH PARTITION parts_4 FOR VALUES FROM (9000) TO (10000);
+-- a large default partition is read for rows of the new partition
+CREATE TABLE parts_default PARTITION OF parts DEFAULT WITH (autovacuum_enabled = off);
+INSERT INTO parts SELECT i, i FROM generate_series(20000, 25999) i;
+ANALYZE parts_default;
+CREATE TABLE parts_5 (id int, d int);
+ALTER TABLE parts ATTACH PARTITION parts_5 FOR VALUES FROM (10000) TO (20000);
+ALTER TABLE g.parts_default ADD CONSTRAINT parts_default_bound CHECK ((id IS NULL) OR (id < 10000) OR (id >= 20000)) NOT VALID;
+ALTER TABLE g.parts_default VALIDATE CONSTRAINT parts_default_bound;
+ALTER TABLE parts ATTACH PARTITION parts_5 FOR VALUES FROM (10000) TO (20000);
+ALTER TABLE g.parts_default DROP CONSTRAINT parts_default_bound;
+SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i
+JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'parts'::regclass ORDER BY 1;
 -- an inheritance child an ALTER recurses into counts too
 CREATE TABLE inh_parent (id int, d int) WITH (autovacuum_enabled = off);
 CREATE TABLE inh_child () INHERITS (inh_parent) WITH (autovacuum_enabled = off);

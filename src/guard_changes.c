@@ -268,6 +268,23 @@ alter_table_changes(GuardStatement *st, AlterTableStmt *stmt)
 					change = add_change(st, CHANGE_SET_ACCESS_METHOD, "ALTER TABLE",
 										rel, lockmode, (Node *) cmd);
 				break;
+			case AT_AttachPartition:
+				{
+					PartitionCmd *partcmd = castNode(PartitionCmd, cmd->def);
+					GuardRelation *part;
+
+					if (form->relkind != RELKIND_PARTITIONED_TABLE ||
+						(part = table_of(st, partcmd->name, true)) == NULL ||
+						!is_table_kind(part->relkind))
+						break;
+					/* the table attached is locked ACCESS EXCLUSIVE, the parent less */
+					change = add_change(st, CHANGE_ATTACH_PARTITION, "ALTER TABLE", part,
+										AccessExclusiveLock, (Node *) cmd);
+					change->object.classId = RelationRelationId;
+					change->object.objectId = rel->relid;
+					change->object_name = rel->sql_name;
+					break;
+				}
 			case AT_SetTableSpace:
 				{
 					Oid			spc = get_tablespace_oid(cmd->name, true);

@@ -13,7 +13,9 @@
  * nullable column scans for nulls.  ADD COLUMN with constraints of its own
  * is checked the same way (and NOT NULL without a default fails on a table
  * with rows).  ALTER DOMAIN ADD CONSTRAINT (and SET NOT NULL) scans every
- * table with a column of the domain.
+ * table with a column of the domain.  ATTACH PARTITION scans the table it
+ * attaches, and the parent's default partition, unless their validated
+ * constraints prove the bound (tested as ALTER TABLE tests it).
  *
  *-------------------------------------------------------------------------
  */
@@ -28,20 +30,25 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
+#include "commands/tablecmds.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_coerce.h"
 #include "parser/parse_expr.h"
 #include "parser/parse_node.h"
 #include "parser/parse_type.h"
+#include "parser/parse_utilcmd.h"
+#include "partitioning/partbounds.h"
 #include "optimizer/optimizer.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/partcache.h"
 #include "utils/ruleutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -545,6 +552,160 @@ add_column(GuardStatement *st, GuardChange *change)
 	}
 }
 
+/*
+ * implied_by_constraints
+ *		Do the validated constraints of every table under rel that holds
+ *		rows prove qual (in the attribute numbers of parent)?  ALTER TABLE's
+ *		own test (PartConstraintImpliedByRelConstraint), table by table as
+ *		QueuePartitionConstraintValidation goes.  A table someone else holds
+ *		locked counts as not proven.
+ */
+static bool
+implied_by_constraints(Relation parent, GuardRelation *rel, List *qual)
+{
+	ListCell   *lc;
+
+	foreach(lc, rel->member_oids)
+	{
+		Oid			member = lfirst_oid(lc);
+		Relation	r;
+		bool		implied;
+
+		if (get_rel_relkind(member) == RELKIND_PARTITIONED_TABLE)
+			continue;			/* holds no row */
+		if (!ConditionalLockRelationOid(member, AccessShareLock))
+			return false;
+		r = relation_open(member, NoLock);
+		implied = PartConstraintImpliedByRelConstraint(r,
+													   map_partition_varattnos(qual, 1, r, parent));
+		relation_close(r, NoLock);
+		UnlockRelationOid(member, AccessShareLock);
+		if (!implied)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * check_sql
+ *		qual (one expression, in the attribute numbers of parent) as the
+ *		text of a CHECK constraint on the table rel; NULL if that table is
+ *		locked by someone else.
+ */
+static char *
+check_sql(Relation parent, GuardRelation *rel, List *qual)
+{
+	Relation	r;
+	char	   *sql;
+
+	if (!ConditionalLockRelationOid(rel->relid, AccessShareLock))
+		return NULL;
+	r = relation_open(rel->relid, NoLock);
+	sql = deparse_expression(linitial(map_partition_varattnos(qual, 1, r, parent)),
+							 deparse_context_for(RelationGetRelationName(r), rel->relid),
+							 false, false);
+	relation_close(r, NoLock);
+	UnlockRelationOid(rel->relid, AccessShareLock);
+	return sql;
+}
+
+/* Prove qual with a validated CHECK on rel, then run the statement. */
+static char *
+proven_attach_recipe(GuardStatement *st, Relation parent, GuardRelation *rel,
+					 List *qual, const char *intro)
+{
+	char	   *expr = check_sql(parent, rel, qual);
+	char	   *whole;
+	const char *name;
+
+	if (expr == NULL)
+		return NULL;
+	name = quote_identifier(guard_choose_constraint_name(rel, NULL, "bound"));
+	/* deparsed whole in parentheses already, as a CHECK wants it */
+	whole = (expr[0] == '(') ? guard_paren_text(expr, 0) : NULL;
+	if (whole == NULL || strlen(whole) != strlen(expr))
+		expr = psprintf("(%s)", expr);
+	return psprintf("%s:\n"
+					"ALTER TABLE %s ADD CONSTRAINT %s CHECK %s NOT VALID;\n"
+					"ALTER TABLE %s VALIDATE CONSTRAINT %s;\n"
+					"%s\n"
+					"ALTER TABLE %s DROP CONSTRAINT %s;",
+					intro, rel->sql_name, name, expr, rel->sql_name, name,
+					guard_statement_sql(st->text), rel->sql_name, name);
+}
+
+/*
+ * attach_partition
+ *		ATTACH PARTITION reads every row of the table it attaches, under
+ *		ACCESS EXCLUSIVE, to check it fits the partition bound -- unless
+ *		that table's validated constraints prove the bound; and, when the
+ *		parent has a default partition, every row of that one, under ACCESS
+ *		EXCLUSIVE too, to check none belongs in the new partition -- unless
+ *		its constraints prove it.  Bounds and constraints are worked out as
+ *		ALTER TABLE works them out (ATExecAttachPartition).
+ */
+static void
+attach_partition(GuardStatement *st, GuardChange *change)
+{
+	PartitionCmd *cmd = castNode(PartitionCmd, castNode(AlterTableCmd, change->node)->def);
+	Oid			parentid = change->object.objectId;
+	GuardRelation *part = change->rel;
+	GuardRelation *def = NULL;
+	Oid			defaultid;
+	Relation	parent;
+	ParseState *pstate;
+	PartitionBoundSpec *bound;
+	List	   *qual;
+	bool		part_large = guard_relation_large(part);
+
+	if (!cmd->bound->is_default &&
+		OidIsValid(defaultid = get_default_partition_oid(parentid)) &&
+		defaultid != part->relid)
+		def = guard_relation(st, defaultid, true);
+	if (!part_large && !guard_relation_large(def))
+		return;
+	if (!ConditionalLockRelationOid(parentid, AccessShareLock))
+		return;
+	parent = relation_open(parentid, NoLock);
+	pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = st->source;
+	bound = transformPartitionBound(pstate, parent, copyObject(cmd->bound));
+	qual = list_concat(get_qual_from_partbound(parent, bound),
+					   RelationGetPartitionQual(parent));
+
+	if (part_large && qual != NIL)
+	{
+		List	   *check = list_make1(make_ands_explicit((List *) eval_const_expressions(NULL, (Node *) qual)));
+
+		if (!implied_by_constraints(parent, part, check))
+			report(st, change,
+				   psprintf("ATTACH PARTITION of \"%s.%s\"", part->nspname, part->relname),
+				   psprintf("No validated CHECK constraint proves its rows fit the partition bound of %s, so every row is checked.",
+							change->object_name),
+				   proven_attach_recipe(st, parent, part, check,
+										"Prove the bound first with a CHECK constraint added NOT VALID and validated (reads and writes go on); ATTACH PARTITION then skips the scan"));
+	}
+	if (guard_relation_large(def))
+	{
+		List	   *check = get_proposed_default_constraint(qual);
+
+		if (!implied_by_constraints(parent, def, check))
+		{
+			GuardChange scan = *change;
+
+			scan.rel = def;
+			report(st, &scan,
+				   psprintf("ATTACH PARTITION of \"%s.%s\"", part->nspname, part->relname),
+				   psprintf("It is the default partition of %s: every row is checked not to belong in the new partition (one that does makes the statement fail).",
+							change->object_name),
+				   proven_attach_recipe(st, parent, def, check,
+										"Prove first that no row of the default partition belongs in the new one, with a CHECK constraint added NOT VALID and validated (reads and writes go on; move any such row out first); ATTACH PARTITION then skips the scan"));
+		}
+	}
+	relation_close(parent, NoLock);
+	UnlockRelationOid(parentid, AccessShareLock);
+}
+
 /* The tables with a column of the domain (or of an array over it). */
 static List *
 domain_tables(Oid typid)
@@ -662,6 +823,11 @@ rule_full_scan_under_lock(GuardStatement *st)
 			domain_constraint(st, change);
 			continue;
 		}
+		if (change->kind == CHANGE_ATTACH_PARTITION)
+		{
+			attach_partition(st, change);	/* the default partition counts too */
+			continue;
+		}
 		if (!guard_relation_large(change->rel))
 			continue;
 		if (change->kind == CHANGE_SET_NOT_NULL)
@@ -678,5 +844,6 @@ rule_full_scan_under_lock(GuardStatement *st)
 			add_constraint(st, change);
 		else if (change->kind == CHANGE_ADD_COLUMN)
 			add_column(st, change);
+
 	}
 }
