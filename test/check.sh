@@ -1,24 +1,62 @@
 #!/usr/bin/env bash
-# The whole test suite: pg_regress (sql/ against expected/) on a throwaway
-# PostgreSQL 15 cluster.  Installs what it needs first (test/setup.sh).
-# Exits non-zero on any failure and prints regression.diffs.
+# The whole test suite on PostgreSQL 15: pg_regress (sql/ against expected/)
+# and pg_isolation_regress (test/isolation/) on a throwaway cluster made with
+# pg_virtualenv, then the TAP tests (t/*.pl), which make their own clusters
+# with PostgreSQL::Test::Cluster.  Installs what it needs first
+# (test/setup.sh).  Exits non-zero on any failure and prints the diffs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash test/setup.sh || exit 1
 
 export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-rm -rf results regression.diffs regression.out
-pg_virtualenv -v 15 make -s PG_CONFIG="$PG_CONFIG" installcheck 2>&1 | tee /tmp/schemaguard-check.log
+log=/tmp/schemaguard-check.log
+rm -rf results regression.diffs regression.out output_iso tmp_check
+pg_virtualenv -v 15 make -s PG_CONFIG="$PG_CONFIG" installcheck TAP_TESTS= 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
-passed=$(grep -Ec '^(ok|test|     ) .* \.\.\. ok|^ok ' /tmp/schemaguard-check.log || true)
-failed=$(grep -Ec '\.\.\. FAILED|^not ok ' /tmp/schemaguard-check.log || true)
-if [ -s regression.diffs ]; then
-    echo "---- regression.diffs ----"
-    cat regression.diffs
+# The TAP tests, by PGXS's own recipe (make installcheck with no REGRESS or
+# ISOLATION).  initdb refuses to run as root and prove writes tmp_check/ next
+# to the tests, so they run from a scratch copy of the Makefile and t/, as
+# postgres when we are root (the checkout need not be readable by postgres).
+tapdir=$(mktemp -d /tmp/schemaguard-tap.XXXXXX)
+cp Makefile "$tapdir/" && cp -R t "$tapdir/"
+as_user=()
+if [ "$(id -u)" -eq 0 ]; then
+    chown -R postgres: "$tapdir"
+    as_user=(runuser -u postgres --)
 fi
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
-    failed=1
+(cd "$tapdir" && "${as_user[@]}" make -s PG_CONFIG="$PG_CONFIG" installcheck \
+    REGRESS= ISOLATION= PROVE_FLAGS=--verbose) 2>&1 | tee "$log.tap"
+tap_status=${PIPESTATUS[0]}
+
+# pg_regress and the isolation tester print "test <name> ... ok" per test,
+# prove --verbose "ok <n> - <name>" per check
+count() { grep -Ec "$1" "$2" || true; }
+passed=$(( $(count '^(ok|test|     ) .* \.\.\. ok' "$log") + $(count '^ok ' "$log.tap") ))
+regress_failed=$(count '\.\.\. FAILED' "$log")
+tap_failed=$(count '^not ok ' "$log.tap")
+# a run that failed without a failing test (no server, a test that died
+# before its plan) counts as one failure
+[ "$status" -ne 0 ] && [ "$regress_failed" -eq 0 ] && regress_failed=1
+[ "$tap_status" -ne 0 ] && [ "$tap_failed" -eq 0 ] && tap_failed=1
+failed=$((regress_failed + tap_failed))
+cat "$log.tap" >> "$log" && rm -f "$log.tap"
+
+for diffs in regression.diffs output_iso/regression.diffs; do
+    if [ -s "$diffs" ]; then
+        echo "---- $diffs ----"
+        cat "$diffs"
+    fi
+done
+if [ "$tap_status" -ne 0 ]; then
+    for f in "$tapdir"/tmp_check/log/*; do
+        [ -f "$f" ] || continue
+        echo "---- $f (last 100 lines) ----"
+        tail -n 100 "$f"
+    done
+    echo "TAP test files and logs kept in $tapdir"
+else
+    rm -rf "$tapdir"
 fi
 echo "pg_regress: $passed passed, $failed failed"
-exit "$status"
+[ "$status" -eq 0 ] && [ "$tap_status" -eq 0 ]
