@@ -37,9 +37,10 @@ REGRESS_OPTS = --inputdir=.
 ISOLATION = rebuild_concurrent_ddl guard_blocks_writers
 ISOLATION_OPTS = --inputdir=test/isolation
 
-# prove runs t/*.pl (PostgreSQL::Test::Cluster makes its own clusters with
-# the binaries of PG_CONFIG; initdb refuses to run as root)
+# prove runs test/t/*.pl (PostgreSQL::Test::Cluster makes its own clusters
+# with the binaries of PG_CONFIG; initdb refuses to run as root)
 TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Werror

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on PostgreSQL 15: pg_regress (sql/ against expected/)
 # and pg_isolation_regress (test/isolation/) on a throwaway cluster made with
-# pg_virtualenv, then the TAP tests (t/*.pl), which make their own clusters
+# pg_virtualenv, then the TAP tests (test/t/*.pl), which make their own clusters
 # with PostgreSQL::Test::Cluster.  Installs what it needs first
 # (test/setup.sh).  Exits non-zero on any failure and prints the diffs.
 set -uo pipefail
@@ -16,10 +16,10 @@ status=${PIPESTATUS[0]}
 
 # The TAP tests, by PGXS's own recipe (make installcheck with no REGRESS or
 # ISOLATION).  initdb refuses to run as root and prove writes tmp_check/ next
-# to the tests, so they run from a scratch copy of the Makefile and t/, as
+# to the tests, so they run from a scratch copy of the Makefile and test/t/, as
 # postgres when we are root (the checkout need not be readable by postgres).
 tapdir=$(mktemp -d /tmp/schemaguard-tap.XXXXXX)
-cp Makefile "$tapdir/" && cp -R t "$tapdir/"
+mkdir "$tapdir/test" && cp Makefile "$tapdir/" && cp -R test/t "$tapdir/test/"
 as_user=()
 if [ "$(id -u)" -eq 0 ]; then
     chown -R postgres: "$tapdir"
