@@ -81,6 +81,32 @@ ROLLBACK TO SAVEPOINT s;
 COMMIT;
 -- and only that transaction
 CREATE INDEX big_d_allowed_again ON big (d);
+-- an override made in a subtransaction that rolls back goes with it; one
+-- made in a subtransaction that commits stays
+BEGIN;
+SAVEPOINT s;
+SELECT schemaguard.allow('blocking-index-build', 'undone by ROLLBACK TO');
+ROLLBACK TO SAVEPOINT s;
+CREATE INDEX big_d_savepoint_undone ON big (d);
+ROLLBACK;
+BEGIN;
+SAVEPOINT s;
+SAVEPOINT t;
+SELECT schemaguard.allow('blocking-index-build', 'kept by RELEASE');
+RELEASE SAVEPOINT t;
+RELEASE SAVEPOINT s;
+CREATE INDEX big_d_released ON big (d);
+ROLLBACK;
+DO $$
+BEGIN
+    BEGIN
+        PERFORM schemaguard.allow('blocking-index-build', 'undone with the block');
+        RAISE EXCEPTION 'migration step failed';
+    EXCEPTION WHEN raise_exception THEN
+        NULL;
+    END;
+    CREATE INDEX big_d_after_exception ON gb.big (d);
+END $$;
 RESET ROLE;
 
 --
@@ -249,6 +275,14 @@ SET lock_timeout = '5s';
 SELECT count(*) FROM pg_settings WHERE name = 'schemaguard.mode';
 ALTER TABLE big ALTER COLUMN d TYPE bigint;
 SELECT count(*) FROM pg_settings WHERE name = 'schemaguard.mode';
+-- one statement of several in one query string: the audit keeps its own text
+\c
+SET search_path = gb, public;
+SET schemaguard.large_table_threshold = '64kB';
+SET lock_timeout = '5s';
+SELECT 1 AS before \; CREATE INDEX big_d_multi ON big (d) \; SELECT 2 AS after;
+SELECT statement, decision FROM schemaguard.audit_log
+WHERE statement LIKE '%big_d_multi%';
 -- TRUNCATE fires no event trigger: as a session's first command it needs
 -- the library preloaded (README), here for this database
 ALTER DATABASE :"DBNAME" SET session_preload_libraries = 'schemaguard';

@@ -32,6 +32,7 @@
 #include "access/xact.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
+#include "parser/parser.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
@@ -41,6 +42,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/queryjumble.h"
 #include "utils/resowner.h"
 
 #include "guard.h"
@@ -71,6 +73,7 @@ typedef struct Override
 {
 	GuardRuleId rule;
 	char	   *reason;
+	SubTransactionId subid;		/* the subtransaction that made it */
 } Override;
 
 static List *overrides = NIL;	/* in TopTransactionContext */
@@ -80,6 +83,8 @@ static void guard_process_utility(PlannedStmt *pstmt, const char *queryString,
 								  bool readOnlyTree, ProcessUtilityContext context,
 								  ParamListInfo params, QueryEnvironment *queryEnv,
 								  DestReceiver *dest, QueryCompletion *qc);
+static void overrides_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+									   SubTransactionId parentSubid, void *arg);
 
 void
 guard_init(void)
@@ -98,8 +103,37 @@ guard_init(void)
 							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("schemaguard");
 
+	RegisterSubXactCallback(overrides_subxact_callback, NULL);
+
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = guard_process_utility;
+}
+
+/*
+ * overrides_subxact_callback
+ *		An allow() made in a subtransaction that rolls back (ROLLBACK TO
+ *		SAVEPOINT, an exception caught in PL/pgSQL) is undone with it; one
+ *		made in a subtransaction that commits belongs to its parent.
+ */
+static void
+overrides_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						   SubTransactionId parentSubid, void *arg)
+{
+	ListCell   *lc;
+
+	if (overrides == NIL || overrides_lxid != MyProc->lxid)
+		return;
+	foreach(lc, overrides)
+	{
+		Override   *o = lfirst(lc);
+
+		if (o->subid != mySubid)
+			continue;
+		if (event == SUBXACT_EVENT_COMMIT_SUB)
+			o->subid = parentSubid;
+		else if (event == SUBXACT_EVENT_ABORT_SUB)
+			overrides = foreach_delete_current(overrides, lc);
+	}
 }
 
 /*
@@ -256,8 +290,10 @@ guard_statement(Node *parsetree, const char *source, int location, int len)
 	st.parsetree = parsetree;
 	st.source = source ? source : "";
 	if (location < 0 || location > (int) strlen(st.source))
-		location = 0;
-	st.text = len > 0 ? pnstrdup(st.source + location, len) : pstrdup(st.source + location);
+		location = -1;
+	/* the statement alone, without the blanks around it */
+	st.text = CleanQuerytext(st.source, &location, &len);
+	st.text = pnstrdup(st.text, len);
 	st.lock_timeout_ms = LockTimeout;
 
 	guard_judge_safely(&st, NULL);
@@ -297,6 +333,63 @@ guard_process_utility(PlannedStmt *pstmt, const char *queryString,
 }
 
 /*
+ * locate_statement
+ *		Where the statement an event trigger fired for is in the query
+ *		string: a simple query may hold several statements.  Found by
+ *		parsing the string again and comparing trees (equal() ignores
+ *		locations); *len 0 -- the whole string -- if none matches, as when
+ *		the statement came from a function.  Parsing runs in a subtransaction
+ *		that is always released: it cannot disturb the command.
+ */
+static void
+locate_statement(Node *parsetree, const char *query, int *location, int *len)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	*location = 0;
+	*len = 0;
+	if (query == NULL || strchr(query, ';') == NULL)
+		return;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		ListCell   *lc;
+
+		foreach(lc, raw_parser(query, RAW_PARSE_DEFAULT))
+		{
+			RawStmt    *raw = lfirst_node(RawStmt, lc);
+
+			if (equal(raw->stmt, parsetree))
+			{
+				*location = raw->stmt_location;
+				*len = raw->stmt_len;
+				break;
+			}
+		}
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+}
+
+/*
  * schemaguard_on_ddl_command_start
  *		Event trigger: judges a DDL command that did not go through the hook
  *		because the library was loaded only now, by this very call.
@@ -314,7 +407,13 @@ schemaguard_on_ddl_command_start(PG_FUNCTION_ARGS)
 	trigdata = (EventTriggerData *) fcinfo->context;
 	if (hook_depth == 0 && guard_mode != GUARD_MODE_OFF &&
 		guard_statement_relevant(trigdata->parsetree))
-		guard_statement(trigdata->parsetree, debug_query_string, 0, 0);
+	{
+		int			location;
+		int			len;
+
+		locate_statement(trigdata->parsetree, debug_query_string, &location, &len);
+		guard_statement(trigdata->parsetree, debug_query_string, location, len);
+	}
 	PG_RETURN_VOID();
 }
 
@@ -373,6 +472,7 @@ schemaguard_allow(PG_FUNCTION_ARGS)
 	o = palloc(sizeof(Override));
 	o->rule = rule;
 	o->reason = pstrdup(reason);
+	o->subid = GetCurrentSubTransactionId();
 	overrides = lcons(o, overrides);	/* the latest reason wins */
 	MemoryContextSwitchTo(old);
 	PG_RETURN_VOID();
