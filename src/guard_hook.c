@@ -19,9 +19,10 @@
  *
  * DML never reaches this file: only utility statements call the hook, and
  * of those only the kinds a rule looks at (guard_statement_relevant) cost
- * more than a tag test.  Judging runs in a subtransaction that is always
- * released: an error while judging (a type or column that does not exist)
- * leaves the command to fail or succeed on its own.
+ * more than a tag test.  Whether the extension exists is kept between
+ * statements (extension_exists, below).  Judging runs in a subtransaction
+ * that is always released: an error while judging (a type or column that
+ * does not exist) leaves the command to fail or succeed on its own.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,8 +41,10 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 
 #include "guard.h"
 
@@ -76,10 +79,26 @@ typedef struct Override
 static List *overrides = NIL;	/* in TopTransactionContext */
 static LocalTransactionId overrides_lxid = InvalidLocalTransactionId;
 
+/*
+ * Whether the extension exists in this database: -1 not known, 0 no, 1 yes.
+ * pg_extension has no syscache and its rows send no invalidation, but
+ * creating or dropping this extension creates or drops its functions, whose
+ * pg_proc rows do.  So the answer is kept until any function of the
+ * database is created, changed or dropped (or the caches are reset).
+ */
+static int	extension_exists = -1;
+
 static void guard_process_utility(PlannedStmt *pstmt, const char *queryString,
 								  bool readOnlyTree, ProcessUtilityContext context,
 								  ParamListInfo params, QueryEnvironment *queryEnv,
 								  DestReceiver *dest, QueryCompletion *qc);
+
+/* Syscache invalidation callback: a function changed, maybe the extension did. */
+static void
+forget_extension(Datum arg, int cacheid, uint32 hashvalue)
+{
+	extension_exists = -1;
+}
 
 void
 guard_init(void)
@@ -97,6 +116,8 @@ guard_init(void)
 							&guard_large_table_threshold_kb, 10 * 1024, 0, INT_MAX,
 							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("schemaguard");
+
+	CacheRegisterSyscacheCallback(PROCOID, forget_extension, (Datum) 0);
 
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = guard_process_utility;
@@ -245,8 +266,17 @@ guard_statement(Node *parsetree, const char *source, int location, int len)
 	MemoryContext cxt;
 	MemoryContext old;
 
-	if (creating_extension || IsAbortedTransactionBlockState() ||
-		!OidIsValid(get_extension_oid("schemaguard", true)))
+	if (creating_extension || IsAbortedTransactionBlockState())
+		return;
+
+	/*
+	 * What other sessions committed since this one last looked (a CREATE or
+	 * DROP EXTENSION) drops what this one keeps of it.
+	 */
+	AcceptInvalidationMessages();
+	if (extension_exists < 0)
+		extension_exists = OidIsValid(get_extension_oid("schemaguard", true)) ? 1 : 0;
+	if (!extension_exists)
 		return;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard guard",
