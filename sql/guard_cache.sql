@@ -1,6 +1,8 @@
 --
--- guard_cache: what the guard keeps between statements -- whether the
--- extension exists -- is always what the statement would read itself.
+-- guard_cache: what the guard keeps between statements -- the severities of
+-- schemaguard.rule_config, whether the extension exists -- is always what
+-- the statement would read itself.
+-- Other sessions' changes: test/isolation/specs/guard_cache.spec.
 --
 CREATE SCHEMA gc;
 SET search_path = gc, public;
@@ -10,6 +12,69 @@ CREATE TABLE big (id int PRIMARY KEY, d int) WITH (autovacuum_enabled = off);
 INSERT INTO big SELECT i, i FROM generate_series(1, 10000) i;
 ANALYZE big;
 \set VERBOSITY terse
+
+--
+-- severities: read once, read again after every change of rule_config
+--
+CREATE INDEX big_d ON big (d);
+UPDATE schemaguard.rule_config SET severity = 'warning' WHERE rule = 'blocking-index-build';
+BEGIN;
+CREATE INDEX big_d ON big (d);
+ROLLBACK;
+-- a change in this transaction applies to its next statement
+BEGIN;
+UPDATE schemaguard.rule_config SET severity = 'off' WHERE rule = 'blocking-index-build';
+CREATE INDEX big_d ON big (d);
+ROLLBACK;
+-- and a rolled-back change does not stick
+BEGIN;
+CREATE INDEX big_d ON big (d);
+ROLLBACK;
+-- nor one rolled back to a savepoint
+BEGIN;
+SAVEPOINT s;
+UPDATE schemaguard.rule_config SET severity = 'off' WHERE rule = 'blocking-index-build';
+SELECT rule, severity FROM schemaguard.check_ddl('CREATE INDEX ON gc.big (d)');
+ROLLBACK TO SAVEPOINT s;
+SELECT rule, severity FROM schemaguard.check_ddl('CREATE INDEX ON gc.big (d)');
+COMMIT;
+-- within one statement: a function that changes the severity, then DDL
+BEGIN;
+DO $$
+BEGIN
+    UPDATE schemaguard.rule_config SET severity = 'error' WHERE rule = 'blocking-index-build';
+    EXECUTE 'CREATE INDEX big_d ON gc.big (d)';
+END $$;
+ROLLBACK;
+-- every kind of change: INSERT, DELETE, TRUNCATE (back to the defaults)
+BEGIN;
+DELETE FROM schemaguard.rule_config WHERE rule = 'blocking-index-build';
+SELECT rule, severity FROM schemaguard.check_ddl('CREATE INDEX ON gc.big (d)');
+INSERT INTO schemaguard.rule_config VALUES ('blocking-index-build', 'off');
+SELECT rule, severity FROM schemaguard.check_ddl('CREATE INDEX ON gc.big (d)');
+SET LOCAL schemaguard.mode = off;     -- TRUNCATE of rows: data-loss
+TRUNCATE schemaguard.rule_config;
+SELECT rule, severity FROM schemaguard.check_ddl('CREATE INDEX ON gc.big (d)');
+ROLLBACK;
+-- the triggers that tell every session fire in every session_replication_role
+BEGIN;
+SET LOCAL session_replication_role = replica;
+UPDATE schemaguard.rule_config SET severity = 'off' WHERE rule = 'blocking-index-build';
+SELECT rule, severity FROM schemaguard.check_ddl('CREATE INDEX ON gc.big (d)');
+ROLLBACK;
+SELECT tgname, tgenabled FROM pg_trigger
+WHERE tgrelid = 'schemaguard.rule_config'::regclass AND NOT tgisinternal ORDER BY 1;
+-- without them, the table is read for every statement
+BEGIN;
+ALTER TABLE schemaguard.rule_config DISABLE TRIGGER rule_config_changed;
+SELECT rule, severity FROM schemaguard.check_ddl('CREATE INDEX ON gc.big (d)');
+UPDATE schemaguard.rule_config SET severity = 'off' WHERE rule = 'blocking-index-build';
+SELECT rule, severity FROM schemaguard.check_ddl('CREATE INDEX ON gc.big (d)');
+ROLLBACK;
+SELECT rule, severity FROM schemaguard.check_ddl('CREATE INDEX ON gc.big (d)');
+-- the trigger function is for triggers only
+SELECT schemaguard.rule_config_changed();
+UPDATE schemaguard.rule_config SET severity = 'error' WHERE rule = 'blocking-index-build';
 
 --
 -- the extension: judged while it exists, not after DROP EXTENSION (in the

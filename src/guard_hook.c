@@ -20,9 +20,10 @@
  * DML never reaches this file: only utility statements call the hook, and
  * of those only the kinds a rule looks at (guard_statement_relevant) cost
  * more than a tag test.  Whether the extension exists is kept between
- * statements (extension_exists, below).  Judging runs in a subtransaction
- * that is always released: an error while judging (a type or column that
- * does not exist) leaves the command to fail or succeed on its own.
+ * statements (extension_exists, below), as are the severities
+ * (guard_rules.c).  Judging runs in a subtransaction that is always
+ * released: an error while judging (a type or column that does not exist)
+ * leaves the command to fail or succeed on its own.
  *
  *-------------------------------------------------------------------------
  */
@@ -118,6 +119,7 @@ guard_init(void)
 	MarkGUCPrefixReserved("schemaguard");
 
 	CacheRegisterSyscacheCallback(PROCOID, forget_extension, (Datum) 0);
+	guard_rules_init();
 
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = guard_process_utility;
@@ -271,7 +273,8 @@ guard_statement(Node *parsetree, const char *source, int location, int len)
 
 	/*
 	 * What other sessions committed since this one last looked (a CREATE or
-	 * DROP EXTENSION) drops what this one keeps of it.
+	 * DROP EXTENSION, a change to schemaguard.rule_config) drops what this
+	 * one keeps of it.
 	 */
 	AcceptInvalidationMessages();
 	if (extension_exists < 0)
