@@ -1,7 +1,8 @@
 --
 -- guard_cache: what the guard keeps between statements -- the severities of
 -- schemaguard.rule_config, whether the extension exists -- is always what
--- the statement would read itself.
+-- the statement would read itself; the statements the hook leaves alone
+-- (plain ADD COLUMN with a lock_timeout) are ones no rule finds anything in.
 -- Other sessions' changes: test/isolation/specs/guard_cache.spec.
 --
 CREATE SCHEMA gc;
@@ -11,6 +12,7 @@ SET lock_timeout = '5s';
 CREATE TABLE big (id int PRIMARY KEY, d int) WITH (autovacuum_enabled = off);
 INSERT INTO big SELECT i, i FROM generate_series(1, 10000) i;
 ANALYZE big;
+CREATE DOMAIN positive_int AS int CHECK (VALUE > 0);
 \set VERBOSITY terse
 
 --
@@ -75,6 +77,51 @@ SELECT rule, severity FROM schemaguard.check_ddl('CREATE INDEX ON gc.big (d)');
 -- the trigger function is for triggers only
 SELECT schemaguard.rule_config_changed();
 UPDATE schemaguard.rule_config SET severity = 'error' WHERE rule = 'blocking-index-build';
+
+--
+-- plain ADD COLUMN with a lock_timeout: left alone by the hook; check_ddl(),
+-- which judges every statement, finds nothing in any of them either
+--
+SELECT count(*) AS findings FROM schemaguard.check_ddl($$
+    SET lock_timeout = '5s';
+    ALTER TABLE gc.big ADD COLUMN a int;
+    ALTER TABLE gc.big ADD COLUMN b text COLLATE "C", ADD COLUMN c numeric(12,2);
+    ALTER TABLE gc.big ADD COLUMN IF NOT EXISTS e varchar(10)[];
+    ALTER TABLE gc.big ADD COLUMN f positive_int[];
+    ALTER TABLE gc.big ADD COLUMN g pg_catalog.timestamptz;
+    ALTER TABLE ONLY gc.big ADD COLUMN h int8
+$$);
+BEGIN;
+ALTER TABLE big ADD COLUMN a int;
+ALTER TABLE big ADD COLUMN b text COLLATE "C", ADD COLUMN c numeric(12,2);
+ALTER TABLE big ADD COLUMN IF NOT EXISTS e varchar(10)[];
+ALTER TABLE big ADD COLUMN f positive_int[];
+ALTER TABLE big ADD COLUMN g pg_catalog.timestamptz;
+ALTER TABLE ONLY big ADD COLUMN h int8;
+ROLLBACK;
+-- what is judged as before: a volatile default, serial, identity, generated,
+-- a domain with a constraint, another subcommand, no lock_timeout
+SELECT statement, rule, severity FROM schemaguard.check_ddl($$
+    SET lock_timeout = '5s';
+    ALTER TABLE gc.big ADD COLUMN a int DEFAULT random()::int;
+    ALTER TABLE gc.big ADD COLUMN a serial;
+    ALTER TABLE gc.big ADD COLUMN a int GENERATED ALWAYS AS IDENTITY;
+    ALTER TABLE gc.big ADD COLUMN a int GENERATED ALWAYS AS (d + 1) STORED;
+    ALTER TABLE gc.big ADD COLUMN a positive_int;
+    ALTER TABLE gc.big ADD COLUMN a int, ALTER COLUMN d TYPE bigint;
+    SET lock_timeout = 0;
+    ALTER TABLE gc.big ADD COLUMN a int
+$$) ORDER BY statement, rule;
+BEGIN;
+ALTER TABLE big ADD COLUMN a int DEFAULT random()::int;
+ROLLBACK;
+BEGIN;
+ALTER TABLE big ADD COLUMN a positive_int;
+ROLLBACK;
+BEGIN;
+SET LOCAL lock_timeout = 0;
+ALTER TABLE big ADD COLUMN a int;
+ROLLBACK;
 
 --
 -- the extension: judged while it exists, not after DROP EXTENSION (in the

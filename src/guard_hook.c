@@ -19,11 +19,13 @@
  *
  * DML never reaches this file: only utility statements call the hook, and
  * of those only the kinds a rule looks at (guard_statement_relevant) cost
- * more than a tag test.  Whether the extension exists is kept between
- * statements (extension_exists, below), as are the severities
- * (guard_rules.c).  Judging runs in a subtransaction that is always
- * released: an error while judging (a type or column that does not exist)
- * leaves the command to fail or succeed on its own.
+ * more than a tag test.  Of those, a statement in which no rule can find
+ * anything (guard_nothing_to_judge: a plain ADD COLUMN run with a
+ * lock_timeout) costs a look at the parse tree and its type; whether the
+ * extension exists is kept between statements (extension_exists, below),
+ * as are the severities (guard_rules.c).  Judging runs in a subtransaction
+ * that is always released: an error while judging (a type or column that
+ * does not exist) leaves the command to fail or succeed on its own.
  *
  *-------------------------------------------------------------------------
  */
@@ -279,7 +281,7 @@ guard_statement(Node *parsetree, const char *source, int location, int len)
 	AcceptInvalidationMessages();
 	if (extension_exists < 0)
 		extension_exists = OidIsValid(get_extension_oid("schemaguard", true)) ? 1 : 0;
-	if (!extension_exists)
+	if (!extension_exists || guard_nothing_to_judge(parsetree, LockTimeout))
 		return;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard guard",

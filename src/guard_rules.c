@@ -2,12 +2,14 @@
  *
  * guard_rules.c
  *	  The registry of the guard's rules: their stable ids, their default
- *	  severities, the function that checks each, and the per-rule severity
- *	  that administrators set in schemaguard.rule_config (and the cache of
- *	  it).
+ *	  severities, the function that checks each, the per-rule severity that
+ *	  administrators set in schemaguard.rule_config (and the cache of it),
+ *	  and the statements in which no rule can find anything.
  *
  * Adding a rule: a GuardRuleId in guard.h, one line in the table below, its
- * file rule_<name>.c, its row in the install script, its tests and docs.
+ * file rule_<name>.c, its row in the install script, its tests and docs;
+ * and if it can find something in a plain ADD COLUMN, guard_nothing_to_judge
+ * must say so.
  *
  * The severities are read from rule_config once, then kept until the table
  * changes.  Changing a user table's rows sends no invalidation, so the
@@ -34,6 +36,7 @@
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -306,6 +309,96 @@ guard_add_finding(GuardStatement *st, GuardRuleId rule, char *message,
 	f->detail = detail;
 	f->hint = hint;
 	st->findings = lappend(st->findings, f);
+}
+
+/*
+ * plain_column_type
+ *		Is a new column's declared type known to be neither a domain, nor
+ *		serial, nor %TYPE?  Looked up as LookupTypeName() does, but never
+ *		with an error: a schema the user may not use is looked in all the
+ *		same (the command then fails on its own), and anything unusual or
+ *		not found answers no.
+ */
+static bool
+plain_column_type(TypeName *typename)
+{
+	char	   *schemaname;
+	char	   *typname;
+	Oid			typid;
+
+	if (typename->names == NIL || typename->pct_type || typename->setof ||
+		list_length(typename->names) > 2)
+		return false;
+	if (list_length(typename->names) == 1)
+	{
+		static const char *const serials[] = {"smallserial", "serial2", "serial",
+		"serial4", "bigserial", "serial8"};
+
+		typname = strVal(linitial(typename->names));
+		for (int i = 0; i < lengthof(serials); i++)
+			if (strcmp(typname, serials[i]) == 0)
+				return false;
+	}
+	if (typename->arrayBounds != NIL)
+		return true;			/* an array type is never a domain */
+	schemaname = list_length(typename->names) == 2
+		? strVal(linitial(typename->names)) : NULL;
+	typname = strVal(llast(typename->names));
+	if (schemaname == NULL)
+		typid = TypenameGetTypid(typname);
+	else
+	{
+		Oid			nspid = get_namespace_oid(schemaname, true);
+
+		typid = OidIsValid(nspid)
+			? GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+							  PointerGetDatum(typname), ObjectIdGetDatum(nspid))
+			: InvalidOid;
+	}
+	return OidIsValid(typid) && get_typtype(typid) != TYPTYPE_DOMAIN;
+}
+
+/*
+ * guard_nothing_to_judge
+ *		True for a statement in which no rule can find anything, whatever
+ *		the table: an ALTER TABLE that only adds plain columns -- no
+ *		default, no constraint, not serial, identity or generated, of a type
+ *		that is not a domain -- run with a lock_timeout.  PostgreSQL stores
+ *		such a column in the catalog only, without a rewrite or a scan, and
+ *		the lock-timeout rule looks only at statements run without a
+ *		timeout.  The hook leaves these statements alone, without a
+ *		subtransaction or any evidence: the commonest step of a migration
+ *		costs it this test only.  A rule that could find something in such
+ *		a statement must narrow this test; guard_cache.sql checks that
+ *		check_ddl(), which judges them all the same, finds nothing in them.
+ */
+bool
+guard_nothing_to_judge(Node *parsetree, int lock_timeout_ms)
+{
+	AlterTableStmt *stmt;
+	ListCell   *lc;
+
+	if (lock_timeout_ms == 0 || !IsA(parsetree, AlterTableStmt))
+		return false;
+	stmt = (AlterTableStmt *) parsetree;
+	if (stmt->objtype != OBJECT_TABLE || stmt->cmds == NIL)
+		return false;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		ColumnDef  *def;
+
+		if (cmd->subtype != AT_AddColumn || cmd->def == NULL ||
+			!IsA(cmd->def, ColumnDef))
+			return false;
+		def = (ColumnDef *) cmd->def;
+		if (def->constraints != NIL || def->raw_default != NULL ||
+			def->cooked_default != NULL || def->identity != '\0' ||
+			def->generated != '\0' || def->is_not_null ||
+			def->typeName == NULL || !plain_column_type(def->typeName))
+			return false;
+	}
+	return true;
 }
 
 /*
