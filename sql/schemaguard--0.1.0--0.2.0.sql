@@ -39,6 +39,27 @@ REVOKE ALL ON schemaguard.rule_config FROM PUBLIC;
 GRANT SELECT ON schemaguard.rule_config TO PUBLIC;
 
 --
+-- The guard keeps the severities between statements (guard_rules.c): every
+-- change to the rows of rule_config tells every session to read it again.
+-- The triggers fire before the change, and in every
+-- session_replication_role; without them the guard reads the table for
+-- every statement it judges.
+--
+CREATE FUNCTION schemaguard.rule_config_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'schemaguard_rule_config_changed'
+LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION schemaguard.rule_config_changed() FROM PUBLIC;
+CREATE TRIGGER rule_config_changed
+    BEFORE INSERT OR UPDATE OR DELETE ON schemaguard.rule_config
+    FOR EACH ROW EXECUTE FUNCTION schemaguard.rule_config_changed();
+CREATE TRIGGER rule_config_truncated
+    BEFORE TRUNCATE ON schemaguard.rule_config
+    FOR EACH STATEMENT EXECUTE FUNCTION schemaguard.rule_config_changed();
+ALTER TABLE schemaguard.rule_config ENABLE ALWAYS TRIGGER rule_config_changed;
+ALTER TABLE schemaguard.rule_config ENABLE ALWAYS TRIGGER rule_config_truncated;
+
+--
 -- The audit trail: one row per checked statement that fired a rule.  The
 -- guard writes it with heap calls (a blocked statement's row from a
 -- background worker, so that it survives the rollback); no role needs a

@@ -183,6 +183,8 @@ extern char *guard_choose_constraint_name(GuardRelation *rel, const char *colnam
 										  const char *label);
 
 /* guard_rules.c */
+extern void guard_rules_init(void);
+extern bool guard_nothing_to_judge(Node *parsetree, int lock_timeout_ms);
 extern const char *guard_rule_name(GuardRuleId rule);
 extern int	guard_rule_by_name(const char *name);
 extern void guard_add_finding(GuardStatement *st, GuardRuleId rule,

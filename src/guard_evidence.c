@@ -137,12 +137,12 @@ guard_relation(GuardStatement *st, Oid relid, bool recurse)
 	rel->sql_name = quote_qualified_identifier(rel->nspname, rel->relname);
 	rel->is_new = created_in_transaction(relid);
 	rel->has_rows = -1;
-	ReleaseSysCache(tuple);
-
-	if (recurse || rel->relkind == RELKIND_PARTITIONED_TABLE)
+	/* without relhassubclass, find_all_inheritors() would find no other */
+	if ((recurse || rel->relkind == RELKIND_PARTITIONED_TABLE) && form->relhassubclass)
 		members = find_all_inheritors(relid, NoLock, NULL);
 	else
 		members = list_make1_oid(relid);
+	ReleaseSysCache(tuple);
 
 	foreach(lc, members)
 	{

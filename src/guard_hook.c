@@ -19,9 +19,13 @@
  *
  * DML never reaches this file: only utility statements call the hook, and
  * of those only the kinds a rule looks at (guard_statement_relevant) cost
- * more than a tag test.  Judging runs in a subtransaction that is always
- * released: an error while judging (a type or column that does not exist)
- * leaves the command to fail or succeed on its own.
+ * more than a tag test.  Of those, a statement in which no rule can find
+ * anything (guard_nothing_to_judge: a plain ADD COLUMN run with a
+ * lock_timeout) costs a look at the parse tree and its type; whether the
+ * extension exists is kept between statements (extension_exists, below),
+ * as are the severities (guard_rules.c).  Judging runs in a subtransaction
+ * that is always released: an error while judging (a type or column that
+ * does not exist) leaves the command to fail or succeed on its own.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,9 +45,11 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/queryjumble.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 
 #include "guard.h"
 
@@ -79,12 +85,28 @@ typedef struct Override
 static List *overrides = NIL;	/* in TopTransactionContext */
 static LocalTransactionId overrides_lxid = InvalidLocalTransactionId;
 
+/*
+ * Whether the extension exists in this database: -1 not known, 0 no, 1 yes.
+ * pg_extension has no syscache and its rows send no invalidation, but
+ * creating or dropping this extension creates or drops its functions, whose
+ * pg_proc rows do.  So the answer is kept until any function of the
+ * database is created, changed or dropped (or the caches are reset).
+ */
+static int	extension_exists = -1;
+
 static void guard_process_utility(PlannedStmt *pstmt, const char *queryString,
 								  bool readOnlyTree, ProcessUtilityContext context,
 								  ParamListInfo params, QueryEnvironment *queryEnv,
 								  DestReceiver *dest, QueryCompletion *qc);
 static void overrides_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 									   SubTransactionId parentSubid, void *arg);
+
+/* Syscache invalidation callback: a function changed, maybe the extension did. */
+static void
+forget_extension(Datum arg, int cacheid, uint32 hashvalue)
+{
+	extension_exists = -1;
+}
 
 void
 guard_init(void)
@@ -104,6 +126,8 @@ guard_init(void)
 	MarkGUCPrefixReserved("schemaguard");
 
 	RegisterSubXactCallback(overrides_subxact_callback, NULL);
+	CacheRegisterSyscacheCallback(PROCOID, forget_extension, (Datum) 0);
+	guard_rules_init();
 
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = guard_process_utility;
@@ -279,8 +303,18 @@ guard_statement(Node *parsetree, const char *source, int location, int len)
 	MemoryContext cxt;
 	MemoryContext old;
 
-	if (creating_extension || IsAbortedTransactionBlockState() ||
-		!OidIsValid(get_extension_oid("schemaguard", true)))
+	if (creating_extension || IsAbortedTransactionBlockState())
+		return;
+
+	/*
+	 * What other sessions committed since this one last looked (a CREATE or
+	 * DROP EXTENSION, a change to schemaguard.rule_config) drops what this
+	 * one keeps of it.
+	 */
+	AcceptInvalidationMessages();
+	if (extension_exists < 0)
+		extension_exists = OidIsValid(get_extension_oid("schemaguard", true)) ? 1 : 0;
+	if (!extension_exists || guard_nothing_to_judge(parsetree, LockTimeout))
 		return;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard guard",
