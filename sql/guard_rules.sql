@@ -143,6 +143,16 @@ ALTER TABLE g.parts_default ADD CONSTRAINT parts_default_bound CHECK ((id IS NUL
 ALTER TABLE g.parts_default VALIDATE CONSTRAINT parts_default_bound;
 ALTER TABLE parts ATTACH PARTITION parts_5 FOR VALUES FROM (10000) TO (20000);
 ALTER TABLE g.parts_default DROP CONSTRAINT parts_default_bound;
+-- CREATE TABLE ... PARTITION OF reads a large default partition too
+CREATE TABLE parts_6 PARTITION OF parts FOR VALUES FROM (30000) TO (40000);
+-- in a script, attaching a table created earlier reads the default partition,
+-- and creating a partition locks the whole partitioned table
+SELECT statement, rule, message FROM schemaguard.check_ddl($$
+    CREATE TABLE g.parts_7 (id int, d int);
+    ALTER TABLE g.parts ATTACH PARTITION g.parts_7 FOR VALUES FROM (40000) TO (50000);
+    SET lock_timeout = 0;
+    CREATE TABLE g.parts_8 PARTITION OF g.parts FOR VALUES FROM (50000) TO (60000)
+$$) ORDER BY statement, rule;
 SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i
 JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'parts'::regclass ORDER BY 1;
 -- an inheritance child an ALTER recurses into counts too

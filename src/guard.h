@@ -95,7 +95,9 @@ typedef enum GuardChangeKind
 	CHANGE_DROP_FUNCTION,
 	CHANGE_RENAME_FUNCTION,
 	CHANGE_DOMAIN_CONSTRAINT,
-	CHANGE_ATTACH_PARTITION,	/* rel: the table attached; object: the parent */
+	CHANGE_ATTACH_PARTITION,	/* ATTACH PARTITION or CREATE TABLE ... PARTITION
+								 * OF; rel: the table attached (NULL if new);
+								 * object: the parent */
 	CHANGE_OTHER				/* anything else that locks a table */
 } GuardChangeKind;
 

@@ -62,6 +62,8 @@ guard_statement_relevant(Node *parsetree)
 		case T_ClusterStmt:
 		case T_AlterDomainStmt:
 			return true;
+		case T_CreateStmt:		/* a partition: its parent's default is read */
+			return ((CreateStmt *) parsetree)->partbound != NULL;
 		default:
 			return false;
 	}
@@ -272,10 +274,16 @@ alter_table_changes(GuardStatement *st, AlterTableStmt *stmt)
 				{
 					PartitionCmd *partcmd = castNode(PartitionCmd, cmd->def);
 					GuardRelation *part;
+					bool		is_new;
 
-					if (form->relkind != RELKIND_PARTITIONED_TABLE ||
-						(part = table_of(st, partcmd->name, true)) == NULL ||
-						!is_table_kind(part->relkind))
+					if (form->relkind != RELKIND_PARTITIONED_TABLE)
+						break;
+					/* a table the script created: only the default partition is read */
+					part = table_of(st, partcmd->name, true);
+					if (part == NULL &&
+						!(OidIsValid(script_relid(st, partcmd->name, &is_new, NULL)) || is_new))
+						break;
+					if (part && !is_table_kind(part->relkind))
 						break;
 					/* the table attached is locked ACCESS EXCLUSIVE, the parent less */
 					change = add_change(st, CHANGE_ATTACH_PARTITION, "ALTER TABLE", part,
@@ -699,6 +707,32 @@ domain_changes(GuardStatement *st, AlterDomainStmt *stmt)
 }
 
 /*
+ * partition_changes
+ *		CREATE TABLE ... PARTITION OF: ACCESS EXCLUSIVE on the parent, and,
+ *		if the parent has a default partition, a read of it for rows of the
+ *		new partition (the attach change, with no table of its own).
+ */
+static void
+partition_changes(GuardStatement *st, CreateStmt *stmt)
+{
+	GuardRelation *parent;
+	GuardChange *change;
+
+	if (stmt->partbound == NULL || list_length(stmt->inhRelations) != 1)
+		return;
+	parent = table_of(st, linitial_node(RangeVar, stmt->inhRelations), true);
+	if (parent == NULL || parent->relkind != RELKIND_PARTITIONED_TABLE)
+		return;
+	add_change(st, CHANGE_OTHER, "CREATE TABLE", parent, AccessExclusiveLock,
+			   (Node *) stmt);
+	change = add_change(st, CHANGE_ATTACH_PARTITION, "CREATE TABLE", NULL,
+						AccessExclusiveLock, (Node *) stmt);
+	change->object.classId = RelationRelationId;
+	change->object.objectId = parent->relid;
+	change->object_name = parent->sql_name;
+}
+
+/*
  * guard_collect_changes
  *		Fill st->changes from st->parsetree.
  */
@@ -760,6 +794,9 @@ guard_collect_changes(GuardStatement *st)
 			break;
 		case T_AlterDomainStmt:
 			domain_changes(st, (AlterDomainStmt *) parsetree);
+			break;
+		case T_CreateStmt:
+			partition_changes(st, (CreateStmt *) parsetree);
 			break;
 		default:
 			break;

@@ -636,7 +636,8 @@ proven_attach_recipe(GuardStatement *st, Relation parent, GuardRelation *rel,
 
 /*
  * attach_partition
- *		ATTACH PARTITION reads every row of the table it attaches, under
+ *		ATTACH PARTITION (and CREATE TABLE ... PARTITION OF, which attaches
+ *		a new, empty table) reads every row of the table it attaches, under
  *		ACCESS EXCLUSIVE, to check it fits the partition bound -- unless
  *		that table's validated constraints prove the bound; and, when the
  *		parent has a default partition, every row of that one, under ACCESS
@@ -647,10 +648,12 @@ proven_attach_recipe(GuardStatement *st, Relation parent, GuardRelation *rel,
 static void
 attach_partition(GuardStatement *st, GuardChange *change)
 {
-	PartitionCmd *cmd = castNode(PartitionCmd, castNode(AlterTableCmd, change->node)->def);
 	Oid			parentid = change->object.objectId;
 	GuardRelation *part = change->rel;
 	GuardRelation *def = NULL;
+	PartitionBoundSpec *spec;
+	RangeVar   *partrv;
+	char	   *what;
 	Oid			defaultid;
 	Relation	parent;
 	ParseState *pstate;
@@ -658,9 +661,27 @@ attach_partition(GuardStatement *st, GuardChange *change)
 	List	   *qual;
 	bool		part_large = guard_relation_large(part);
 
-	if (!cmd->bound->is_default &&
+	if (IsA(change->node, CreateStmt))
+	{
+		spec = ((CreateStmt *) change->node)->partbound;
+		partrv = ((CreateStmt *) change->node)->relation;
+	}
+	else
+	{
+		PartitionCmd *cmd = castNode(PartitionCmd, castNode(AlterTableCmd, change->node)->def);
+
+		spec = cmd->bound;
+		partrv = cmd->name;
+	}
+	what = psprintf("%s partition \"%s\"",
+					IsA(change->node, CreateStmt) ? "creating" : "attaching",
+					part ? psprintf("%s.%s", part->nspname, part->relname)
+					: psprintf("%s.%s", partrv->schemaname ? partrv->schemaname
+							   : get_namespace_name(RangeVarGetCreationNamespace(partrv)),
+							   partrv->relname));
+	if (!spec->is_default &&
 		OidIsValid(defaultid = get_default_partition_oid(parentid)) &&
-		defaultid != part->relid)
+		(part == NULL || defaultid != part->relid))
 		def = guard_relation(st, defaultid, true);
 	if (!part_large && !guard_relation_large(def))
 		return;
@@ -669,7 +690,7 @@ attach_partition(GuardStatement *st, GuardChange *change)
 	parent = relation_open(parentid, NoLock);
 	pstate = make_parsestate(NULL);
 	pstate->p_sourcetext = st->source;
-	bound = transformPartitionBound(pstate, parent, copyObject(cmd->bound));
+	bound = transformPartitionBound(pstate, parent, copyObject(spec));
 	qual = list_concat(get_qual_from_partbound(parent, bound),
 					   RelationGetPartitionQual(parent));
 
@@ -679,7 +700,7 @@ attach_partition(GuardStatement *st, GuardChange *change)
 
 		if (!implied_by_constraints(parent, part, check))
 			report(st, change,
-				   psprintf("ATTACH PARTITION of \"%s.%s\"", part->nspname, part->relname),
+				   what,
 				   psprintf("No validated CHECK constraint proves its rows fit the partition bound of %s, so every row is checked.",
 							change->object_name),
 				   proven_attach_recipe(st, parent, part, check,
@@ -695,11 +716,12 @@ attach_partition(GuardStatement *st, GuardChange *change)
 
 			scan.rel = def;
 			report(st, &scan,
-				   psprintf("ATTACH PARTITION of \"%s.%s\"", part->nspname, part->relname),
+				   what,
 				   psprintf("It is the default partition of %s: every row is checked not to belong in the new partition (one that does makes the statement fail).",
 							change->object_name),
 				   proven_attach_recipe(st, parent, def, check,
-										"Prove first that no row of the default partition belongs in the new one, with a CHECK constraint added NOT VALID and validated (reads and writes go on; move any such row out first); ATTACH PARTITION then skips the scan"));
+										psprintf("Prove first that no row of the default partition belongs in the new one, with a CHECK constraint added NOT VALID and validated (reads and writes go on; move any such row out first); %s then skips the scan",
+												 IsA(change->node, CreateStmt) ? "CREATE TABLE" : "ATTACH PARTITION")));
 		}
 	}
 	relation_close(parent, NoLock);
