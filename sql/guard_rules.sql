@@ -234,4 +234,31 @@ SET lock_timeout = 0;
 ALTER TABLE big ADD COLUMN note text;
 CREATE INDEX ON big (n);
 ALTER TABLE emptied ADD COLUMN note text;
+-- statements whose only risk is their ACCESS EXCLUSIVE lock on a large table
+CREATE POLICY big_policy ON big USING (true);
+ALTER POLICY big_policy ON big USING (id > 0);
+DROP POLICY big_policy ON big;
+CREATE RULE big_rule AS ON UPDATE TO big DO ALSO NOTIFY big_changed;
+DROP RULE big_rule ON big;
+CREATE FUNCTION big_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+-- CREATE TRIGGER takes SHARE ROW EXCLUSIVE: reads go on, nothing to say
+CREATE TRIGGER big_trigger BEFORE UPDATE ON big FOR EACH ROW EXECUTE FUNCTION big_noop();
+DROP TRIGGER big_trigger ON big;
+CREATE MATERIALIZED VIEW big_mv AS SELECT id, v FROM big;
+CREATE UNIQUE INDEX CONCURRENTLY big_mv_id ON big_mv (id);
+REFRESH MATERIALIZED VIEW big_mv;
+REFRESH MATERIALIZED VIEW CONCURRENTLY big_mv;
+BEGIN;
+LOCK TABLE big;
+ROLLBACK;
+BEGIN;
+LOCK TABLE big IN SHARE MODE;
+ROLLBACK;
+-- the same on a small table: nothing
+CREATE POLICY small_policy ON small USING (true);
+DROP POLICY small_policy ON small;
 RESET lock_timeout;
+SET schemaguard.mode = off;
+DROP MATERIALIZED VIEW big_mv;
+DROP FUNCTION big_noop();
+RESET schemaguard.mode;

@@ -64,6 +64,12 @@ guard_statement_relevant(Node *parsetree)
 			return true;
 		case T_CreateStmt:		/* a partition: its parent's default is read */
 			return ((CreateStmt *) parsetree)->partbound != NULL;
+		case T_CreatePolicyStmt:	/* ACCESS EXCLUSIVE on a table, for lock-timeout */
+		case T_AlterPolicyStmt:
+		case T_RuleStmt:
+		case T_RefreshMatViewStmt:
+		case T_LockStmt:
+			return true;
 		default:
 			return false;
 	}
@@ -201,6 +207,23 @@ is_table_kind(char relkind)
 {
 	return relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE ||
 		relkind == RELKIND_MATVIEW;
+}
+
+/*
+ * exclusive_lock_change
+ *		A statement whose only effect the rules look at is the ACCESS
+ *		EXCLUSIVE lock it takes on a table (CREATE, ALTER or DROP POLICY,
+ *		CREATE or DROP RULE, DROP TRIGGER, REFRESH MATERIALIZED VIEW without
+ *		CONCURRENTLY, LOCK TABLE): lock-timeout judges it.
+ */
+static void
+exclusive_lock_change(GuardStatement *st, const char *command, RangeVar *rv,
+					  Node *stmt)
+{
+	GuardRelation *rel = table_of(st, rv, false);
+
+	if (rel && is_table_kind(rel->relkind))
+		add_change(st, CHANGE_OTHER, command, rel, AccessExclusiveLock, stmt);
 }
 
 static void
@@ -521,6 +544,23 @@ drop_changes(GuardStatement *st, DropStmt *stmt)
 					}
 					break;
 				}
+			case OBJECT_TRIGGER:
+			case OBJECT_POLICY:
+			case OBJECT_RULE:
+				{
+					/* the object's name list is the table's, then its own name */
+					List	   *names = castNode(List, object);
+
+					if (list_length(names) < 2)
+						break;
+					exclusive_lock_change(st, stmt->removeType == OBJECT_TRIGGER ? "DROP TRIGGER"
+										  : stmt->removeType == OBJECT_POLICY ? "DROP POLICY"
+										  : "DROP RULE",
+										  makeRangeVarFromNameList(list_truncate(list_copy(names),
+																				 list_length(names) - 1)),
+										  (Node *) stmt);
+					break;
+				}
 			case OBJECT_FUNCTION:
 			case OBJECT_PROCEDURE:
 			case OBJECT_ROUTINE:
@@ -797,6 +837,32 @@ guard_collect_changes(GuardStatement *st)
 			break;
 		case T_CreateStmt:
 			partition_changes(st, (CreateStmt *) parsetree);
+			break;
+		case T_CreatePolicyStmt:
+			exclusive_lock_change(st, "CREATE POLICY",
+								  ((CreatePolicyStmt *) parsetree)->table, parsetree);
+			break;
+		case T_AlterPolicyStmt:
+			exclusive_lock_change(st, "ALTER POLICY",
+								  ((AlterPolicyStmt *) parsetree)->table, parsetree);
+			break;
+		case T_RuleStmt:
+			exclusive_lock_change(st, "CREATE RULE",
+								  ((RuleStmt *) parsetree)->relation, parsetree);
+			break;
+		case T_RefreshMatViewStmt:
+			if (!((RefreshMatViewStmt *) parsetree)->concurrent)
+				exclusive_lock_change(st, "REFRESH MATERIALIZED VIEW",
+									  ((RefreshMatViewStmt *) parsetree)->relation,
+									  parsetree);
+			break;
+		case T_LockStmt:
+			if (((LockStmt *) parsetree)->mode == AccessExclusiveLock)
+			{
+				foreach(lc, ((LockStmt *) parsetree)->relations)
+					exclusive_lock_change(st, "LOCK TABLE", lfirst_node(RangeVar, lc),
+										  parsetree);
+			}
 			break;
 		default:
 			break;
