@@ -68,7 +68,6 @@ guard_statement_relevant(Node *parsetree)
 		case T_AlterPolicyStmt:
 		case T_RuleStmt:
 		case T_RefreshMatViewStmt:
-		case T_LockStmt:
 			return true;
 		default:
 			return false;
@@ -214,7 +213,8 @@ is_table_kind(char relkind)
  *		A statement whose only effect the rules look at is the ACCESS
  *		EXCLUSIVE lock it takes on a table (CREATE, ALTER or DROP POLICY,
  *		CREATE or DROP RULE, DROP TRIGGER, REFRESH MATERIALIZED VIEW without
- *		CONCURRENTLY, LOCK TABLE): lock-timeout judges it.
+ *		CONCURRENTLY): lock-timeout judges it.  (LOCK TABLE, which
+ *		applications run, is not DDL and is left alone.)
  */
 static void
 exclusive_lock_change(GuardStatement *st, const char *command, RangeVar *rv,
@@ -855,14 +855,6 @@ guard_collect_changes(GuardStatement *st)
 				exclusive_lock_change(st, "REFRESH MATERIALIZED VIEW",
 									  ((RefreshMatViewStmt *) parsetree)->relation,
 									  parsetree);
-			break;
-		case T_LockStmt:
-			if (((LockStmt *) parsetree)->mode == AccessExclusiveLock)
-			{
-				foreach(lc, ((LockStmt *) parsetree)->relations)
-					exclusive_lock_change(st, "LOCK TABLE", lfirst_node(RangeVar, lc),
-										  parsetree);
-			}
 			break;
 		default:
 			break;

@@ -12,8 +12,8 @@
  * then on the hook sees every utility statement (psql, the extended
  * protocol, EXECUTE in functions and DO blocks alike).  The first DDL
  * command of a session loads it through the ddl_command_start event
- * trigger, which judges that command itself.  TRUNCATE, VACUUM, CLUSTER,
- * REINDEX and LOCK fire no event trigger in PostgreSQL 15: they are judged once
+ * trigger, which judges that command itself.  TRUNCATE, VACUUM, CLUSTER
+ * and REINDEX fire no event trigger in PostgreSQL 15: they are judged once
  * the library is loaded in the session -- by any earlier DDL or schemaguard
  * call, or at connection with session_preload_libraries (README).
  *
