@@ -35,6 +35,7 @@
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -181,25 +182,52 @@ insert_edges(Relation rel, CatalogIndexState indstate, LineageEdge *edges, int n
  *		snapshot sees what earlier commands of this transaction stored; the
  *		deletions are made visible at once, because one DROP can reach the
  *		same edge twice (from a view and from the view built on it).
+ *
+ * Two transactions may refresh the same object at once (two sessions each
+ * creating a table that one function names): the second waits on the first
+ * one's deletion, and once the first commits the row is gone.  That is not
+ * an error -- the user's DDL must not fail for our bookkeeping --: the rest
+ * is deleted, and true is returned, so that the caller works again from
+ * what the other transaction committed.
  */
-static void
+static bool
 delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys)
 {
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	bool		deleted = false;
+	bool		concurrent = false;
 
 	scan = systable_beginscan(rel, indexid, true, snapshot, nkeys, keys);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
-		CatalogTupleDelete(rel, &tuple->t_self);
-		deleted = true;
+		TM_FailureData tmfd;
+		TM_Result	result;
+
+		result = heap_delete(rel, &tuple->t_self, GetCurrentCommandId(true),
+							 InvalidSnapshot, true, &tmfd, false);
+		switch (result)
+		{
+			case TM_Ok:
+				deleted = true;
+				break;
+			case TM_SelfModified:
+				break;			/* this command deleted it already */
+			case TM_Updated:
+			case TM_Deleted:
+				concurrent = true;	/* by a transaction that has committed */
+				break;
+			default:
+				elog(ERROR, "unexpected heap_delete status %u on a schemaguard catalog",
+					 (unsigned) result);
+		}
 	}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	if (deleted)
+	if (deleted || concurrent)
 		CommandCounterIncrement();
+	return concurrent;
 }
 
 /*
@@ -207,7 +235,7 @@ delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys)
  *		Delete the edges whose source (from_source) or dependent is this
  *		object; objectSubId 0 means every sub-object (all columns) too.
  */
-static void
+static bool
 delete_edges(Relation rel, Oid indexid, const ObjectAddress *object,
 			 bool from_source)
 {
@@ -219,11 +247,11 @@ delete_edges(Relation rel, Oid indexid, const ObjectAddress *object,
 				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->objectId));
 	ScanKeyInit(&keys[2], from_source ? Anum_edge_source_objsubid : Anum_edge_dependent_objsubid,
 				BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(object->objectSubId));
-	delete_matching(rel, indexid, keys, object->objectSubId != 0 ? 3 : 2);
+	return delete_matching(rel, indexid, keys, object->objectSubId != 0 ? 3 : 2);
 }
 
 /* Delete the unresolved references of an object. */
-static void
+static bool
 delete_unresolved(UnresolvedTable *ut, const ObjectAddress *object)
 {
 	ScanKeyData keys[2];
@@ -232,7 +260,7 @@ delete_unresolved(UnresolvedTable *ut, const ObjectAddress *object)
 				F_OIDEQ, ObjectIdGetDatum(object->classId));
 	ScanKeyInit(&keys[1], Anum_unresolved_objid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(object->objectId));
-	delete_matching(ut->rel, ut->index, keys, 2);
+	return delete_matching(ut->rel, ut->index, keys, 2);
 }
 
 /* Copy a List of LineageEdge pointers into a flat, growing array. */
@@ -256,26 +284,40 @@ append_edges(List *list, LineageEdge **buf, int *n, int *cap)
 /*
  * refresh_one
  *		Replace the stored edges of every dependent an object owns with
- *		freshly computed ones.
+ *		freshly computed ones.  If another transaction refreshed the same
+ *		object meanwhile (delete_matching), it has committed catalog changes
+ *		this one did not see when it computed the edges: they are computed
+ *		again, with those changes, until no deletion meets another's.
  */
 static void
 refresh_one(Relation rel, CatalogIndexState indstate, Oid dependent_index,
 			UnresolvedTable *ut, const ObjectAddress *object, MemoryContext cxt)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
-	List	   *owned = NIL;
-	List	   *unresolved = NIL;
-	List	   *edges = object_lineage(object, &owned, &unresolved);
+	List	   *owned;
+	List	   *unresolved;
+	List	   *edges;
 	LineageEdge *buf = NULL;
 	int			n = 0;
 	int			cap = 0;
 	ListCell   *lc;
+	bool		concurrent;
 
-	foreach(lc, owned)
+	do
 	{
-		delete_edges(rel, dependent_index, (ObjectAddress *) lfirst(lc), false);
-		delete_unresolved(ut, (ObjectAddress *) lfirst(lc));
-	}
+		owned = NIL;
+		unresolved = NIL;
+		edges = object_lineage(object, &owned, &unresolved);
+		concurrent = false;
+		foreach(lc, owned)
+		{
+			concurrent |= delete_edges(rel, dependent_index, (ObjectAddress *) lfirst(lc), false);
+			concurrent |= delete_unresolved(ut, (ObjectAddress *) lfirst(lc));
+		}
+		/* what the other transaction committed, names it created included */
+		if (concurrent)
+			AcceptInvalidationMessages();
+	} while (concurrent);
 	append_edges(edges, &buf, &n, &cap);
 	insert_edges(rel, indstate, buf, n);
 	insert_unresolved(ut, unresolved);
@@ -337,16 +379,20 @@ lineage_store_forget(const ObjectAddress *object)
 	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
 		return;
 
+	/* again while another transaction's rows turn up (delete_matching) */
 	rel = table_open(table, RowExclusiveLock);
-	delete_edges(rel, source_index, object, true);
-	delete_edges(rel, dependent_index, object, false);
+	while (delete_edges(rel, source_index, object, true))
+		;
+	while (delete_edges(rel, dependent_index, object, false))
+		;
 	table_close(rel, NoLock);
 	if (object->objectSubId == 0)
 	{
 		UnresolvedTable ut;
 
 		open_unresolved(&ut, RowExclusiveLock);
-		delete_unresolved(&ut, object);
+		while (delete_unresolved(&ut, object))
+			;
 		close_unresolved(&ut);
 	}
 }
