@@ -108,4 +108,17 @@ SELECT object_identity, usage FROM schemaguard.impact_of('invoices.status', 1);
 DROP TRIGGER invoices_audit ON invoices;
 SELECT object_identity, usage FROM schemaguard.impact_of('invoices.amount', 1)
 WHERE object_identity LIKE '%audit_amount%';
+-- analyzing a body adds no warning of its own: under standard_conforming_strings
+-- off, the two below are PostgreSQL's validator's (LINE 3, in the body);
+-- schemaguard's analysis used to add a third
+SET standard_conforming_strings = off;
+SET escape_string_warning = on;
+CREATE FUNCTION escaped_note() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN (SELECT 'paid\in full ' || status FROM pl.invoices LIMIT 1);
+END $$;
+RESET standard_conforming_strings;
+RESET escape_string_warning;
+SELECT object_identity, usage FROM schemaguard.impact_of('invoices.status', 1)
+WHERE object_identity LIKE '%escaped_note%';
 RESET search_path;

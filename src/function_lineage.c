@@ -169,6 +169,10 @@ function_lineage(Oid funcid, List **owned)
 		(void) set_config_option("search_path", body_search_path(proctup),
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
+		/* the body's own string literals are not the user's to be warned of */
+		(void) set_config_option("escape_string_warning", "off",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 		if (lang == SQLlanguageId)
 			edges = sql_body_edges(proctup, function);
 		else
