@@ -181,6 +181,24 @@ CREATE SCHEMA doomed;
 CREATE TABLE doomed.kept (x int);
 INSERT INTO doomed.kept VALUES (1);
 DROP SCHEMA doomed CASCADE;
+-- a table whose column changed type (its index rebuilt under a new OID,
+-- the old one's lineage gone with it) is judged all the same
+CREATE TABLE retyped_rows (id int, code int);
+INSERT INTO retyped_rows VALUES (1, 1);
+CREATE INDEX ON retyped_rows (code);
+ALTER TABLE retyped_rows ALTER COLUMN code TYPE bigint;
+DROP TABLE retyped_rows;
+-- and so is one whose lineage still has an edge from an index dropped while
+-- event triggers did not fire (session_replication_role = replica)
+CREATE TABLE stale_rows (id int, code int);
+INSERT INTO stale_rows VALUES (1, 1);
+CREATE INDEX stale_rows_code ON stale_rows (code);
+SET session_replication_role = replica;
+DROP INDEX stale_rows_code;
+RESET session_replication_role;
+SELECT count(*) AS stale_edges FROM schemaguard.lineage_edge
+WHERE source_objid = 'stale_rows'::regclass AND to_regclass(dependent_objid::regclass::text) IS NULL;
+DROP TABLE stale_rows;
 -- no rows: nothing is lost
 DROP TABLE empty;
 TRUNCATE emptied;

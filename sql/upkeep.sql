@@ -121,6 +121,20 @@ CREATE TABLE v_rule (amount numeric);
 CREATE RULE "_RETURN" AS ON SELECT TO v_rule DO INSTEAD SELECT amount FROM invoices;
 SELECT * FROM edges() WHERE dependent = 'v_rule';
 
+-- ALTER COLUMN TYPE rebuilds the index, constraint, default and statistics
+-- object on the column under new OIDs (and drops the old ones without a
+-- sql_drop event), on a partitioned table in every partition too: the old
+-- ones' edges go, the new ones' are there
+CREATE TABLE retyped (id int, code int DEFAULT 0 CHECK (code >= 0)) PARTITION BY RANGE (id);
+CREATE TABLE retyped_1 PARTITION OF retyped FOR VALUES FROM (0) TO (100);
+CREATE INDEX retyped_code ON retyped (code);
+CREATE STATISTICS retyped_stats ON id, code FROM retyped_1;
+ALTER TABLE retyped ALTER COLUMN code TYPE bigint;
+SELECT pg_describe_object(dependent_classid, dependent_objid, 0) AS dependent, usage
+FROM schemaguard.lineage_edge
+WHERE source_objid IN ('retyped'::regclass, 'retyped_1'::regclass) AND source_objsubid = 2
+ORDER BY 1, 2;
+
 -- no edge points at an object that no longer exists
 SELECT count(*) AS orphans FROM schemaguard.lineage_edge e
 WHERE pg_identify_object(e.dependent_classid, e.dependent_objid, 0) IS NULL

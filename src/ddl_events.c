@@ -8,7 +8,8 @@
  * catalog entry such as an index, trigger or policy, the relation that owns
  * it (object_lineage.c) -- gets its edges recomputed (a CREATE OR REPLACE
  * VIEW replaces them; a rename changes nothing stored, since edges are keyed
- * by OID and attnum).  sql_drop: edges from or to each dropped object or
+ * by OID and attnum); after ALTER COLUMN TYPE, the edges of the objects it
+ * rebuilt under new OIDs are forgotten.  sql_drop: edges from or to each dropped object or
  * column are deleted.
  *
  * The command lists come from the server's own pg_event_trigger_ddl_commands()
@@ -26,6 +27,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
@@ -208,6 +210,22 @@ object_names(const ObjectAddress *object)
 	return names;
 }
 
+/* Does this ALTER TABLE change a column's type? */
+static bool
+alters_column_type(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt))
+		return false;
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+	{
+		if (((AlterTableCmd *) lfirst(lc))->subtype == AT_AlterColumnType)
+			return true;
+	}
+	return false;
+}
+
 static List *
 add_all_unique(List *objects, List *more)
 {
@@ -242,6 +260,32 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	CommandCounterIncrement();
 
 	objects = event_objects(F_PG_EVENT_TRIGGER_DDL_COMMANDS, &n);
+
+	/*
+	 * ALTER COLUMN TYPE rebuilds what is built on the column under new OIDs
+	 * and drops the old objects internally, unreported by sql_drop: forget
+	 * their edges, on the table and the partitions or children it reached
+	 * (which the command reports as the table only), and compute theirs.
+	 */
+	if (alters_column_type(trigdata->parsetree))
+	{
+		for (i = 0; i < n; i++)
+		{
+			ListCell   *lc;
+
+			if (objects[i].classId != RelationRelationId)
+				continue;
+			foreach(lc, find_all_inheritors(objects[i].objectId, NoLock, NULL))
+			{
+				ObjectAddress member;
+
+				lineage_store_forget_vanished(lfirst_oid(lc));
+				ObjectAddressSet(member, RelationRelationId, lfirst_oid(lc));
+				owners = add_unique(owners, &member);
+			}
+		}
+	}
+
 	for (i = 0; i < n; i++)
 	{
 		ObjectAddress owner = lineage_owner(&objects[i]);

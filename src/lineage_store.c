@@ -28,7 +28,9 @@
 #include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_proc.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -40,6 +42,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "schemaguard.h"
 
@@ -263,6 +266,81 @@ delete_unresolved(UnresolvedTable *ut, const ObjectAddress *object)
 	return delete_matching(ut->rel, ut->index, keys, 2);
 }
 
+/* Does the object exist (a row of its catalog with its OID)? */
+static bool
+object_exists(const ObjectAddress *object)
+{
+	Relation	catalog;
+	bool		found;
+
+	/* the common ones from the caches */
+	if (object->classId == RelationRelationId)
+		return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(object->objectId));
+	if (object->classId == ProcedureRelationId)
+		return SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(object->objectId));
+	if (object->classId == ConstraintRelationId)
+		return SearchSysCacheExists1(CONSTROID, ObjectIdGetDatum(object->objectId));
+	catalog = table_open(object->classId, AccessShareLock);
+	found = get_catalog_object_by_oid(catalog, get_object_attnum_oid(object->classId),
+									  object->objectId) != NULL;
+	table_close(catalog, AccessShareLock);
+	return found;
+}
+
+/*
+ * lineage_store_forget_vanished
+ *		Delete the edges from a table's columns to objects that no longer
+ *		exist.  ALTER COLUMN TYPE rebuilds the indexes, constraints, defaults
+ *		and statistics objects on the column under new OIDs, and drops the
+ *		old ones internally, which no sql_drop event reports.
+ */
+void
+lineage_store_forget_vanished(Oid relid)
+{
+	Oid			table,
+				source_index,
+				dependent_index;
+	Relation	rel;
+	Snapshot	snapshot;
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		deleted = false;
+
+	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
+		return;
+	rel = table_open(table, RowExclusiveLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	ScanKeyInit(&keys[0], Anum_edge_source_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&keys[1], Anum_edge_source_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, source_index, true, snapshot, 2, keys);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		ObjectAddress dependent;
+		TM_FailureData tmfd;
+
+		dependent.classId = DatumGetObjectId(heap_getattr(tuple, Anum_edge_dependent_classid,
+														  RelationGetDescr(rel), &isnull));
+		dependent.objectId = DatumGetObjectId(heap_getattr(tuple, Anum_edge_dependent_objid,
+														   RelationGetDescr(rel), &isnull));
+		dependent.objectSubId = 0;
+		if (object_exists(&dependent))
+			continue;
+		/* one deleted concurrently is gone all the same */
+		if (heap_delete(rel, &tuple->t_self, GetCurrentCommandId(true), InvalidSnapshot,
+						true, &tmfd, false) == TM_Ok)
+			deleted = true;
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	if (deleted)
+		CommandCounterIncrement();
+}
+
 /* Copy a List of LineageEdge pointers into a flat, growing array. */
 static void
 append_edges(List *list, LineageEdge **buf, int *n, int *cap)
@@ -470,7 +548,8 @@ functions_linked(const ObjectAddress *object, bool called_by)
  *		The objects with an edge from this source: from that column, or with
  *		objectSubId 0 from the object as a whole and any of its columns.
  *		Each dependent once, as an object (objectSubId 0), in no particular
- *		order.  What the DDL guard shows before a drop or rename.
+ *		order, objects that no longer exist left out.  What the DDL guard
+ *		shows before a drop or rename.
  */
 List *
 lineage_dependents(const ObjectAddress *source)
@@ -520,7 +599,8 @@ lineage_dependents(const ObjectAddress *source)
 				break;
 			}
 		}
-		if (!seen)
+		/* an edge left by an object that no longer exists names nothing */
+		if (!seen && object_exists(&dependent))
 		{
 			ObjectAddress *copy = palloc(sizeof(ObjectAddress));
 

@@ -109,6 +109,7 @@ extern bool lineage_has_unresolved(void);
 extern List *lineage_unresolved_objects(List *names);
 extern void lineage_store_refresh(List *objects);
 extern void lineage_store_forget(const ObjectAddress *object);
+extern void lineage_store_forget_vanished(Oid relid);
 extern int64 lineage_store_rebuild(void);
 
 /*
