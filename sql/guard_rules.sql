@@ -233,6 +233,10 @@ ALTER TABLE accounts SET SCHEMA public;
 DROP TABLE accounts CASCADE;
 DROP FUNCTION total_balance();
 ALTER FUNCTION total_balance() RENAME TO sum_balance;
+-- a column default that calls a function is among its dependents
+CREATE FUNCTION next_code() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE TABLE coded (code int DEFAULT g.next_code());
+DROP FUNCTION next_code();
 -- views, rules and BEGIN ATOMIC bodies follow a rename by object id
 ALTER TABLE accounts RENAME COLUMN id TO account_id;
 -- the other rules do not look at size here: empty, so nothing else fires

@@ -280,6 +280,9 @@ object_exists(const ObjectAddress *object)
 		return SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(object->objectId));
 	if (object->classId == ConstraintRelationId)
 		return SearchSysCacheExists1(CONSTROID, ObjectIdGetDatum(object->objectId));
+	/* pg_attrdef and the like have no entry in objectaddress.c's table */
+	if (!is_objectclass_supported(object->classId))
+		return getObjectDescription(object, true) != NULL;
 	catalog = table_open(object->classId, AccessShareLock);
 	found = get_catalog_object_by_oid(catalog, get_object_attnum_oid(object->classId),
 									  object->objectId) != NULL;
