@@ -921,6 +921,8 @@ void
 guard_script_note(GuardStatement *st, List **names)
 {
 	RangeVar   *rv = NULL;
+	bool		if_not_exists;
+	bool		is_new;
 	char	   *nspname;
 	ListCell   *lc;
 
@@ -928,23 +930,11 @@ guard_script_note(GuardStatement *st, List **names)
 	{
 		case T_CreateStmt:
 			rv = ((CreateStmt *) st->parsetree)->relation;
-			if (((CreateStmt *) st->parsetree)->if_not_exists)
-			{
-				bool		is_new;
-
-				if (OidIsValid(script_relid(st, rv, &is_new, NULL)) || is_new)
-					return;		/* exists: IF NOT EXISTS leaves it */
-			}
+			if_not_exists = ((CreateStmt *) st->parsetree)->if_not_exists;
 			break;
 		case T_CreateTableAsStmt:
 			rv = ((CreateTableAsStmt *) st->parsetree)->into->rel;
-			if (((CreateTableAsStmt *) st->parsetree)->if_not_exists)
-			{
-				bool		is_new;
-
-				if (OidIsValid(script_relid(st, rv, &is_new, NULL)) || is_new)
-					return;
-			}
+			if_not_exists = ((CreateTableAsStmt *) st->parsetree)->if_not_exists;
 			break;
 		case T_RenameStmt:
 			{
@@ -974,7 +964,6 @@ guard_script_note(GuardStatement *st, List **names)
 				foreach(lc, stmt->objects)
 				{
 					RangeVar   *drop = makeRangeVarFromNameList(castNode(List, lfirst(lc)));
-					bool		is_new;
 					GuardScriptName *renamed;
 					Oid			relid = script_relid(st, drop, &is_new, &renamed);
 
@@ -990,6 +979,9 @@ guard_script_note(GuardStatement *st, List **names)
 		default:
 			return;
 	}
+	/* exists: IF NOT EXISTS leaves it */
+	if (if_not_exists && (OidIsValid(script_relid(st, rv, &is_new, NULL)) || is_new))
+		return;
 	nspname = creation_schema(rv);
 	if (nspname)
 		note_name(names, nspname, rv->relname, SCRIPT_NAME_NEW, InvalidOid);

@@ -161,6 +161,29 @@ overrides_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 }
 
 /*
+ * end_failed_subtransaction
+ *		In a PG_CATCH of work done in an internal subtransaction begun in
+ *		cxt under owner: roll the subtransaction back and return the error,
+ *		unless it is a cancel or a shutdown, which goes on.
+ */
+static ErrorData *
+end_failed_subtransaction(MemoryContext cxt, ResourceOwner owner)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+		ReThrowError(edata);
+	return edata;
+}
+
+/*
  * guard_judge_safely
  *		guard_judge() in a subtransaction that is always released; an error
  *		while judging leaves no finding (it is logged at DEBUG1), except a
@@ -187,17 +210,8 @@ guard_judge_safely(GuardStatement *st, List **names)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData  *edata = end_failed_subtransaction(cxt, owner);
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
 		ereport(DEBUG1,
 				(errmsg_internal("schemaguard could not judge the statement: %s",
 								 edata->message)));
@@ -406,17 +420,7 @@ locate_statement(Node *parsetree, const char *query, int *location, int *len)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
+		(void) end_failed_subtransaction(cxt, owner);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);

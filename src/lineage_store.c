@@ -179,6 +179,36 @@ insert_edges(Relation rel, CatalogIndexState indstate, LineageEdge *edges, int n
 	}
 }
 
+/* The object at one end of a stored edge, as a whole (objectSubId 0). */
+static ObjectAddress
+edge_end(HeapTuple tuple, TupleDesc desc, bool source)
+{
+	ObjectAddress end;
+	bool		isnull;
+
+	end.classId = DatumGetObjectId(heap_getattr(tuple, source ? Anum_edge_source_classid
+												: Anum_edge_dependent_classid,
+												desc, &isnull));
+	end.objectId = DatumGetObjectId(heap_getattr(tuple, source ? Anum_edge_source_objid
+												 : Anum_edge_dependent_objid,
+												 desc, &isnull));
+	end.objectSubId = 0;
+	return end;
+}
+
+/*
+ * Delete a row of our catalogs found under a snapshot, waiting for a
+ * transaction that is deleting it too (simple_heap_delete without its error).
+ */
+static TM_Result
+delete_row(Relation rel, ItemPointer tid)
+{
+	TM_FailureData tmfd;
+
+	return heap_delete(rel, tid, GetCurrentCommandId(true), InvalidSnapshot,
+					   true, &tmfd, false);
+}
+
 /*
  * delete_matching
  *		Delete the edges an index scan with these keys finds.  A fresh MVCC
@@ -205,11 +235,8 @@ delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys)
 	scan = systable_beginscan(rel, indexid, true, snapshot, nkeys, keys);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
-		TM_FailureData tmfd;
-		TM_Result	result;
+		TM_Result	result = delete_row(rel, &tuple->t_self);
 
-		result = heap_delete(rel, &tuple->t_self, GetCurrentCommandId(true),
-							 InvalidSnapshot, true, &tmfd, false);
 		switch (result)
 		{
 			case TM_Ok:
@@ -321,20 +348,12 @@ lineage_store_forget_vanished(Oid relid)
 	scan = systable_beginscan(rel, source_index, true, snapshot, 2, keys);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
-		bool		isnull;
-		ObjectAddress dependent;
-		TM_FailureData tmfd;
+		ObjectAddress dependent = edge_end(tuple, RelationGetDescr(rel), false);
 
-		dependent.classId = DatumGetObjectId(heap_getattr(tuple, Anum_edge_dependent_classid,
-														  RelationGetDescr(rel), &isnull));
-		dependent.objectId = DatumGetObjectId(heap_getattr(tuple, Anum_edge_dependent_objid,
-														   RelationGetDescr(rel), &isnull));
-		dependent.objectSubId = 0;
 		if (object_exists(&dependent))
 			continue;
 		/* one deleted concurrently is gone all the same */
-		if (heap_delete(rel, &tuple->t_self, GetCurrentCommandId(true), InvalidSnapshot,
-						true, &tmfd, false) == TM_Ok)
+		if (delete_row(rel, &tuple->t_self) == TM_Ok)
 			deleted = true;
 	}
 	systable_endscan(scan);
@@ -524,19 +543,13 @@ functions_linked(const ObjectAddress *object, bool called_by)
 							  true, snapshot, 2, keys);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
-		bool		isnull;
-		Oid			classid = DatumGetObjectId(heap_getattr(tuple,
-															called_by ? Anum_edge_source_classid : Anum_edge_dependent_classid,
-															RelationGetDescr(rel), &isnull));
-		Oid			objid = DatumGetObjectId(heap_getattr(tuple,
-														  called_by ? Anum_edge_source_objid : Anum_edge_dependent_objid,
-														  RelationGetDescr(rel), &isnull));
+		ObjectAddress other = edge_end(tuple, RelationGetDescr(rel), called_by);
 
-		if (classid == ProcedureRelationId)
+		if (other.classId == ProcedureRelationId)
 		{
 			ObjectAddress *f = palloc(sizeof(ObjectAddress));
 
-			ObjectAddressSet(*f, ProcedureRelationId, objid);
+			*f = other;
 			functions = lappend(functions, f);
 		}
 	}
@@ -581,16 +594,10 @@ lineage_dependents(const ObjectAddress *source)
 							  source->objectSubId != 0 ? 3 : 2, keys);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
-		bool		isnull;
-		ObjectAddress dependent;
+		ObjectAddress dependent = edge_end(tuple, RelationGetDescr(rel), false);
 		ListCell   *lc;
 		bool		seen = false;
 
-		dependent.classId = DatumGetObjectId(heap_getattr(tuple, Anum_edge_dependent_classid,
-														  RelationGetDescr(rel), &isnull));
-		dependent.objectId = DatumGetObjectId(heap_getattr(tuple, Anum_edge_dependent_objid,
-														   RelationGetDescr(rel), &isnull));
-		dependent.objectSubId = 0;
 		foreach(lc, result)
 		{
 			ObjectAddress *known = lfirst(lc);
