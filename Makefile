@@ -2,28 +2,28 @@
 MODULE_big = schemaguard
 OBJS = \
 	src/schemaguard.o \
-	src/query_lineage.o \
-	src/object_lineage.o \
-	src/function_lineage.o \
-	src/plpgsql_lineage.o \
-	src/pg_query_sealed.o \
-	src/lineage_store.o \
-	src/ddl_events.o \
-	src/target.o \
-	src/impact.o \
-	src/unresolved.o \
-	src/guard_hook.o \
-	src/guard_changes.o \
-	src/guard_evidence.o \
-	src/guard_rules.o \
-	src/rule_breaks_dependents.o \
-	src/rule_table_rewrite.o \
-	src/rule_full_scan_under_lock.o \
-	src/rule_blocking_index_build.o \
-	src/rule_data_loss.o \
-	src/rule_lock_timeout.o \
-	src/check_ddl.o \
-	src/audit.o
+	src/lineage/ddl_events.o \
+	src/lineage/query.o \
+	src/lineage/object.o \
+	src/lineage/function.o \
+	src/lineage/plpgsql.o \
+	src/lineage/pg_query_sealed.o \
+	src/lineage/store.o \
+	src/lineage/target.o \
+	src/lineage/impact.o \
+	src/lineage/unresolved.o \
+	src/guard/hook.o \
+	src/guard/changes.o \
+	src/guard/evidence.o \
+	src/guard/registry.o \
+	src/guard/rules/breaks_dependents.o \
+	src/guard/rules/table_rewrite.o \
+	src/guard/rules/full_scan_under_lock.o \
+	src/guard/rules/blocking_index_build.o \
+	src/guard/rules/data_loss.o \
+	src/guard/rules/lock_timeout.o \
+	src/guard/check_ddl.o \
+	src/guard/audit.o
 
 EXTENSION = schemaguard
 DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql

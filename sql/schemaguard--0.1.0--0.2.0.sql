@@ -39,7 +39,7 @@ REVOKE ALL ON schemaguard.rule_config FROM PUBLIC;
 GRANT SELECT ON schemaguard.rule_config TO PUBLIC;
 
 --
--- The guard keeps the severities between statements (guard_rules.c): every
+-- The guard keeps the severities between statements (guard/registry.c): every
 -- change to the rows of rule_config tells every session to read it again.
 -- The triggers fire before the change, and in every
 -- session_replication_role; without them the guard reads the table for

@@ -5,11 +5,11 @@
  *	  inside PostgreSQL.
  *
  * The work is split by the path the data takes: catching DDL
- * (ddl_events.c, guard_hook.c) -> extracting lineage (query_lineage.c,
- * object_lineage.c, function_lineage.c, plpgsql_lineage.c) -> storing it
- * (lineage_store.c) -> answering questions (target.c, impact.c,
- * unresolved.c) -> judging DDL (guard_changes.c, guard_evidence.c,
- * guard_rules.c and one rule_*.c per rule, check_ddl.c, audit.c).
+ * (lineage/ddl_events.c, guard/hook.c) -> extracting lineage (lineage/query.c,
+ * lineage/object.c, lineage/function.c, lineage/plpgsql.c) -> storing it
+ * (lineage/store.c) -> answering questions (lineage/target.c, lineage/impact.c,
+ * lineage/unresolved.c) -> judging DDL (guard/changes.c, guard/evidence.c,
+ * guard/registry.c and one rule_*.c per rule, guard/check_ddl.c, guard/audit.c).
  * Nothing here needs shared_preload_libraries: the library is loaded on the
  * first call of one of its functions, event triggers included.
  *
@@ -19,7 +19,7 @@
 
 #include "fmgr.h"
 
-#include "guard.h"
+#include "guard/guard.h"
 
 PG_MODULE_MAGIC;
 

@@ -62,11 +62,11 @@ typedef struct LineageEdge
 	LineageUsage usage;
 } LineageEdge;
 
-/* Compared with memcmp (object_lineage.c): it must have no padding. */
+/* Compared with memcmp (lineage/object.c): it must have no padding. */
 StaticAssertDecl(sizeof(LineageEdge) == 2 * sizeof(ObjectAddress) + sizeof(LineageUsage),
 				 "LineageEdge must not have padding");
 
-/* query_lineage.c */
+/* lineage/query.c */
 extern bool lineage_function_tracked(Oid funcid);
 extern bool lineage_namespace_tracked(Oid nspid);
 extern List *view_lineage_edges(Oid relid);
@@ -96,7 +96,7 @@ extern List *expression_lineage_edges(Node *expr, Oid relid,
 #define Anum_unresolved_reference		3
 #define Anum_unresolved_reason			4
 
-/* lineage_store.c */
+/* lineage/store.c */
 extern bool lineage_catalog_oids(Oid *table, Oid *source_index,
 								 Oid *dependent_index);
 extern void lineage_require_catalog(Oid *table, Oid *source_index,
@@ -124,7 +124,7 @@ typedef struct UnresolvedRef
 	char	   *reason;
 } UnresolvedRef;
 
-/* object_lineage.c */
+/* lineage/object.c */
 extern List *object_lineage(const ObjectAddress *object, List **owned,
 							List **unresolved);
 extern void lineage_note_unresolved(const ObjectAddress *object,
@@ -136,16 +136,16 @@ extern Oid	lineage_trigger_function(const ObjectAddress *object);
 extern Oid	lineage_object_schema(const ObjectAddress *object);
 extern List *lineage_all_objects(void);
 
-/* function_lineage.c */
+/* lineage/function.c */
 extern List *function_lineage(Oid funcid, List **owned);
 
-/* plpgsql_lineage.c */
+/* lineage/plpgsql.c */
 extern List *plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function);
 
-/* pg_query_sealed.c */
+/* lineage/pg_query_sealed.c */
 extern char *lineage_parse_plpgsql(const char *create_function, char **error);
 
-/* target.c */
+/* lineage/target.c */
 extern void lineage_resolve_target(const char *target, Oid *relid,
 								   AttrNumber *attnum);
 extern int	lineage_relation_attributes(Oid relid, AttrNumber **attnums,

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * plpgsql_lineage.c
+ * plpgsql.c
  *	  Lineage of PL/pgSQL bodies: every embedded SQL statement and
  *	  expression, found by libpg_query's PL/pgSQL parser and bound to the
  *	  catalog by the server's own analyzer.
@@ -19,7 +19,7 @@
  * Conditions of IF, WHILE, EXIT WHEN, CASE and ASSERT are "conditional".
  * Variables become typed NULL constants; in a trigger function, NEW.col and
  * OLD.col become Params standing for the trigger table's column
- * (query_lineage.c reads them as that column), and assigning NEW.col writes
+ * (query.c reads them as that column), and assigning NEW.col writes
  * it.
  *
  * Dynamic SQL (EXECUTE, FOR ... IN EXECUTE, OPEN ... FOR EXECUTE, RETURN

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * rule_breaks_dependents.c
+ * breaks_dependents.c
  *	  Rule breaks-dependents: dropping or renaming a column, table or
  *	  function, or changing a column's type, while the lineage catalog shows
  *	  objects that use it.  Any size, empty tables included.
@@ -37,7 +37,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#include "guard.h"
+#include "guard/guard.h"
 #include "schemaguard.h"
 
 /* Shown by name in errdetail; the rest are counted. */

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * rule_blocking_index_build.c
+ * blocking_index_build.c
  *	  Rule blocking-index-build: CREATE INDEX, REINDEX and DROP INDEX
  *	  without CONCURRENTLY on a large table.
  *
@@ -17,7 +17,7 @@
 #include "catalog/pg_class.h"
 #include "utils/builtins.h"
 
-#include "guard.h"
+#include "guard/guard.h"
 
 static void
 report(GuardStatement *st, GuardChange *change, char *message, const char *why,

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * guard_evidence.c
+ * evidence.c
  *	  The live facts the DDL guard judges by: how big a table is (all the
  *	  partitions and inheritance children a command reaches), whether it
  *	  holds any row, whether it was created in this transaction, what a lock
@@ -37,7 +37,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "guard.h"
+#include "guard/guard.h"
 
 /* Pages read at most to find out whether a table holds a visible row. */
 #define HAS_ROWS_SCAN_PAGES 128

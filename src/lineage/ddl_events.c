@@ -6,7 +6,7 @@
  *
  * ddl_command_end: every object a command created or altered -- or, for a
  * catalog entry such as an index, trigger or policy, the relation that owns
- * it (object_lineage.c) -- gets its edges recomputed (a CREATE OR REPLACE
+ * it (object.c) -- gets its edges recomputed (a CREATE OR REPLACE
  * VIEW replaces them; a rename changes nothing stored, since edges are keyed
  * by OID and attnum); after ALTER COLUMN TYPE, the edges of the objects it
  * rebuilt under new OIDs are forgotten.  sql_drop: edges from or to each dropped object or
@@ -14,7 +14,7 @@
  *
  * The command lists come from the server's own pg_event_trigger_ddl_commands()
  * and pg_event_trigger_dropped_objects(), called through fmgr rather than
- * SQL, and the catalog is written with heap calls (lineage_store.c): no SQL
+ * SQL, and the catalog is written with heap calls (store.c): no SQL
  * runs inside the user's DDL, so these functions need neither SECURITY
  * DEFINER nor a pinned search_path, and add only a few index probes to it.
  *

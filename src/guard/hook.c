@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * guard_hook.c
+ * hook.c
  *	  Where the DDL guard meets the server: the GUCs, the ProcessUtility
  *	  hook that judges each DDL statement before it runs, the
  *	  ddl_command_start event trigger that stands in for the hook in a
@@ -23,7 +23,7 @@
  * anything (guard_nothing_to_judge: a plain ADD COLUMN run with a
  * lock_timeout) costs a look at the parse tree and its type; whether the
  * extension exists is kept between statements (extension_exists, below),
- * as are the severities (guard_rules.c).  Judging runs in a subtransaction
+ * as are the severities (registry.c).  Judging runs in a subtransaction
  * that is always released: an error while judging (a type or column that
  * does not exist) leaves the command to fail or succeed on its own.
  *
@@ -51,7 +51,7 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
-#include "guard.h"
+#include "guard/guard.h"
 
 PG_FUNCTION_INFO_V1(schemaguard_on_ddl_command_start);
 PG_FUNCTION_INFO_V1(schemaguard_allow);

@@ -41,7 +41,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#include "guard.h"
+#include "guard/guard.h"
 
 PGDLLEXPORT void schemaguard_audit_worker_main(Datum main_arg);
 

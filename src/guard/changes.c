@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * guard_changes.c
+ * changes.c
  *	  What a DDL statement is about to do, as the guard's rules see it: the
  *	  raw parse tree of one utility statement becomes a list of changes
  *	  (GuardChange), each naming the table it touches, the lock it takes
@@ -43,7 +43,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "guard.h"
+#include "guard/guard.h"
 
 /* Is this a statement any rule looks at?  Cheap: a tag test. */
 bool

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * rule_lock_timeout.c
+ * lock_timeout.c
  *	  Rule lock-timeout: a risky command, or any ACCESS EXCLUSIVE lock on a
  *	  large table, while lock_timeout is 0.
  *
@@ -14,7 +14,7 @@
  */
 #include "postgres.h"
 
-#include "guard.h"
+#include "guard/guard.h"
 
 void
 rule_lock_timeout(GuardStatement *st)

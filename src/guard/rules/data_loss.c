@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * rule_data_loss.c
+ * data_loss.c
  *	  Rule data-loss: DROP TABLE, DROP COLUMN, TRUNCATE or DROP SCHEMA ...
  *	  CASCADE of data that exists (any size: one row is enough), and type
  *	  changes that silently lose information.
@@ -29,7 +29,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 
-#include "guard.h"
+#include "guard/guard.h"
 
 /* numeric typmod: scale (PostgreSQL 15 allows negative scales) */
 static int

@@ -1,13 +1,13 @@
 /*-------------------------------------------------------------------------
  *
- * object_lineage.c
+ * object.c
  *	  Which edges an object's definition gives, by kind of object; which
  *	  object owns a catalog entry a DDL command reports; and the list of
  *	  every object whose lineage is kept.
  *
  * A relation owns the edges of:
  *	- its stored query, if it is a view or materialized view
- *	  (query_lineage.c);
+ *	  (query.c);
  *	- its generated columns (dependent: the column) and the functions its
  *	  column defaults call (dependent: the default, pg_attrdef);
  *	- its CHECK constraints (filter) and foreign keys (join, both sides);

@@ -1,13 +1,13 @@
 /*-------------------------------------------------------------------------
  *
- * guard_rules.c
+ * registry.c
  *	  The registry of the guard's rules: their stable ids, their default
  *	  severities, the function that checks each, the per-rule severity that
  *	  administrators set in schemaguard.rule_config (and the cache of it),
  *	  and the statements in which no rule can find anything.
  *
  * Adding a rule: a GuardRuleId in guard.h, one line in the table below, its
- * file rule_<name>.c, its row in the install script, its tests and docs;
+ * file rules/<name>.c, its row in the install script, its tests and docs;
  * and if it can find something in a plain ADD COLUMN, guard_nothing_to_judge
  * must say so.
  *
@@ -46,7 +46,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "guard.h"
+#include "guard/guard.h"
 
 typedef struct GuardRule
 {

@@ -2,10 +2,10 @@
  *
  * guard.h
  *	  Declarations of the DDL guard: a statement is turned into the changes
- *	  it makes (guard_changes.c), each rule (rule_*.c) turns changes and live
- *	  evidence (guard_evidence.c) into findings, the registry
- *	  (guard_rules.c) gives each finding its configured severity, and the
- *	  hook (guard_hook.c) or check_ddl() (check_ddl.c) acts on them.
+ *	  it makes (changes.c), each rule (rules/<rule>.c) turns changes and live
+ *	  evidence (evidence.c) into findings, the registry
+ *	  (registry.c) gives each finding its configured severity, and the
+ *	  hook (hook.c) or check_ddl() (check_ddl.c) acts on them.
  *
  *-------------------------------------------------------------------------
  */
@@ -160,12 +160,12 @@ typedef struct GuardStatement
 	List	   *findings;		/* GuardFinding */
 } GuardStatement;
 
-/* guard_changes.c */
+/* changes.c */
 extern bool guard_statement_relevant(Node *parsetree);
 extern void guard_collect_changes(GuardStatement *st);
 extern void guard_script_note(GuardStatement *st, List **names);
 
-/* guard_evidence.c */
+/* evidence.c */
 extern GuardRelation *guard_relation(GuardStatement *st, Oid relid, bool recurse);
 extern bool guard_relation_has_rows(GuardRelation *rel);
 extern bool guard_relation_large(GuardRelation *rel);
@@ -184,7 +184,7 @@ extern char *guard_impact_query(GuardRelation *rel, const char *colname);
 extern char *guard_choose_constraint_name(GuardRelation *rel, const char *colname,
 										  const char *label);
 
-/* guard_rules.c */
+/* registry.c */
 extern void guard_rules_init(void);
 extern bool guard_nothing_to_judge(Node *parsetree, int lock_timeout_ms);
 extern const char *guard_rule_name(GuardRuleId rule);
@@ -202,7 +202,7 @@ extern void rule_blocking_index_build(GuardStatement *st);
 extern void rule_data_loss(GuardStatement *st);
 extern void rule_lock_timeout(GuardStatement *st);
 
-/* rule_table_rewrite.c, for the data-loss and breaks-dependents rules too */
+/* rules/table_rewrite.c, for the data-loss and breaks-dependents rules too */
 extern bool guard_type_change_target(GuardChange *change, Oid *oldtype,
 									 int32 *oldtypmod, Oid *newtype,
 									 int32 *newtypmod);
@@ -222,7 +222,7 @@ typedef enum GuardDecision
 extern void guard_audit(GuardStatement *st, GuardDecision decision,
 						const char *reason);
 
-/* guard_hook.c */
+/* hook.c */
 extern void guard_init(void);
 extern const char *guard_override_reason(GuardRuleId rule);
 extern void guard_judge_safely(GuardStatement *st, List **names);

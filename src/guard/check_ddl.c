@@ -27,7 +27,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
-#include "guard.h"
+#include "guard/guard.h"
 
 PG_FUNCTION_INFO_V1(schemaguard_check_ddl);
 

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * lineage_store.c
+ * store.c
  *	  The lineage catalog, schemaguard.lineage_edge: replacing the edges of
  *	  some objects, forgetting dropped ones, and rebuilding every edge of
  *	  the database.

@@ -5,7 +5,7 @@
  *	  do not resolve -- functions already broken by past changes, or
  *	  waiting for a table that does not exist yet.
  *
- * The rows are kept current by upkeep (object_lineage.c notes them while
+ * The rows are kept current by upkeep (object.c notes them while
  * an object is analyzed; ddl_events.c analyzes again what a new, renamed
  * or dropped name may fix or break).  As in impact_of(), an object in a
  * schema the caller has no USAGE on is left out.

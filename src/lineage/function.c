@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * function_lineage.c
+ * function.c
  *	  Lineage of function and procedure bodies: what an SQL function reads,
  *	  writes and calls.
  *
@@ -21,7 +21,7 @@
  * Analysis runs in a subtransaction that is always rolled back: it releases
  * the locks analysis takes (a rebuild reads thousands of bodies) and turns
  * an error -- a body naming a table that does not exist -- into an
- * unresolved reference (object_lineage.c) instead of a failed DDL command.
+ * unresolved reference (object.c) instead of a failed DDL command.
  *
  *-------------------------------------------------------------------------
  */

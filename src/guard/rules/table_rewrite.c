@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * rule_table_rewrite.c
+ * table_rewrite.c
  *	  Rule table-rewrite: a command that writes a new copy of a large table
  *	  (and rebuilds its indexes) while holding ACCESS EXCLUSIVE on it.
  *
@@ -43,7 +43,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
-#include "guard.h"
+#include "guard/guard.h"
 
 /*
  * guard_type_change_target

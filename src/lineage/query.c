@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * query_lineage.c
+ * query.c
  *	  Column lineage of analyzed query trees and stored expressions: views
  *	  and materialized views (the tree the server stores as their "_RETURN"
  *	  rule), rule actions, SQL function bodies, and the expressions of
@@ -472,7 +472,7 @@ lineage_namespace_tracked(Oid nspid)
 /*
  * Columns that stand behind parameters: while a PL/pgSQL trigger function is
  * analyzed, NEW.col and OLD.col are Params with these ids (see
- * plpgsql_lineage.c), and reading one reads that column of the trigger's
+ * plpgsql.c), and reading one reads that column of the trigger's
  * table.
  */
 static int	param_column_base = 0;

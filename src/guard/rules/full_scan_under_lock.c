@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * rule_full_scan_under_lock.c
+ * full_scan_under_lock.c
  *	  Rule full-scan-under-lock: a command that reads every row of a large
  *	  table to check it, while holding a lock that blocks writes (or reads).
  *
@@ -53,7 +53,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "guard.h"
+#include "guard/guard.h"
 
 /* Do one table's validated CHECK constraints prove the column NOT NULL? */
 static bool
