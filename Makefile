@@ -12,6 +12,7 @@ OBJS = \
 	src/lineage/target.o \
 	src/lineage/impact.o \
 	src/lineage/unresolved.o \
+	src/lineage/notes.o \
 	src/guard/hook.o \
 	src/guard/changes.o \
 	src/guard/evidence.o \

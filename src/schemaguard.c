@@ -2,14 +2,14 @@
  *
  * schemaguard.c
  *	  Module entry point of schemaguard: column-level lineage and safe DDL
- *	  inside PostgreSQL.
+ *	  inside PostgreSQL.  Library load registers the settings every room
+ *	  reads and starts the guard.
  *
- * The work is split by the path the data takes: catching DDL
- * (lineage/ddl_events.c, guard/hook.c) -> extracting lineage (lineage/query.c,
- * lineage/object.c, lineage/function.c, lineage/plpgsql.c) -> storing it
- * (lineage/store.c) -> answering questions (lineage/target.c, lineage/impact.c,
- * lineage/unresolved.c) -> judging DDL (guard/changes.c, guard/evidence.c,
- * guard/registry.c and one rule_*.c per rule, guard/check_ddl.c, guard/audit.c).
+ * The work lives in rooms along the path the data takes (each with a
+ * README): src/lineage/ catches DDL, extracts lineage from views, function
+ * bodies and catalogs, stores it and answers impact and lineage questions;
+ * src/guard/ judges a DDL statement before it runs, with live evidence, one
+ * file per rule under src/guard/rules/, check_ddl() and the audit trail.
  * Nothing here needs shared_preload_libraries: the library is loaded on the
  * first call of one of its functions, event triggers included.
  *
@@ -17,17 +17,45 @@
  */
 #include "postgres.h"
 
-#include "fmgr.h"
+#include <limits.h>
 
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "schemaguard.h"
 #include "guard/guard.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
+int			guard_mode = GUARD_MODE_ENFORCE;
+int			guard_large_table_threshold_kb = 10 * 1024;
+
+static const struct config_enum_entry mode_options[] = {
+	{"enforce", GUARD_MODE_ENFORCE, false},
+	{"warn", GUARD_MODE_WARN, false},
+	{"off", GUARD_MODE_OFF, false},
+	{NULL, 0, false}
+};
+
 /* Library load: define the GUCs and install the DDL guard's hook. */
 void
 _PG_init(void)
 {
+	DefineCustomEnumVariable("schemaguard.mode",
+							 "What the DDL guard does with a risky statement.",
+							 "enforce: rules at severity error block it, warnings warn; "
+							 "warn: nothing blocks, every finding warns; off: no check.",
+							 &guard_mode, GUARD_MODE_ENFORCE, mode_options,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("schemaguard.large_table_threshold",
+							"Size from which a table is large for the DDL guard's rules.",
+							"Heap and TOAST of the table and of all the partitions "
+							"or inheritance children a command reaches.",
+							&guard_large_table_threshold_kb, 10 * 1024, 0, INT_MAX,
+							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("schemaguard");
+
 	guard_init();
 }

@@ -19,6 +19,8 @@
 #include "nodes/pg_list.h"
 #include "storage/lockdefs.h"
 
+#include "schemaguard.h"
+
 /* Rule ids: stable, kebab-case, in the order the guard runs them. */
 typedef enum GuardRuleId
 {
@@ -38,17 +40,6 @@ typedef enum GuardSeverity
 	SEVERITY_WARNING,
 	SEVERITY_ERROR
 } GuardSeverity;
-
-/* schemaguard.mode */
-typedef enum GuardMode
-{
-	GUARD_MODE_OFF,
-	GUARD_MODE_WARN,
-	GUARD_MODE_ENFORCE
-} GuardMode;
-
-extern int	guard_mode;
-extern int	guard_large_table_threshold_kb;
 
 /*
  * A table (or partitioned table, or inheritance parent) a change touches,

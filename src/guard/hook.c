@@ -1,11 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * hook.c
- *	  Where the DDL guard meets the server: the GUCs, the ProcessUtility
- *	  hook that judges each DDL statement before it runs, the
- *	  ddl_command_start event trigger that stands in for the hook in a
- *	  session whose library is not loaded yet, the decision (block, warn,
- *	  allowed by override) and schemaguard.allow().
+ *	  Where the DDL guard meets the server: the ProcessUtility hook that
+ *	  judges each DDL statement before it runs, the ddl_command_start event
+ *	  trigger that stands in for the hook in a session whose library is not
+ *	  loaded yet, the decision (block, warn, allowed by override) and
+ *	  schemaguard.allow().  The settings it obeys are registered in
+ *	  schemaguard.c.
  *
  * No shared_preload_libraries entry is needed.  The library is loaded in a
  * session by its first schemaguard function or event trigger call; from
@@ -30,8 +31,6 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
-
-#include <limits.h>
 
 #include "access/xact.h"
 #include "commands/event_trigger.h"
@@ -58,16 +57,6 @@ PG_FUNCTION_INFO_V1(schemaguard_allow);
 
 /* The role whose members may call schemaguard.allow(). */
 #define APPROVER_ROLE "schemaguard_approver"
-
-int			guard_mode = GUARD_MODE_ENFORCE;
-int			guard_large_table_threshold_kb = 10 * 1024;
-
-static const struct config_enum_entry mode_options[] = {
-	{"enforce", GUARD_MODE_ENFORCE, false},
-	{"warn", GUARD_MODE_WARN, false},
-	{"off", GUARD_MODE_OFF, false},
-	{NULL, 0, false}
-};
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -108,23 +97,10 @@ forget_extension(Datum arg, int cacheid, uint32 hashvalue)
 	extension_exists = -1;
 }
 
+/* Library load (schemaguard.c): the callbacks and the hook. */
 void
 guard_init(void)
 {
-	DefineCustomEnumVariable("schemaguard.mode",
-							 "What the DDL guard does with a risky statement.",
-							 "enforce: rules at severity error block it, warnings warn; "
-							 "warn: nothing blocks, every finding warns; off: no check.",
-							 &guard_mode, GUARD_MODE_ENFORCE, mode_options,
-							 PGC_SUSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("schemaguard.large_table_threshold",
-							"Size from which a table is large for the DDL guard's rules.",
-							"Heap and TOAST of the table and of all the partitions "
-							"or inheritance children a command reaches.",
-							&guard_large_table_threshold_kb, 10 * 1024, 0, INT_MAX,
-							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
-	MarkGUCPrefixReserved("schemaguard");
-
 	RegisterSubXactCallback(overrides_subxact_callback, NULL);
 	CacheRegisterSyscacheCallback(PROCOID, forget_extension, (Datum) 0);
 	guard_rules_init();

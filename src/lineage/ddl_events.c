@@ -40,7 +40,7 @@
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
-#include "schemaguard.h"
+#include "lineage/internal.h"
 
 PG_FUNCTION_INFO_V1(schemaguard_on_ddl_command_end);
 PG_FUNCTION_INFO_V1(schemaguard_on_sql_drop);

@@ -21,7 +21,7 @@
  * Analysis runs in a subtransaction that is always rolled back: it releases
  * the locks analysis takes (a rebuild reads thousands of bodies) and turns
  * an error -- a body naming a table that does not exist -- into an
- * unresolved reference (object.c) instead of a failed DDL command.
+ * unresolved reference (notes.c) instead of a failed DDL command.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,7 +41,7 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
-#include "schemaguard.h"
+#include "lineage/internal.h"
 
 /* The search_path a function body is resolved with (see above). */
 static const char *

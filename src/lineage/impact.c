@@ -44,7 +44,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "schemaguard.h"
+#include "lineage/internal.h"
 
 /* A node of the walk; also the key of the visited set (no padding). */
 typedef struct NodeKey

@@ -51,7 +51,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "schemaguard.h"
+#include "lineage/internal.h"
 
 static ObjectAddress *
 new_address(Oid classid, Oid objid)
@@ -399,62 +399,6 @@ unique_edges(List *edges)
 	return result;
 }
 
-/* What the analyzers report while one object is computed. */
-static List *unresolved_refs = NIL;
-
-/* Record a name an object uses that does not resolve. */
-void
-lineage_note_unresolved(const ObjectAddress *object, const char *reference,
-						const char *reason)
-{
-	UnresolvedRef *ref = palloc(sizeof(UnresolvedRef));
-	ListCell   *lc;
-
-	foreach(lc, unresolved_refs)
-	{
-		UnresolvedRef *other = (UnresolvedRef *) lfirst(lc);
-
-		if (strcmp(other->reference, reference) == 0 &&
-			strcmp(other->reason, reason) == 0)
-			return;
-	}
-	ref->object = *object;
-	ref->reference = pstrdup(reference);
-	ref->reason = pstrdup(reason);
-	unresolved_refs = lappend(unresolved_refs, ref);
-}
-
-/*
- * lineage_note_error
- *		Record why part of an object's definition did not analyze.  The name
- *		it could not resolve is the first double-quoted one in the server's
- *		message (relation "x" does not exist); a syntax error has none.
- */
-void
-lineage_note_error(const ObjectAddress *object, ErrorData *edata)
-{
-	const char *message = edata->message ? edata->message : "unknown error";
-	const char *open = strchr(message, '"');
-	const char *close = open ? strchr(open + 1, '"') : NULL;
-
-	if (edata->sqlerrcode == ERRCODE_SYNTAX_ERROR)
-		lineage_note_unresolved(object, "(body)",
-								psprintf("unparsable: %s", message));
-	else if (open == NULL || close == NULL)
-	{
-		/* "function f(integer) does not exist": the name is the 2nd word */
-		const char *space = strchr(message, ' ');
-		const char *end = space ? strstr(space + 1, " does not exist") : NULL;
-
-		lineage_note_unresolved(object,
-								end ? pnstrdup(space + 1, end - space - 1) : "(body)",
-								message);
-	}
-	else
-		lineage_note_unresolved(object, pnstrdup(open + 1, close - open - 1),
-								message);
-}
-
 /*
  * object_lineage
  *		The edges an object's definition gives, each once, allocated in the
@@ -468,13 +412,12 @@ object_lineage(const ObjectAddress *object, List **owned, List **unresolved)
 {
 	List	   *edges = NIL;
 
-	unresolved_refs = NIL;
+	lineage_notes_reset();
 	if (object->classId == RelationRelationId)
 		edges = unique_edges(relation_lineage(object->objectId, owned));
 	else if (object->classId == ProcedureRelationId)
 		edges = unique_edges(function_lineage(object->objectId, owned));
-	*unresolved = unresolved_refs;
-	unresolved_refs = NIL;
+	*unresolved = lineage_notes_take();
 	return edges;
 }
 

@@ -18,7 +18,7 @@
 
 #include <dlfcn.h>
 
-#include "schemaguard.h"
+#include "lineage/internal.h"
 
 /* The two result types we use, as pg_query.h declares them. */
 typedef struct PgQueryError

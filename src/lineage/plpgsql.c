@@ -65,7 +65,7 @@
 #include "utils/syscache.h"
 #include "utils/varlena.h"
 
-#include "schemaguard.h"
+#include "lineage/internal.h"
 
 /* Params standing for NEW/OLD columns get ids from here up. */
 #define NEWOLD_PARAM_BASE	100000

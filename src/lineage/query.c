@@ -42,7 +42,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#include "schemaguard.h"
+#include "lineage/internal.h"
 
 const char *const lineage_usage_names[] = {
 	"identity",

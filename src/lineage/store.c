@@ -44,7 +44,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-#include "schemaguard.h"
+#include "lineage/internal.h"
 
 /*
  * lineage_catalog_oids

@@ -30,7 +30,7 @@
 #include "utils/syscache.h"
 #include "utils/varlena.h"
 
-#include "schemaguard.h"
+#include "lineage/internal.h"
 
 static void
 invalid_target(const char *target, const char *detail)

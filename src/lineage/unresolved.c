@@ -5,7 +5,7 @@
  *	  do not resolve -- functions already broken by past changes, or
  *	  waiting for a table that does not exist yet.
  *
- * The rows are kept current by upkeep (object.c notes them while
+ * The rows are kept current by upkeep (the analyzers note them, notes.c, while
  * an object is analyzed; ddl_events.c analyzes again what a new, renamed
  * or dropped name may fix or break).  As in impact_of(), an object in a
  * schema the caller has no USAGE on is left out.
@@ -28,7 +28,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "schemaguard.h"
+#include "lineage/internal.h"
 
 PG_FUNCTION_INFO_V1(schemaguard_unresolved_references);
 

@@ -48,7 +48,7 @@ if [ "${1:-}" != "--inside" ]; then
         make -s PG_CONFIG="$PG_CONFIG" install > /dev/null
     fi
     export COMPARE_SOURCES COMPARE_STARTED
-    COMPARE_SOURCES="md5 $(cat Makefile schemaguard.control src/*.c src/*.h sql/schemaguard--*.sql | md5sum | cut -c1-12), schemaguard.so md5 $(md5sum < schemaguard.so | cut -c1-12)"
+    COMPARE_SOURCES="md5 $(cat Makefile schemaguard.control $(find src -name '*.[ch]' | sort) sql/schemaguard--*.sql | md5sum | cut -c1-12), schemaguard.so md5 $(md5sum < schemaguard.so | cut -c1-12)"
     COMPARE_STARTED=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
     status=0
     pg_virtualenv -t -v 15 bash "$0" --inside > "$OUT/compare.txt" 2>&1 9>&- || status=$?

@@ -28,7 +28,9 @@
 # which sources are measured (they change often): a digest of everything
 # that is built or installed, and the newest of those files
 bench_sources() {
-    local files=(Makefile schemaguard.control src/*.c src/*.h sql/schemaguard--*.sql)
+    local files
+    mapfile -t files < <(ls Makefile schemaguard.control sql/schemaguard--*.sql;
+                         find src -name '*.[ch]' | sort)
     local newest
     newest=$(ls -t "${files[@]}" | head -1)
     echo "md5 $(cat "${files[@]}" | md5sum | cut -c1-12), newest file $newest" \

@@ -38,7 +38,7 @@
 #include "utils/syscache.h"
 
 #include "guard/guard.h"
-#include "schemaguard.h"
+#include "lineage/lineage.h"
 
 /* Shown by name in errdetail; the rest are counted. */
 #define DEPENDENTS_SHOWN 10
