@@ -4,14 +4,48 @@
 # pg_virtualenv, then the TAP tests (test/t/*.pl), which make their own clusters
 # with PostgreSQL::Test::Cluster.  Installs what it needs first
 # (test/setup.sh).  Exits non-zero on any failure and prints the diffs.
+#
+# SCHEMAGUARD_PG=DIR (optional): test against a private relocated copy of
+# PostgreSQL 15 made with `bash test/pgcopy.sh DIR`, so that two checkouts
+# on one machine never install into each other's server: the extension is
+# installed into the copy, pg_regress runs on a cluster of the copy's own
+# (socket in a temporary directory), the TAP tests use the copy's binaries.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+
+if [ -n "${SCHEMAGUARD_PG:-}" ]; then
+    export PG_CONFIG=$SCHEMAGUARD_PG/usr/lib/postgresql/15/bin/pg_config
+    [ -x "$PG_CONFIG" ] || { echo "check: no PostgreSQL copy in $SCHEMAGUARD_PG (bash test/pgcopy.sh $SCHEMAGUARD_PG)" >&2; exit 2; }
+else
+    export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+fi
 bash test/setup.sh || exit 1
 
-export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-log=/tmp/schemaguard-check.log
+log=$(mktemp /tmp/schemaguard-check.XXXXXX.log)
 rm -rf results regression.diffs regression.out output_iso tmp_check
-pg_virtualenv -v 15 make -s PG_CONFIG="$PG_CONFIG" installcheck TAP_TESTS= 2>&1 | tee "$log"
+
+# run_cluster CMD...: CMD against a throwaway cluster (PGHOST etc. set)
+run_cluster() {
+    if [ -z "${SCHEMAGUARD_PG:-}" ]; then
+        pg_virtualenv -v 15 "$@"
+        return
+    fi
+    (
+        bindir=$($PG_CONFIG --bindir)
+        dir=$(mktemp -d /tmp/schemaguard-cluster.XXXXXX)
+        as=()
+        if [ "$(id -u)" -eq 0 ]; then
+            chown postgres: "$dir"
+            as=(runuser -u postgres --)
+        fi
+        trap '"${as[@]}" "$bindir/pg_ctl" -D "$dir/data" -m fast -s stop > /dev/null 2>&1; rm -rf "$dir"' EXIT
+        "${as[@]}" "$bindir/initdb" -D "$dir/data" -U postgres -A trust --no-sync > /dev/null || exit 1
+        "${as[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -s start \
+            -o "-p 5432 -k $dir -c listen_addresses= -c fsync=off" || exit 1
+        PGHOST=$dir PGPORT=5432 PGUSER=postgres PGDATABASE=postgres PATH=$bindir:$PATH "$@"
+    )
+}
+run_cluster make -s PG_CONFIG="$PG_CONFIG" installcheck TAP_TESTS= 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # The TAP tests, by PGXS's own recipe (make installcheck with no REGRESS or

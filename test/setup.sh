@@ -24,7 +24,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+# PG_CONFIG from the environment: a private relocated copy (test/pgcopy.sh)
+export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 make -s PG_CONFIG="$PG_CONFIG"
 make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 echo "setup: schemaguard built and installed into $($PG_CONFIG --pkglibdir)"
