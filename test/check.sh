@@ -54,6 +54,10 @@ status=${PIPESTATUS[0]}
 # postgres when we are root (the checkout need not be readable by postgres).
 tapdir=$(mktemp -d /tmp/schemaguard-tap.XXXXXX)
 mkdir "$tapdir/test" && cp Makefile "$tapdir/" && cp -R test/t "$tapdir/test/"
+# one port reservation directory for every checkout on the machine, so
+# that TAP runs of parallel checkouts never pick the same port
+export PG_TEST_PORT_DIR=/tmp/schemaguard-tap-ports
+mkdir -p "$PG_TEST_PORT_DIR" && chmod 1777 "$PG_TEST_PORT_DIR" 2>/dev/null
 as_user=()
 if [ "$(id -u)" -eq 0 ]; then
     chown -R postgres: "$tapdir"
