@@ -13,6 +13,8 @@ OBJS = \
 	src/lineage/impact.o \
 	src/lineage/unresolved.o \
 	src/lineage/notes.o \
+	src/lineage/graph.o \
+	src/lineage/openlineage.o \
 	src/guard/hook.o \
 	src/guard/changes.o \
 	src/guard/evidence.o \
@@ -31,6 +33,8 @@ DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql sql/schemagu
 
 # pg_regress reads sql/<test>.sql and compares with expected/<test>.out
 REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache
+# lineage out to other tools (OpenLineage, pictures, impact reports, the CLI)
+REGRESS += check_ddl_locations impact_graph openlineage
 REGRESS_OPTS = --inputdir=.
 
 # pg_isolation_regress reads test/isolation/specs/<test>.spec and
