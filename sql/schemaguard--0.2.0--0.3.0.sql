@@ -59,3 +59,14 @@ AS 'MODULE_PATHNAME', 'schemaguard_openlineage_events'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 COMMENT ON FUNCTION schemaguard.openlineage_events(text) IS
     'the lineage catalog as OpenLineage run events with column lineage, one per view, materialized view and routine';
+
+-- A Markdown report of a migration script for a pull request: per
+-- statement, the guard's findings, the dependents it touches and the
+-- evidence of their use.  Like check_ddl() it resolves names with the
+-- caller's search_path (not pinned) and runs nothing of the script.
+CREATE FUNCTION schemaguard.impact_report(script text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'schemaguard_impact_report'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION schemaguard.impact_report(text) IS
+    'a Markdown report of a migration script: findings, dependents touched, evidence of their use';
