@@ -54,3 +54,16 @@ PG_CFLAGS = -Werror
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# pg_schemaguard, the command-line client, has a makefile of its own
+# (src/cli/Makefile: PGXS builds a PROGRAM and a MODULE_big only apart)
+all: cli
+cli:
+	$(MAKE) -C src/cli PG_CONFIG="$(PG_CONFIG)"
+install: install-cli
+install-cli: cli
+	$(MAKE) -C src/cli PG_CONFIG="$(PG_CONFIG)" install
+clean: clean-cli
+clean-cli:
+	$(MAKE) -C src/cli PG_CONFIG="$(PG_CONFIG)" clean
+.PHONY: cli install-cli clean-cli

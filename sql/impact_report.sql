@@ -67,6 +67,15 @@ SELECT r LIKE '%ir\_hidden%' AS names_hidden,
 FROM schemaguard.impact_report('ALTER TABLE ir.orders DROP COLUMN status') r;
 RESET ROLE;
 
+-- a body in the schema that names what does not resolve is said to be
+-- unknown
+SET check_function_bodies = off;
+CREATE FUNCTION ir.broken() RETURNS int LANGUAGE plpgsql
+    AS $$ BEGIN RETURN (SELECT count(*) FROM ir.order_lines); END $$;
+RESET check_function_bodies;
+SELECT r LIKE '%- `function ir.broken()`, in the schema of a changed relation, names what does not resolve%' AS says_unresolved
+FROM schemaguard.impact_report('ALTER TABLE ir.orders RENAME TO orders_old') r;
+
 -- errors: the script's syntax error is check_ddl's; NULL
 SELECT schemaguard.impact_report('ALTER TABEL ir.orders ADD COLUMN x int');
 SELECT schemaguard.impact_report(NULL);

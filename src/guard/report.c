@@ -88,6 +88,7 @@ typedef struct Unknowns
 	const char *pgss;			/* why pg_stat_statements was not read; NULL: read */
 	char	   *pgss_schema;	/* where it is installed */
 	bool		pgss_hidden;	/* other roles' statements not visible */
+	List	   *names;			/* String: schemas of the relations changed, quoted */
 } Unknowns;
 
 /*
@@ -524,6 +525,22 @@ find_pg_stat_statements(Unknowns *unknowns)
 	CurrentResourceOwner = owner;
 }
 
+/* A regular expression matching a name as a whole word, every character literal. */
+static void
+append_word_pattern(StringInfo pattern, const char *name)
+{
+	const char *p;
+
+	appendStringInfoString(pattern, "\\m");
+	for (p = name; *p; p++)
+	{
+		if (!isalnum((unsigned char) *p) && !IS_HIGHBIT_SET(*p))
+			appendStringInfoChar(pattern, '\\');
+		appendStringInfoChar(pattern, *p);
+	}
+	appendStringInfoString(pattern, "\\M");
+}
+
 /* How often statements naming a relation ran (pg_stat_statements). */
 static void
 statements_evidence(StringInfo buf, Oid relid, Unknowns *unknowns)
@@ -531,20 +548,11 @@ statements_evidence(StringInfo buf, Oid relid, Unknowns *unknowns)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	StringInfoData pattern;
-	const char *p;
 
 	if (unknowns->pgss)
 		return;
-	/* the name as a whole word, every character literal */
 	initStringInfo(&pattern);
-	appendStringInfoString(&pattern, "\\m");
-	for (p = get_rel_name(relid); *p; p++)
-	{
-		if (!isalnum((unsigned char) *p) && !IS_HIGHBIT_SET(*p))
-			appendStringInfoChar(&pattern, '\\');
-		appendStringInfoChar(&pattern, *p);
-	}
-	appendStringInfoString(&pattern, "\\M");
+	append_word_pattern(&pattern, get_rel_name(relid));
 	args[0] = CStringGetTextDatum(pattern.data);
 	if (SPI_execute_with_args(psprintf("SELECT count(*), coalesce(sum(calls), 0) "
 									   "FROM %s.pg_stat_statements "
@@ -670,7 +678,16 @@ report_statement(StringInfo buf, int number, RawStmt *raw, const char *script,
 			report_change(buf, change);
 		if (change->rel && OidIsValid(change->rel->relid) && !change->rel->is_new &&
 			!list_member_oid(tables, change->rel->relid))
+		{
 			tables = lappend_oid(tables, change->rel->relid);
+			if (change_reaches_dependents(change->kind))
+			{
+				char	   *nsp = (char *) quote_identifier(get_namespace_name(get_rel_namespace(change->rel->relid)));
+
+				if (!list_member(unknowns->names, makeString(nsp)))
+					unknowns->names = lappend(unknowns->names, makeString(nsp));
+			}
+		}
 		if (!change_reaches_dependents(change->kind))
 			continue;
 		if (change->kind == CHANGE_DROP_FUNCTION || change->kind == CHANGE_RENAME_FUNCTION)
@@ -779,12 +796,42 @@ report_unknowns(StringInfo buf, Unknowns *unknowns)
 		appendStringInfoString(buf, "- Dependents in schemas you may not see are not listed.\n");
 	if (unknowns->unjudged)
 		appendStringInfoString(buf, "- The changes of some statements could not be read (see the server log at DEBUG1).\n");
-	if (SPI_execute("SELECT FROM schemaguard.unresolved_references() LIMIT 1",
-					true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not run schemaguard.unresolved_references()");
-	if (SPI_processed > 0)
-		appendStringInfoString(buf, "- Some function bodies name objects that do not resolve "
-							   "(schemaguard.unresolved\\_references()): what they will read is not known.\n");
+	if (unknowns->names != NIL)
+	{
+		/* bodies in the schemas of the changed relations that do not resolve */
+		Oid			argtypes[1] = {TEXTOID};
+		Datum		args[1];
+		StringInfoData pattern;
+		ListCell   *lc;
+		uint64		i;
+
+		initStringInfo(&pattern);
+		foreach(lc, unknowns->names)
+		{
+			const char *p;
+
+			appendStringInfoString(&pattern, foreach_current_index(lc) > 0 ? "|^" : "^");
+			for (p = strVal(lfirst(lc)); *p; p++)
+			{
+				if (!isalnum((unsigned char) *p) && !IS_HIGHBIT_SET(*p))
+					appendStringInfoChar(&pattern, '\\');
+				appendStringInfoChar(&pattern, *p);
+			}
+			appendStringInfoString(&pattern, "\\.");
+		}
+		args[0] = CStringGetTextDatum(pattern.data);
+		if (SPI_execute_with_args("SELECT DISTINCT object_type || ' ' || object_identity "
+								  "FROM schemaguard.unresolved_references() WHERE object_identity ~ $1 "
+								  "ORDER BY 1", 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not run schemaguard.unresolved_references()");
+		for (i = 0; i < SPI_processed; i++)
+		{
+			appendStringInfoString(buf, "- ");
+			md_code(buf, spi_text(i, 1));
+			appendStringInfoString(buf, ", in the schema of a changed relation, names what does not resolve "
+								   "(schemaguard.unresolved\\_references()): what it will read is not known.\n");
+		}
+	}
 	appendStringInfoString(buf, "- Code outside the database (applications, reports, ETL) is not seen.\n");
 }
 

@@ -543,6 +543,32 @@ view_event(ExportContext *cxt, Relation catalog, Oid dependent_index, Oid viewid
 	return buf.data;
 }
 
+/*
+ * A function's job name, unquoted as OpenLineage names are:
+ * database.schema.name(argument types), the types as format_type shows them.
+ */
+static char *
+function_job_name(ExportContext *cxt, Oid funcid)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	Form_pg_proc form;
+	StringInfoData buf;
+	int			i;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for function %u", funcid);
+	form = (Form_pg_proc) GETSTRUCT(tuple);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s.%s.%s(", cxt->database,
+					 get_namespace_name(form->pronamespace), NameStr(form->proname));
+	for (i = 0; i < form->proargtypes.dim1; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? "," : "",
+						 format_type_be(form->proargtypes.values[i]));
+	appendStringInfoChar(&buf, ')');
+	ReleaseSysCache(tuple);
+	return buf.data;
+}
+
 static char *
 function_event(ExportContext *cxt, Relation catalog, Oid dependent_index,
 			   Oid funcid)
@@ -552,7 +578,6 @@ function_event(ExportContext *cxt, Relation catalog, Oid dependent_index,
 	List	   *read = NIL;
 	List	   *written = NIL;
 	ListCell   *lc;
-	ObjectAddress address;
 
 	foreach(lc, edges)
 	{
@@ -565,10 +590,8 @@ function_event(ExportContext *cxt, Relation catalog, Oid dependent_index,
 		else
 			read = add_dataset(read, e->source_rel);
 	}
-	ObjectAddressSet(address, ProcedureRelationId, funcid);
 	initStringInfo(&buf);
-	event_start(&buf, cxt, psprintf("%s.%s", cxt->database,
-									getObjectIdentity(&address, false)));
+	event_start(&buf, cxt, function_job_name(cxt, funcid));
 	inputs(&buf, cxt, read);
 	appendStringInfoString(&buf, ",\"outputs\":[");
 	foreach(lc, written)
