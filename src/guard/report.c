@@ -446,7 +446,8 @@ object_evidence(StringInfo buf, const char *type, const char *identity,
 			unknowns->functions_pl_only = true;
 			return false;
 		}
-		sql = "SELECT calls || ' calls, ' || round(total_time::numeric, 1) || ' ms in all' "
+		sql = "SELECT calls || CASE WHEN calls = 1 THEN ' call, ' ELSE ' calls, ' END "
+			"|| round(total_time::numeric, 1) || ' ms in all' "
 			"FROM pg_catalog.pg_stat_user_functions WHERE funcid = $1";
 	}
 	else if (relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX)
