@@ -22,6 +22,8 @@
  * a schema the caller cannot see; the walk still goes through such objects,
  * so depths stay true.  Names, types and visibility are computed once per
  * object: a large answer names the same few thousand objects many times.
+ * lineage_walk() gives the same rows as data (lineage.h), for the picture
+ * (graph.c) and the guard's impact report.
  *
  *-------------------------------------------------------------------------
  */
