@@ -53,6 +53,18 @@ SELECT schemaguard.impact_report('DROP FUNCTION ir.order_value(int)') LIKE
        '%Calls of SQL functions are not counted: track\\_functions is pl.%' AS says_pl_only;
 RESET track_functions;
 
+-- the report's own queries do not follow the caller's search_path: a
+-- round() that fails, found before pg_catalog's, is not called
+CREATE FUNCTION ir.round(numeric, integer) RETURNS numeric LANGUAGE sql
+    AS 'SELECT 1 / 0';
+SET search_path = ir, pg_catalog;
+SET track_functions = 'all';
+SELECT schemaguard.impact_report('ALTER TABLE orders RENAME COLUMN qty TO q')
+       ~ '`ir.order_value\(integer\)` \| 3 calls' AS own_queries_pinned;
+RESET track_functions;
+SET search_path = ir, public;
+DROP FUNCTION ir.round(numeric, integer);
+
 -- only what the caller may see: a dependent view in a schema without
 -- USAGE is not listed, and the report says something was left out
 CREATE SCHEMA ir_hidden;

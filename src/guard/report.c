@@ -43,6 +43,7 @@
 #include "pgstat.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -186,6 +187,24 @@ static char *
 spi_text(int row, int col)
 {
 	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+}
+
+/*
+ * The report's own queries (statistics, pg_stat_statements, unresolved
+ * references) run with search_path pg_catalog, pg_temp, as a function with
+ * SET search_path would; check_ddl() and the reading of the script's
+ * statements keep the caller's, which the script's names need.  Undone
+ * with AtEOXact_GUC(true, nestlevel), as fmgr undoes a SET clause.
+ */
+static int
+pin_search_path(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
 }
 
 /* check_ddl()'s rows for the script. */
@@ -658,6 +677,7 @@ report_statement(StringInfo buf, int number, RawStmt *raw, const char *script,
 	List	   *tables = NIL;
 	ListCell   *lc;
 	StringInfoData evidence;
+	int			nestlevel;
 
 	appendStringInfo(buf, "## Statement %d\n\n", number);
 	md_block(buf, "", "sql", guard_statement_sql(text));
@@ -736,6 +756,7 @@ report_statement(StringInfo buf, int number, RawStmt *raw, const char *script,
 
 	/* the evidence: the tables changed, then the dependents with counters */
 	initStringInfo(&evidence);
+	nestlevel = pin_search_path();
 	foreach(lc, tables)
 	{
 		ObjectAddress object;
@@ -754,6 +775,7 @@ report_statement(StringInfo buf, int number, RawStmt *raw, const char *script,
 		if (d->relkind == RELKIND_MATVIEW || d->relkind == RELKIND_VIEW)
 			statements_evidence(&evidence, d->address.objectId, unknowns);
 	}
+	AtEOXact_GUC(true, nestlevel);
 	if (evidence.len > 0)
 	{
 		appendStringInfoString(buf, "**Usage evidence** (this server's statistics):\n\n"
@@ -850,6 +872,7 @@ schemaguard_impact_report(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	ListCell   *lc;
 	text	   *result;
+	int			nestlevel;
 	int			nerrors = 0;
 	int			nwarnings = 0;
 
@@ -864,7 +887,9 @@ schemaguard_impact_report(PG_FUNCTION_ARGS)
 	/* check_ddl() first: a syntax error is its error, positioned */
 	findings = guard_findings(script);
 	stmts = raw_parser(script, RAW_PARSE_DEFAULT);
+	nestlevel = pin_search_path();
 	find_pg_stat_statements(&unknowns);
+	AtEOXact_GUC(true, nestlevel);
 
 	foreach(lc, findings)
 	{
@@ -889,7 +914,9 @@ schemaguard_impact_report(PG_FUNCTION_ARGS)
 		report_statement(&buf, foreach_current_index(lc) + 1, lfirst_node(RawStmt, lc),
 						 script, findings, &names, &unknowns);
 	}
+	nestlevel = pin_search_path();
 	report_unknowns(&buf, &unknowns);
+	AtEOXact_GUC(true, nestlevel);
 
 	result = (text *) SPI_palloc(VARHDRSZ + buf.len);
 	SET_VARSIZE(result, VARHDRSZ + buf.len);
