@@ -13,6 +13,8 @@ OBJS = \
 	src/lineage/impact.o \
 	src/lineage/unresolved.o \
 	src/lineage/notes.o \
+	src/lineage/graph.o \
+	src/lineage/openlineage.o \
 	src/guard/hook.o \
 	src/guard/changes.o \
 	src/guard/evidence.o \
@@ -24,6 +26,7 @@ OBJS = \
 	src/guard/rules/data_loss.o \
 	src/guard/rules/lock_timeout.o \
 	src/guard/check_ddl.o \
+	src/guard/report.o \
 	src/guard/audit.o
 
 EXTENSION = schemaguard
@@ -31,6 +34,8 @@ DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql sql/schemagu
 
 # pg_regress reads sql/<test>.sql and compares with expected/<test>.out
 REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache
+# lineage out to other tools (OpenLineage, pictures, impact reports, the CLI)
+REGRESS += check_ddl_locations impact_graph openlineage impact_report
 REGRESS_OPTS = --inputdir=.
 
 # pg_isolation_regress reads test/isolation/specs/<test>.spec and
@@ -49,3 +54,16 @@ PG_CFLAGS = -Werror
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# pg_schemaguard, the command-line client, has a makefile of its own
+# (src/cli/Makefile: PGXS builds a PROGRAM and a MODULE_big only apart)
+all: cli
+cli:
+	$(MAKE) -C src/cli PG_CONFIG="$(PG_CONFIG)"
+install: install-cli
+install-cli: cli
+	$(MAKE) -C src/cli PG_CONFIG="$(PG_CONFIG)" install
+clean: clean-cli
+clean-cli:
+	$(MAKE) -C src/cli PG_CONFIG="$(PG_CONFIG)" clean
+.PHONY: cli install-cli clean-cli
