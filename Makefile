@@ -16,6 +16,7 @@ OBJS = \
 	src/guard/hook.o \
 	src/guard/changes.o \
 	src/guard/evidence.o \
+	src/guard/sessions.o \
 	src/guard/registry.o \
 	src/guard/rules/breaks_dependents.o \
 	src/guard/rules/table_rewrite.o \

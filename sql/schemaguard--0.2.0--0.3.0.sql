@@ -13,6 +13,19 @@
 -- pg_upgrade; who a lock would block.
 --
 
+-- The tables a session creates: a lock on one that no other session uses
+-- blocks nobody (guard/sessions.c; docs/guard.md, "Who is there").  The
+-- function keeps a session-long note in memory; it writes nothing.
+CREATE FUNCTION schemaguard.on_table_created()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'schemaguard_on_table_created'
+LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION schemaguard.on_table_created() FROM PUBLIC;
+CREATE EVENT TRIGGER schemaguard_table_created ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO',
+                 'CREATE MATERIALIZED VIEW')
+    EXECUTE FUNCTION schemaguard.on_table_created();
+
 --
 -- Lineage on real code.
 --
