@@ -189,6 +189,10 @@ object_names(const ObjectAddress *object)
 	List	   *names = NIL;
 	char	   *name = NULL;
 
+	/* a temporary table never resolves a body's name (it is gone soon) */
+	if (object->classId == RelationRelationId &&
+		get_rel_persistence(object->objectId) == RELPERSISTENCE_TEMP)
+		return NIL;
 	if (object->classId == RelationRelationId)
 	{
 		AttrNumber *attnums;
