@@ -138,5 +138,21 @@ ROLLBACK;
 -- a drop: the tracked ones make PostgreSQL refuse, the others fail later
 ALTER TABLE items DROP COLUMN qty;
 
+--
+-- A migration tool's revert drops the column its change added: a column
+-- holding nothing but NULL loses nothing (its null bitmaps are read, up to
+-- 128 MB of heap); one value, a NOT NULL column or a stored default does.
+--
+ALTER TABLE customer ADD COLUMN coupon text;
+INSERT INTO customer VALUES (21, 'c21', NULL);
+ALTER TABLE customer DROP COLUMN coupon;
+ALTER TABLE customer ADD COLUMN coupon text;
+UPDATE customer SET coupon = 'SAVE10' WHERE customer_id = 20;
+ALTER TABLE customer DROP COLUMN coupon;
+UPDATE customer SET coupon = NULL;
+ALTER TABLE customer DROP COLUMN coupon;
+ALTER TABLE customer ADD COLUMN flag boolean DEFAULT false;
+ALTER TABLE customer DROP COLUMN flag;
+
 SET schemaguard.mode = off;
 DROP SCHEMA harm CASCADE;
