@@ -11,6 +11,7 @@ SET schemaguard.large_table_threshold = '64kB';
 -- judged as if other sessions used every table (who is there: test/t/02*.pl)
 SET schemaguard.consider_sessions = off;
 SET lock_timeout = '5s';
+CREATE ROLE regress_harm_nobody;
 
 --
 -- A PL/pgSQL function that creates and drops a temporary table (Pagila's
@@ -154,5 +155,27 @@ ALTER TABLE customer DROP COLUMN coupon;
 ALTER TABLE customer ADD COLUMN flag boolean DEFAULT false;
 ALTER TABLE customer DROP COLUMN flag;
 
+--
+-- TRUNCATE, VACUUM FULL, CLUSTER and REINDEX as a session's first command:
+-- coverage() tells whether new sessions of each database preload the
+-- library, and the command that makes them (keeping what is listed);
+-- CREATE EXTENSION says the same in a NOTICE (install.out).
+--
+SELECT covered, session_preload_libraries,
+       replace(command, current_database(), 'DB') AS command
+FROM schemaguard.coverage() WHERE database = current_database();
+ALTER DATABASE :"DBNAME" SET session_preload_libraries = 'plpgsql';
+SELECT covered, replace(command, current_database(), 'DB') AS command
+FROM schemaguard.coverage() WHERE database = current_database();
+ALTER DATABASE :"DBNAME" SET session_preload_libraries = 'plpgsql', 'schemaguard';
+SELECT covered, session_preload_libraries, command
+FROM schemaguard.coverage() WHERE database = current_database();
+ALTER DATABASE :"DBNAME" RESET session_preload_libraries;
+-- for administrators: it reads the server's configuration files
+SET ROLE regress_harm_nobody;
+SELECT count(*) FROM schemaguard.coverage();
+RESET ROLE;
+
 SET schemaguard.mode = off;
 DROP SCHEMA harm CASCADE;
+DROP ROLE regress_harm_nobody;

@@ -604,3 +604,4 @@ guard_name_lock_holders(GuardStatement *st)
 		f->detail = psprintf("%s %s", f->detail, holders);
 	}
 }
+
