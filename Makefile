@@ -13,6 +13,7 @@ OBJS = \
 	src/lineage/impact.o \
 	src/lineage/unresolved.o \
 	src/lineage/notes.o \
+	src/lineage/origin.o \
 	src/guard/hook.o \
 	src/guard/changes.o \
 	src/guard/evidence.o \

@@ -13,6 +13,19 @@
 -- pg_upgrade; who a lock would block.
 --
 
+-- The cluster the lineage catalog was computed in (lineage/origin.c):
+-- pg_upgrade keeps the object ids of relations only, and copies this
+-- table with the catalog; a catalog from another cluster is rebuilt before
+-- it is read.  Not dumped: a restore's CREATE EXTENSION computes it anew.
+CREATE TABLE schemaguard.lineage_origin (
+    system_identifier bigint NOT NULL
+);
+REVOKE ALL ON schemaguard.lineage_origin FROM PUBLIC;
+COMMENT ON TABLE schemaguard.lineage_origin IS
+    'system identifier of the cluster whose catalogs the lineage was computed from';
+INSERT INTO schemaguard.lineage_origin
+SELECT system_identifier FROM pg_catalog.pg_control_system();
+
 -- The tables a session creates: a lock on one that no other session uses
 -- blocks nobody (guard/sessions.c; docs/guard.md, "Who is there").  The
 -- function keeps a session-long note in memory; it writes nothing.

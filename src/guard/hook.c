@@ -360,7 +360,7 @@ guard_statement(Node *parsetree, const char *source, int location, int len)
 	MemoryContext cxt;
 	MemoryContext old;
 
-	if (creating_extension || IsAbortedTransactionBlockState())
+	if (creating_extension || IsBinaryUpgrade || IsAbortedTransactionBlockState())
 		return;
 
 	/*

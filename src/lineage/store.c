@@ -627,6 +627,7 @@ lineage_dependents(const ObjectAddress *source)
 
 	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
 		return NIL;
+	(void) lineage_ensure_current();	/* after pg_upgrade */
 	rel = table_open(table, AccessShareLock);
 	ScanKeyInit(&keys[0], Anum_edge_source_classid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(source->classId));
@@ -840,6 +841,7 @@ lineage_store_rebuild(void)
 	CatalogCloseIndexes(indstate);
 	close_unresolved(&ut);
 	table_close(rel, NoLock);
+	lineage_origin_set();
 	return total;
 }
 
