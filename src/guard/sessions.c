@@ -459,8 +459,24 @@ describe_session(int pid)
 			if (be->st_activity_raw && be->st_activity_raw[0] != '\0')
 			{
 				char	   *query = pgstat_clip_activity(be->st_activity_raw);
-				int			len = strlen(query);
-				int			clip = pg_mbcharcliplen(query, len, QUERY_SHOWN);
+				char	   *w = query;
+				int			len;
+				int			clip;
+
+				/* one line: each run of blanks becomes a space */
+				for (char *r = query; *r; r++)
+				{
+					if (isspace((unsigned char) *r))
+					{
+						if (w > query && w[-1] != ' ')
+							*w++ = ' ';
+					}
+					else
+						*w++ = *r;
+				}
+				*w = '\0';
+				len = strlen(query);
+				clip = pg_mbcharcliplen(query, len, QUERY_SHOWN);
 
 				appendStringInfo(&buf, ", query \"%.*s%s\"", clip, query,
 								 clip < len ? "..." : "");
