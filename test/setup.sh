@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # perl (prove, Test::More) and libipc-run-perl: the TAP tests, which use
-# pgbench (postgresql-15) and PostgreSQL::Test::Cluster (postgresql-client-15)
+# pgbench (postgresql-15) and PostgreSQL::Test::Cluster (postgresql-client-15);
+# sqitch and libdbd-pg-perl: test/t/024_sqitch_revert.pl
 packages=(make gcc postgresql-15 postgresql-server-dev-15 postgresql-common
-          libpg-query-dev perl libipc-run-perl)
+          libpg-query-dev perl libipc-run-perl sqitch libdbd-pg-perl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
