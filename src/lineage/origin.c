@@ -124,8 +124,10 @@ lineage_origin_set(void)
  * lineage_ensure_current
  *		Make sure the lineage catalog was computed in this cluster: if it
  *		was computed in another (pg_upgrade), rebuild it now.  Returns true
- *		if it rebuilt: a caller reading under the statement's snapshot must
- *		take a new one to see the new edges.  In a read-only transaction or
+ *		if this transaction rebuilt it (now, or earlier in the same
+ *		statement: impact_of() called once per row): a caller reading under
+ *		the statement's snapshot must take a new one, which sees the new
+ *		edges and not the old ones.  In a read-only transaction or
  *		on a standby the catalog cannot be rebuilt: an error says so rather
  *		than answering from the other cluster's object ids.
  */
@@ -140,9 +142,11 @@ lineage_ensure_current(void)
 	bool		found;
 	uint64		sysid;
 
-	if (origin_ok && (origin_ok_lxid == InvalidLocalTransactionId ||
-					  origin_ok_lxid == MyProc->lxid))
+	if (origin_ok && origin_ok_lxid == InvalidLocalTransactionId)
 		return false;
+	/* rebuilt by this transaction: the statement's snapshot predates it */
+	if (origin_ok && origin_ok_lxid == MyProc->lxid)
+		return true;
 	if (IsBinaryUpgrade || !OidIsValid(table = origin_table()) ||
 		!lineage_catalog_oids(&edges, &source_index, &dependent_index))
 		return false;
