@@ -68,6 +68,26 @@ $ret = $node->psql('bench',
 like($stderr, qr/canceling statement due to lock timeout/,
 	'with a lock_timeout the guard lets it try, and it gives up instead of queueing');
 
+# what the DETAIL shows of a session follows pg_stat_activity's rules: a
+# query is cut at 60 characters; a role without pg_read_all_stats (or the
+# session's role's privileges) sees its pid, application and role only
+$node->safe_psql('bench',
+	'CREATE ROLE migrator LOGIN; ALTER TABLE pgbench_tellers OWNER TO migrator');
+$app->query_safe(
+	'SELECT count(*) FROM pgbench_tellers WHERE tid > 0 AND bid > 0 AND tbalance IS NOT NULL');
+$ret = $node->psql('bench', 'ALTER TABLE pgbench_tellers ADD COLUMN note text',
+	stderr => \$stderr);
+like(
+	$stderr,
+	qr/Session $app_pid \(application "webapp", role "\w+", idle in transaction, transaction open for \d+ s, query "SELECT count\(\*\) FROM pgbench_tellers WHERE tid > 0 AND bid >\.\.\."\) holds an ACCESS SHARE lock on "public.pgbench_tellers"/,
+	'the query is cut at 60 characters');
+$ret = $node->psql('bench', 'ALTER TABLE pgbench_tellers ADD COLUMN note text',
+	stderr => \$stderr, extra_params => [ '-U', 'migrator' ]);
+like(
+	$stderr,
+	qr/ERROR:  lock-timeout: .*Session $app_pid \(application "webapp", role "\w+"\) holds an ACCESS SHARE lock on "public.pgbench_tellers"/s,
+	'a role that may not see the session in pg_stat_activity: pid, application and role only');
+
 # a large table while webapp is connected: judged again
 $ret = $node->psql('bench', 'ALTER TABLE pgbench_accounts ALTER COLUMN filler TYPE text',
 	stderr => \$stderr);
@@ -82,13 +102,16 @@ $ret = $node->psql('bench', 'CREATE INDEX ON pgbench_accounts (abalance)',
 like($stderr, qr/ERROR:  blocking-index-build: CREATE INDEX blocks writes to table "public.pgbench_accounts"/,
 	'so is an index build');
 
-# webapp gone: nobody to block
+# webapp gone: nobody to block (a session of another database does not count)
 $app->quit;
 $node->poll_query_until('bench',
 	"SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'webapp'")
   or die 'webapp did not leave';
+my $elsewhere = $node->background_psql('postgres');
+$elsewhere->query_safe("SET application_name = 'other_database_app'");
 $node->safe_psql('bench', 'CREATE INDEX accounts_abalance ON pgbench_accounts (abalance)');
-pass('with nobody else connected the index builds');
+pass('with nobody else connected to the database the index builds');
+$elsewhere->quit;
 
 # data-loss is not about locks: pgbench -i again would drop the rows
 ($stdout, $stderr) =
