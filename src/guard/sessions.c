@@ -51,6 +51,7 @@
 #include "utils/acl.h"
 #include "utils/backend_status.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -66,15 +67,20 @@ PG_FUNCTION_INFO_V1(schemaguard_on_table_created);
 /* Characters of a holder's query shown. */
 #define QUERY_SHOWN 60
 
-/* A table this session created, and the (sub)transaction that did. */
-typedef struct CreatedTable
+/*
+ * The tables this session created: a hash table of their OIDs, and the
+ * ones the current transaction created, with the subtransaction that did,
+ * until it ends (a rollback takes them out again).  The callbacks, which
+ * run at the end of every subtransaction, look at the pending ones only.
+ */
+typedef struct PendingTable
 {
 	Oid			relid;
-	LocalTransactionId lxid;
-	SubTransactionId subid;		/* while lxid is the current transaction */
-} CreatedTable;
+	SubTransactionId subid;
+} PendingTable;
 
-static List *created_tables = NIL;	/* in TopMemoryContext */
+static HTAB *created_tables = NULL;	/* Oid -> Oid, in TopMemoryContext */
+static List *pending_tables = NIL;	/* PendingTable, in TopMemoryContext */
 
 /* What one statement found out, once (GuardStatement.sessions). */
 typedef struct GuardSessions
@@ -84,32 +90,39 @@ typedef struct GuardSessions
 } GuardSessions;
 
 /*
- * forget_created
- *		Drop the notes made by the current transaction (subid 0) or by one
- *		of its subtransactions, which is rolling back.
+ * forget_pending
+ *		Take out the tables created by the current transaction (subid 0),
+ *		or by one of its subtransactions, which is rolling back.
  */
 static void
-forget_created(SubTransactionId subid)
+forget_pending(SubTransactionId subid)
 {
 	ListCell   *lc;
 
-	foreach(lc, created_tables)
+	foreach(lc, pending_tables)
 	{
-		CreatedTable *t = lfirst(lc);
+		PendingTable *t = lfirst(lc);
 
-		if (t->lxid == MyProc->lxid && (subid == InvalidSubTransactionId || t->subid == subid))
-		{
-			created_tables = foreach_delete_current(created_tables, lc);
-			pfree(t);
-		}
+		if (subid != InvalidSubTransactionId && t->subid != subid)
+			continue;
+		(void) hash_search(created_tables, &t->relid, HASH_REMOVE, NULL);
+		pending_tables = foreach_delete_current(pending_tables, lc);
+		pfree(t);
 	}
 }
 
 static void
 sessions_xact_callback(XactEvent event, void *arg)
 {
+	if (pending_tables == NIL)
+		return;
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		forget_created(InvalidSubTransactionId);
+		forget_pending(InvalidSubTransactionId);
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PREPARE)
+	{
+		list_free_deep(pending_tables);
+		pending_tables = NIL;
+	}
 }
 
 static void
@@ -119,14 +132,14 @@ sessions_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	ListCell   *lc;
 
 	if (event == SUBXACT_EVENT_ABORT_SUB)
-		forget_created(mySubid);
+		forget_pending(mySubid);
 	else if (event == SUBXACT_EVENT_COMMIT_SUB)
 	{
-		foreach(lc, created_tables)
+		foreach(lc, pending_tables)
 		{
-			CreatedTable *t = lfirst(lc);
+			PendingTable *t = lfirst(lc);
 
-			if (t->lxid == MyProc->lxid && t->subid == mySubid)
+			if (t->subid == mySubid)
 				t->subid = parentSubid;
 		}
 	}
@@ -154,7 +167,7 @@ schemaguard_on_table_created(PG_FUNCTION_ARGS)
 	Relation	rel;
 	bool		created;
 	MemoryContext old;
-	CreatedTable *t;
+	PendingTable *t;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -181,12 +194,21 @@ schemaguard_on_table_created(PG_FUNCTION_ARGS)
 	if (!created)
 		PG_RETURN_VOID();
 
+	if (created_tables == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(Oid);
+		created_tables = hash_create("schemaguard tables created by this session",
+									 256, &ctl, HASH_ELEM | HASH_BLOBS);
+	}
+	(void) hash_search(created_tables, &relid, HASH_ENTER, NULL);
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	t = palloc(sizeof(CreatedTable));
+	t = palloc(sizeof(PendingTable));
 	t->relid = relid;
-	t->lxid = MyProc->lxid;
 	t->subid = GetCurrentSubTransactionId();
-	created_tables = lappend(created_tables, t);
+	pending_tables = lappend(pending_tables, t);
 	MemoryContextSwitchTo(old);
 	PG_RETURN_VOID();
 }
@@ -195,14 +217,8 @@ schemaguard_on_table_created(PG_FUNCTION_ARGS)
 static bool
 created_by_session(Oid relid)
 {
-	ListCell   *lc;
-
-	foreach(lc, created_tables)
-	{
-		if (((CreatedTable *) lfirst(lc))->relid == relid)
-			return true;
-	}
-	return false;
+	return created_tables != NULL &&
+		hash_search(created_tables, &relid, HASH_FIND, NULL) != NULL;
 }
 
 static GuardSessions *
