@@ -55,7 +55,8 @@ foreach my $step (
 	'CREATE INDEX staging_customer ON staging (customer_id)',
 	'ALTER TABLE staging ADD PRIMARY KEY (id)',
 	'ALTER TABLE staging ADD CONSTRAINT staging_amount CHECK (amount >= 0)',
-	'ALTER TABLE staging ADD CONSTRAINT staging_customer_fk FOREIGN KEY (customer_id) REFERENCES customers',
+	'ALTER TABLE staging ADD CONSTRAINT staging_customer_fk FOREIGN KEY (customer_id) REFERENCES customers NOT VALID',
+	'ALTER TABLE staging VALIDATE CONSTRAINT staging_customer_fk',
 	'ALTER TABLE staging ALTER COLUMN note SET NOT NULL',
 	'ALTER TABLE staging ALTER COLUMN amount TYPE numeric(14,2)')
 {
@@ -64,6 +65,15 @@ foreach my $step (
 		"loader, application connected: $step");
 	$loader->{stderr} = '';
 }
+# a foreign key validated at once also locks the referenced table, which
+# the application uses: judged, whoever created the table it is added to
+$loader->query(
+	'ALTER TABLE staging ADD CONSTRAINT staging_customer_fk2 FOREIGN KEY (customer_id) REFERENCES customers');
+like($loader->{stderr},
+	qr/ERROR:  full-scan-under-lock: adding a FOREIGN KEY scans table "public.staging" under lock/,
+	'a FOREIGN KEY validated at once, locking a table the application uses, is judged');
+$loader->{stderr} = '';
+
 is( $node->safe_psql(
 		'etl', q{
 SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint
