@@ -85,6 +85,7 @@ static List *pending_tables = NIL;	/* PendingTable, in TopMemoryContext */
 /* What one statement found out, once (GuardStatement.sessions). */
 typedef struct GuardSessions
 {
+	bool		status_read;	/* the backend status table, read afresh */
 	int			others;			/* -1: not counted yet */
 	LockData   *locks;			/* the lock table, read once */
 } GuardSessions;
@@ -233,16 +234,31 @@ statement_sessions(GuardStatement *st)
 }
 
 /*
+ * backend_status
+ *		The number of backend status entries, read afresh once per
+ *		statement: the snapshot pg_stat_activity keeps for the rest of a
+ *		transaction would not see a session that connected since.
+ */
+static int
+backend_status(GuardStatement *st)
+{
+	GuardSessions *s = statement_sessions(st);
+
+	if (!s->status_read)
+	{
+		pgstat_clear_backend_activity_snapshot();
+		s->status_read = true;
+	}
+	return pgstat_fetch_stat_numbackends();
+}
+
+/*
  * other_sessions
  *		The client sessions connected to this database now, other than this
  *		one and the ones doing the same work as it: the same session role and
  *		the same application_name, which must not be empty (pg_restore -j
  *		names all its connections "pg_restore").  Background workers,
  *		autovacuum, WAL senders and other databases' sessions do not count.
- *
- * The backend status table is read afresh: the snapshot pg_stat_activity
- * keeps for the rest of a transaction would not see a session that
- * connected since.
  */
 static int
 other_sessions(GuardStatement *st)
@@ -253,9 +269,8 @@ other_sessions(GuardStatement *st)
 
 	if (s->others >= 0)
 		return s->others;
-	pgstat_clear_backend_activity_snapshot();
 	s->others = 0;
-	n = pgstat_fetch_stat_numbackends();
+	n = backend_status(st);
 	for (int i = 1; i <= n; i++)
 	{
 		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
@@ -435,10 +450,10 @@ duration_text(TimestampTz since)
  *		pid, application and role, as pg_stat_activity shows them.
  */
 static char *
-describe_session(int pid)
+describe_session(GuardStatement *st, int pid)
 {
 	StringInfoData buf;
-	int			n = pgstat_fetch_stat_numbackends();
+	int			n = backend_status(st);
 
 	initStringInfo(&buf);
 	if (pid == 0)
@@ -552,7 +567,7 @@ guard_lock_holders(GuardStatement *st, GuardRelation *rel, LOCKMODE mode)
 				: psprintf("%s.%s", get_namespace_name(get_rel_namespace(member)),
 						   get_rel_name(member));
 			appendStringInfo(&buf, "%s%s %s %s on \"%s\"",
-							 shown ? "; " : "", describe_session(lock->pid),
+							 shown ? "; " : "", describe_session(st, lock->pid),
 							 waits ? "waits for" : "holds", guard_lock_phrase(theirs),
 							 member_name);
 			shown++;
