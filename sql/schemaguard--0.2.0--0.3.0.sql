@@ -144,6 +144,9 @@ BEGIN
                   HINT = 'To judge them from the first command of every new session of this database (no restart needed): ' || c.command;
         PERFORM set_config('client_min_messages', raised, true);
     END IF;
+EXCEPTION WHEN OTHERS THEN
+    -- advice only: nothing here may make CREATE EXTENSION fail
+    NULL;
 END
 $$;
 
