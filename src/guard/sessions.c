@@ -28,7 +28,7 @@
  *
  * Tables created by this session are noted by an event trigger
  * (schemaguard_table_created, ddl_command_end of CREATE TABLE, CREATE TABLE
- * AS, SELECT INTO and CREATE MATERIALIZED VIEW) in a session-long list;
+ * AS, SELECT INTO and CREATE MATERIALIZED VIEW) in a session-long table;
  * the notes of a transaction or subtransaction that rolls back go with it.
  *
  *-------------------------------------------------------------------------
