@@ -15,9 +15,11 @@ OBJS = \
 	src/lineage/notes.o \
 	src/lineage/graph.o \
 	src/lineage/openlineage.o \
+	src/lineage/origin.o \
 	src/guard/hook.o \
 	src/guard/changes.o \
 	src/guard/evidence.o \
+	src/guard/sessions.o \
 	src/guard/registry.o \
 	src/guard/rules/breaks_dependents.o \
 	src/guard/rules/table_rewrite.o \
@@ -33,7 +35,7 @@ EXTENSION = schemaguard
 DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql sql/schemaguard--0.2.0--0.3.0.sql
 
 # pg_regress reads sql/<test>.sql and compares with expected/<test>.out
-REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache
+REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache do_no_harm
 # lineage out to other tools (OpenLineage, pictures, impact reports, the CLI)
 REGRESS += check_ddl_locations impact_graph openlineage impact_report
 REGRESS_OPTS = --inputdir=.

@@ -9,10 +9,11 @@ cd "$(dirname "$0")/.."
 # pgbench (postgresql-15) and PostgreSQL::Test::Cluster (postgresql-client-15);
 # libpq-dev and libcurl4-openssl-dev: pg_schemaguard, the client; graphviz:
 # the tests render impact_graph()'s DOT; nodejs and npm: the offline JSON
-# Schema validators and the OpenLineage endpoint stub (test/validate/)
+# Schema validators and the OpenLineage endpoint stub (test/validate/);
+# sqitch and libdbd-pg-perl: test/t/024_sqitch_revert.pl
 packages=(make gcc postgresql-15 postgresql-server-dev-15 postgresql-common
           libpg-query-dev perl libipc-run-perl libpq-dev libcurl4-openssl-dev
-          graphviz)
+          graphviz sqitch libdbd-pg-perl)
 # a Node.js already on the machine (with its own npm) is used as it is
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()

@@ -128,6 +128,12 @@ guard_relation(GuardStatement *st, Oid relid, bool recurse)
 	if (!HeapTupleIsValid(tuple))
 		return NULL;
 	form = (Form_pg_class) GETSTRUCT(tuple);
+	/* a temporary table is this session's alone: never judged */
+	if (form->relpersistence == RELPERSISTENCE_TEMP)
+	{
+		ReleaseSysCache(tuple);
+		return NULL;
+	}
 
 	rel = palloc0(sizeof(GuardRelation));
 	rel->relid = relid;
@@ -171,6 +177,7 @@ guard_relation(GuardStatement *st, Oid relid, bool recurse)
 		rel->rows = -1;
 	if (rel->is_new)
 		rel->has_rows = 0;
+	rel->unwatched = guard_relation_unwatched(st, rel);
 
 	st->relations = lappend(st->relations, rel);
 	return rel;
@@ -236,13 +243,14 @@ guard_relation_has_rows(GuardRelation *rel)
 
 /*
  * guard_relation_large
- *		At or above schemaguard.large_table_threshold, not new, and not
- *		empty: the tables the size-based rules care about.
+ *		At or above schemaguard.large_table_threshold, not new, not empty,
+ *		and a lock on it would block somebody (sessions.c): the tables the
+ *		size-based rules care about.
  */
 bool
 guard_relation_large(GuardRelation *rel)
 {
-	if (rel == NULL || rel->is_new)
+	if (rel == NULL || rel->is_new || rel->unwatched)
 		return false;
 	if (rel->bytes < (int64) guard_large_table_threshold_kb * 1024)
 		return false;

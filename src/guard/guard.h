@@ -61,6 +61,7 @@ typedef struct GuardRelation
 	double		rows;			/* sum of reltuples; -1 if never analyzed */
 	int			has_rows;		/* -1: not looked at yet; 0; 1 */
 	List	   *member_oids;
+	bool		unwatched;		/* a lock on it blocks nobody (sessions.c) */
 } GuardRelation;
 
 /* What a statement does, one entry per effect the rules judge. */
@@ -149,6 +150,7 @@ typedef struct GuardStatement
 	List	   *relations;		/* GuardRelation cache */
 	List	   *changes;		/* GuardChange */
 	List	   *findings;		/* GuardFinding */
+	struct GuardSessions *sessions; /* who is there (sessions.c), looked up once */
 } GuardStatement;
 
 /* changes.c */
@@ -174,6 +176,13 @@ extern char *guard_expand_contract_hint(GuardRelation *rel, const char *colname,
 extern char *guard_impact_query(GuardRelation *rel, const char *colname);
 extern char *guard_choose_constraint_name(GuardRelation *rel, const char *colname,
 										  const char *label);
+
+/* sessions.c: who is there */
+extern void guard_sessions_init(void);
+extern bool guard_relation_unwatched(GuardStatement *st, GuardRelation *rel);
+extern char *guard_lock_holders(GuardStatement *st, GuardRelation *rel, LOCKMODE mode);
+extern char *guard_statement_lock_holders(GuardStatement *st);
+extern void guard_name_lock_holders(GuardStatement *st);
 
 /* registry.c */
 extern void guard_rules_init(void);

@@ -104,6 +104,7 @@ guard_init(void)
 	RegisterSubXactCallback(overrides_subxact_callback, NULL);
 	CacheRegisterSyscacheCallback(PROCOID, forget_extension, (Datum) 0);
 	guard_rules_init();
+	guard_sessions_init();
 
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = guard_process_utility;
@@ -233,17 +234,83 @@ report(int elevel, GuardFinding *f, const char *override_reason)
 				 f->hint ? errhint("%s", f->hint) : 0));
 }
 
+/* Messages of a blocked statement shown in its errmsg; the rest are counted. */
+#define BLOCKING_MESSAGES_SHOWN 3
+
+/*
+ * report_blocked
+ *		The one ERROR of a blocked statement, carrying every finding that
+ *		blocks it: most clients show the ERROR only (no WARNING, no NOTICE),
+ *		so a second rule must not wait for the first to be fixed.  errmsg
+ *		names every rule, errdetail gives each finding's evidence, errhint
+ *		each distinct way forward, rule by rule.  One finding keeps the
+ *		form of report().
+ */
+static void
+report_blocked(List *blocking)
+{
+	StringInfoData ids;
+	StringInfoData messages;
+	StringInfoData detail;
+	StringInfoData hint;
+	List	   *hints = NIL;
+	ListCell   *lc;
+	int			n = list_length(blocking);
+
+	if (n == 1)
+		report(ERROR, linitial(blocking), NULL);
+
+	initStringInfo(&ids);
+	initStringInfo(&messages);
+	initStringInfo(&detail);
+	initStringInfo(&hint);
+	for (int rule = 0; rule < GUARD_NUM_RULES; rule++)
+	{
+		foreach(lc, blocking)
+		{
+			if (((GuardFinding *) lfirst(lc))->rule == rule)
+			{
+				appendStringInfo(&ids, "%s%s", ids.len ? ", " : "", guard_rule_name(rule));
+				break;
+			}
+		}
+	}
+	foreach(lc, blocking)
+	{
+		GuardFinding *f = lfirst(lc);
+		const char *id = guard_rule_name(f->rule);
+		int			i = foreach_current_index(lc);
+
+		if (i < BLOCKING_MESSAGES_SHOWN)
+			appendStringInfo(&messages, "%s%s", i ? "; " : "", f->message);
+		else if (i == BLOCKING_MESSAGES_SHOWN)
+			appendStringInfo(&messages, "; and %d more", n - BLOCKING_MESSAGES_SHOWN);
+		appendStringInfo(&detail, "%s%s: %s", i ? "\n" : "", id, f->detail);
+		if (f->hint && !list_member(hints, makeString(f->hint)))
+		{
+			hints = lappend(hints, makeString(f->hint));
+			appendStringInfo(&hint, "%s%s: %s", hint.len ? "\n" : "", id, f->hint);
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_SCHEMAGUARD_BLOCKED),
+			 errmsg("%s: %s", ids.data, messages.data),
+			 errdetail("%s", detail.data),
+			 hint.len ? errhint("Each rule's way forward:\n%s", hint.data) : 0));
+}
+
 /*
  * enforce
- *		Act on the findings: in enforce mode the first finding at severity
- *		error that no override allows blocks the statement, the others are
- *		shown; in warn mode every finding warns.  Every statement with a
+ *		Act on the findings: in enforce mode the findings at severity error
+ *		that no override allows block the statement, all in one ERROR; the
+ *		others are shown first, as WARNINGs (NOTICEs for the overridden
+ *		ones); in warn mode every finding warns.  Every statement with a
  *		finding is audited.
  */
 static void
 enforce(GuardStatement *st)
 {
-	GuardFinding *blocking = NULL;
+	List	   *blocking = NIL;
 	StringInfoData reasons;
 	ListCell   *lc;
 	GuardDecision decision;
@@ -262,8 +329,8 @@ enforce(GuardStatement *st)
 			appendStringInfo(&reasons, "%s%s: %s", reasons.len ? "; " : "",
 							 guard_rule_name(f->rule), reason);
 		}
-		else if (blocking == NULL)
-			blocking = f;
+		else
+			blocking = lappend(blocking, f);
 	}
 	decision = blocking ? DECISION_BLOCKED
 		: reasons.len ? DECISION_ALLOWED_BY_OVERRIDE : DECISION_WARNED;
@@ -273,13 +340,13 @@ enforce(GuardStatement *st)
 	{
 		GuardFinding *f = lfirst(lc);
 
-		if (f == blocking)
+		if (list_member_ptr(blocking, f))
 			continue;
 		report(f->overridden ? NOTICE : WARNING, f,
 			   f->overridden ? guard_override_reason(f->rule) : NULL);
 	}
 	if (blocking)
-		report(ERROR, blocking, NULL);
+		report_blocked(blocking);
 }
 
 /*
@@ -293,7 +360,7 @@ guard_statement(Node *parsetree, const char *source, int location, int len)
 	MemoryContext cxt;
 	MemoryContext old;
 
-	if (creating_extension || IsAbortedTransactionBlockState())
+	if (creating_extension || IsBinaryUpgrade || IsAbortedTransactionBlockState())
 		return;
 
 	/*

@@ -424,4 +424,5 @@ guard_judge(GuardStatement *st)
 		if (severities[i] != SEVERITY_OFF)
 			rules[i].check(st);
 	}
+	guard_name_lock_holders(st);
 }

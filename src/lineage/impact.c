@@ -667,13 +667,31 @@ PG_FUNCTION_INFO_V1(schemaguard_impact_of);
 PG_FUNCTION_INFO_V1(schemaguard_lineage_of);
 
 /*
+ * lineage_query_current
+ *		lineage_query() on a catalog computed in this cluster (origin.c): a
+ *		catalog just rebuilt is read under a snapshot that sees it.
+ */
+static Datum
+lineage_query_current(FunctionCallInfo fcinfo, bool downstream)
+{
+	Datum		result;
+
+	if (!lineage_ensure_current())
+		return lineage_query(fcinfo, downstream);
+	PushActiveSnapshot(GetTransactionSnapshot());
+	result = lineage_query(fcinfo, downstream);
+	PopActiveSnapshot();
+	return result;
+}
+
+/*
  * impact_of(target text, max_depth int) : everything that depends on the
  * target column(s), transitively.
  */
 Datum
 schemaguard_impact_of(PG_FUNCTION_ARGS)
 {
-	return lineage_query(fcinfo, true);
+	return lineage_query_current(fcinfo, true);
 }
 
 /*
@@ -683,5 +701,5 @@ schemaguard_impact_of(PG_FUNCTION_ARGS)
 Datum
 schemaguard_lineage_of(PG_FUNCTION_ARGS)
 {
-	return lineage_query(fcinfo, false);
+	return lineage_query_current(fcinfo, false);
 }

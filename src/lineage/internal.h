@@ -69,6 +69,10 @@ extern void lineage_store_forget(const ObjectAddress *object);
 extern void lineage_store_forget_vanished(Oid relid);
 extern int64 lineage_store_rebuild(void);
 
+/* origin.c */
+extern void lineage_origin_set(void);
+extern bool lineage_ensure_current(void);
+
 /*
  * A name an object's definition uses that does not resolve (a table or
  * column that does not exist, yet or any more), or a body that does not

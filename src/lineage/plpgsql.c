@@ -337,8 +337,17 @@ dynamic_edge(PlpgsqlContext *cx, RangeVar *rv)
 	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 	LineageEdge *edge;
 
+	/* noted, so that the table's creation (a restore's order) resolves it */
 	if (!OidIsValid(relid))
+	{
+		char	   *name = rv->schemaname ? psprintf("%s.%s", rv->schemaname, rv->relname)
+			: rv->relname;
+
+		lineage_note_unresolved(cx->function, name,
+								psprintf("relation \"%s\" named by dynamic SQL does not exist",
+										 name));
 		return;
+	}
 	edge = palloc(sizeof(LineageEdge));
 	ObjectAddressSubSet(edge->source, RelationRelationId, relid, 0);
 	edge->dependent = *cx->function;

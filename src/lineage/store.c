@@ -382,6 +382,50 @@ append_edges(List *list, LineageEdge **buf, int *n, int *cap)
 }
 
 /*
+ * drop_temporary_sources
+ *		Lineage is never bound to a temporary relation: it is this session's
+ *		alone and vanishes without an event.  A body that reads one (a
+ *		function creating and dropping a temporary table while a table of
+ *		that name exists) keeps the name as an unresolved reference instead,
+ *		which a permanent table of that name resolves when it appears.
+ */
+static List *
+drop_temporary_sources(List *edges, List **unresolved)
+{
+	ListCell   *lc;
+
+	foreach(lc, edges)
+	{
+		LineageEdge *edge = (LineageEdge *) lfirst(lc);
+		char	   *name;
+		UnresolvedRef *ref;
+		ListCell   *lu;
+		bool		known = false;
+
+		if (edge->source.classId != RelationRelationId ||
+			get_rel_persistence(edge->source.objectId) != RELPERSISTENCE_TEMP)
+			continue;
+		name = get_rel_name(edge->source.objectId);
+		ref = palloc(sizeof(UnresolvedRef));
+		ObjectAddressSet(ref->object, edge->dependent.classId, edge->dependent.objectId);
+		ref->reference = name;
+		ref->reason = psprintf("relation \"%s\" is temporary: lineage is not bound to it", name);
+		foreach(lu, *unresolved)
+		{
+			UnresolvedRef *other = (UnresolvedRef *) lfirst(lu);
+
+			if (other->object.objectId == ref->object.objectId &&
+				strcmp(other->reference, name) == 0)
+				known = true;
+		}
+		if (!known)
+			*unresolved = lappend(*unresolved, ref);
+		edges = foreach_delete_current(edges, lc);
+	}
+	return edges;
+}
+
+/*
  * refresh_one
  *		Replace the stored edges of every dependent an object owns with
  *		freshly computed ones.  If another transaction refreshed the same
@@ -408,6 +452,7 @@ refresh_one(Relation rel, CatalogIndexState indstate, Oid dependent_index,
 		owned = NIL;
 		unresolved = NIL;
 		edges = object_lineage(object, &owned, &unresolved);
+		edges = drop_temporary_sources(edges, &unresolved);
 		concurrent = false;
 		foreach(lc, owned)
 		{
@@ -582,6 +627,7 @@ lineage_dependents(const ObjectAddress *source)
 
 	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
 		return NIL;
+	(void) lineage_ensure_current();	/* after pg_upgrade */
 	rel = table_open(table, AccessShareLock);
 	ScanKeyInit(&keys[0], Anum_edge_source_classid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(source->classId));
@@ -780,7 +826,9 @@ lineage_store_rebuild(void)
 		if (is_relation)
 			LockRelationOid(object->objectId, AccessShareLock);
 		oldcxt = MemoryContextSwitchTo(cxt);
-		append_edges(object_lineage(object, &owned, &unresolved), &buf, &n, &cap);
+		append_edges(drop_temporary_sources(object_lineage(object, &owned, &unresolved),
+											&unresolved),
+					 &buf, &n, &cap);
 		insert_edges(rel, indstate, buf, n);
 		insert_unresolved(&ut, unresolved);
 		total += n;
@@ -793,6 +841,7 @@ lineage_store_rebuild(void)
 	CatalogCloseIndexes(indstate);
 	close_unresolved(&ut);
 	table_close(rel, NoLock);
+	lineage_origin_set();
 	return total;
 }
 

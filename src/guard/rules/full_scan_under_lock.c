@@ -831,6 +831,38 @@ domain_constraint(GuardStatement *st, GuardChange *change)
 					  hint);
 }
 
+/*
+ * foreign_key_blocks_referenced
+ *		ADD FOREIGN KEY scans the table it is added to while it holds SHARE
+ *		ROW EXCLUSIVE on the referenced table as well, which blocks that
+ *		table's writers: a large table whose own lock blocks nobody
+ *		(sessions.c: this session created it) is judged all the same when
+ *		the referenced table is one others use.
+ */
+static bool
+foreign_key_blocks_referenced(GuardStatement *st, GuardChange *change)
+{
+	Constraint *con;
+	Oid			refid;
+	GuardRelation *ref;
+	bool		large;
+
+	if (change->kind != CHANGE_ADD_CONSTRAINT || change->rel == NULL ||
+		!change->rel->unwatched)
+		return false;
+	con = castNode(Constraint, ((AlterTableCmd *) change->node)->def);
+	if (con->contype != CONSTR_FOREIGN || con->skip_validation)
+		return false;
+	refid = RangeVarGetRelid(con->pktable, NoLock, true);
+	ref = OidIsValid(refid) ? guard_relation(st, refid, false) : NULL;
+	if (ref == NULL || ref->is_new || ref->unwatched)
+		return false;
+	change->rel->unwatched = false;
+	large = guard_relation_large(change->rel);
+	change->rel->unwatched = !large;
+	return large;
+}
+
 void
 rule_full_scan_under_lock(GuardStatement *st)
 {
@@ -850,7 +882,8 @@ rule_full_scan_under_lock(GuardStatement *st)
 			attach_partition(st, change);	/* the default partition counts too */
 			continue;
 		}
-		if (!guard_relation_large(change->rel))
+		if (!guard_relation_large(change->rel) &&
+			!foreign_key_blocks_referenced(st, change))
 			continue;
 		if (change->kind == CHANGE_SET_NOT_NULL)
 		{
