@@ -5,7 +5,8 @@
  *	  CASCADE of data that exists (any size: one row is enough), and type
  *	  changes that silently lose information.
  *
- * "Exists" is a visible row in the latest snapshot, not a statistic.  A
+ * "Exists" is a visible row in the latest snapshot, not a statistic (of a
+ * table whose rows the caller may not read, taken for granted: evidence.c).  A
  * type change is lossy when the assignment cast rounds or truncates
  * without an error: a smaller numeric scale, fewer fractional-second
  * digits, float8 to real, a fractional type to an integer, numeric to a
@@ -157,7 +158,8 @@ rule_data_loss(GuardStatement *st)
 			continue;
 		if (!guard_relation_has_rows(rel))
 			continue;
-		backup = quote_qualified_identifier(rel->nspname, psprintf("%s_backup", rel->relname));
+		backup = quote_qualified_identifier(rel->nspname,
+											guard_choose_relation_name(rel, NULL, "backup", false));
 
 		switch (change->kind)
 		{
@@ -173,8 +175,10 @@ rule_data_loss(GuardStatement *st)
 												 change->object_name, rel->nspname, rel->relname)
 									  : psprintf("%s deletes the rows of table \"%s.%s\"",
 												 verb, rel->nspname, rel->relname),
-									  psprintf("%s The table holds rows now; %s cannot be undone once committed.",
-											   guard_size_evidence(rel), verb),
+									  psprintf("%s %s%s cannot be undone once committed.",
+											   guard_size_evidence(rel),
+											   rel->rows_withheld ? "" : "The table holds rows now; ",
+											   verb),
 									  psprintf("Keep a copy first, or, if the data may go, approve it for this transaction:\n"
 											   "CREATE TABLE %s AS TABLE %s;\n%s",
 											   backup, rel->sql_name, approve_sql()));
@@ -195,8 +199,8 @@ rule_data_loss(GuardStatement *st)
 									  psprintf("Keep the values first, or, if they may go, approve it for this transaction:\n"
 											   "CREATE TABLE %s AS SELECT %s%s%s FROM %s;\n%s",
 											   quote_qualified_identifier(rel->nspname,
-																		  psprintf("%s_%s_backup", rel->relname,
-																				   change->colname)),
+																		  guard_choose_relation_name(rel, change->colname,
+																									 "backup", false)),
 											   key ? key : "ctid AS original_ctid",
 											   ", ", quote_identifier(change->colname),
 											   rel->sql_name, approve_sql()));
