@@ -29,13 +29,15 @@ OBJS = \
 	src/guard/rules/lock_timeout.o \
 	src/guard/check_ddl.o \
 	src/guard/report.o \
-	src/guard/audit.o
+	src/guard/audit.o \
+	src/guard/user_code.o \
+	src/guard/visibility.o
 
 EXTENSION = schemaguard
 DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql sql/schemaguard--0.2.0--0.3.0.sql
 
 # pg_regress reads sql/<test>.sql and compares with expected/<test>.out
-REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache do_no_harm
+REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache do_no_harm guard_trust
 # lineage out to other tools (OpenLineage, pictures, impact reports, the CLI)
 REGRESS += check_ddl_locations impact_graph openlineage impact_report
 REGRESS_OPTS = --inputdir=.

@@ -25,8 +25,9 @@
  * lock_timeout) costs a look at the parse tree and its type; whether the
  * extension exists is kept between statements (extension_exists, below),
  * as are the severities (registry.c).  Judging runs in a subtransaction
- * that is always released: an error while judging (a type or column that
- * does not exist) leaves the command to fail or succeed on its own.
+ * that is always rolled back, and runs no code users wrote (user_code.c):
+ * an error while judging (a type or column that does not exist) leaves
+ * the command to fail or succeed on its own.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +48,7 @@
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/queryjumble.h"
+#include "utils/regproc.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
@@ -138,13 +140,13 @@ overrides_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 }
 
 /*
- * end_failed_subtransaction
+ * guard_end_failed_subtransaction
  *		In a PG_CATCH of work done in an internal subtransaction begun in
  *		cxt under owner: roll the subtransaction back and return the error,
  *		unless it is a cancel or a shutdown, which goes on.
  */
-static ErrorData *
-end_failed_subtransaction(MemoryContext cxt, ResourceOwner owner)
+ErrorData *
+guard_end_failed_subtransaction(MemoryContext cxt, ResourceOwner owner)
 {
 	ErrorData  *edata;
 
@@ -162,38 +164,61 @@ end_failed_subtransaction(MemoryContext cxt, ResourceOwner owner)
 
 /*
  * guard_judge_safely
- *		guard_judge() in a subtransaction that is always released; an error
- *		while judging leaves no finding (it is logged at DEBUG1), except a
- *		cancel, which goes on.  names: a dry run's table names as the
- *		script has left them so far, updated with this statement's.
+ *		guard_judge() in a subtransaction that is always rolled back, so
+ *		that nothing judging did stays; with the trap of user_code.c armed,
+ *		so that it runs no code users wrote.  An error while judging leaves
+ *		no finding (it is logged at DEBUG1), except a cancel, which goes
+ *		on, and the trap, which leaves a note that the rule it stopped
+ *		cannot judge without running user code.  names: a dry run's table
+ *		names as the script has left them so far, updated with this
+ *		statement's.
  */
 void
 guard_judge_safely(GuardStatement *st, List **names)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool armed = false;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
+		guard_trap_begin();
+		armed = true;
 		if (guard_statement_relevant(st->parsetree))
 			guard_judge(st);
 		if (names)
 			guard_script_note(st, names);
-		ReleaseCurrentSubTransaction();
+		armed = false;
+		guard_trap_end();
+		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata = end_failed_subtransaction(cxt, owner);
+		Oid			trapped = guard_trapped_function();
+		int			rule = st->rule_running;
+		ErrorData  *edata;
 
+		if (armed)
+			guard_trap_end();
+		edata = guard_end_failed_subtransaction(cxt, owner);
 		ereport(DEBUG1,
 				(errmsg_internal("schemaguard could not judge the statement: %s",
 								 edata->message)));
-		st->changes = NIL;
-		st->findings = NIL;
+		if (OidIsValid(trapped) && rule >= 0)
+			guard_add_note(st, rule,
+						   pstrdup("cannot judge this statement without running user code"),
+						   psprintf("Judging the statement would call function %s, which the guard never runs: the statement's own expressions and the constraints it meets are judged from their definitions only.",
+									format_procedure_qualified(trapped)),
+						   NULL);
+		else
+		{
+			st->changes = NIL;
+			st->findings = NIL;
+		}
 	}
 	PG_END_TRY();
 }
@@ -463,7 +488,7 @@ locate_statement(Node *parsetree, const char *query, int *location, int *len)
 	}
 	PG_CATCH();
 	{
-		(void) end_failed_subtransaction(cxt, owner);
+		(void) guard_end_failed_subtransaction(cxt, owner);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);

@@ -19,6 +19,8 @@
  *	 - DROP ... CASCADE: only those too, since CASCADE drops the dependents
  *	   PostgreSQL tracks, as the user asked, and leaves those it does not
  *	   track to fail.
+ * A DROP of several objects is judged as a set: a dependent that the same
+ * statement drops (DROP TABLE pa, ch; DROP VIEW v1, v2) breaks nothing.
  * Names of dependents in schemas the current role has no USAGE on are not
  * shown, only counted.
  *
@@ -59,6 +61,36 @@ binds_by_name(const ObjectAddress *object)
 	result = heap_attisnull(tuple, Anum_pg_proc_prosqlbody, NULL);
 	ReleaseSysCache(tuple);
 	return result;
+}
+
+/*
+ * dropped_along
+ *		Does the statement drop this object (a relation or function that
+ *		owns a dependent) itself?  A multi-object DROP is judged as a set:
+ *		DROP TABLE pa, ch drops ch's foreign key with ch, DROP VIEW v1, v2
+ *		drops v2 with v1.  Partitions (and, with CASCADE, inheritance
+ *		children) go with their table.
+ */
+static bool
+dropped_along(GuardStatement *st, const ObjectAddress *owner)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->changes)
+	{
+		GuardChange *change = lfirst(lc);
+
+		if (change->kind == CHANGE_DROP_RELATION && change->rel &&
+			owner->classId == RelationRelationId &&
+			(owner->objectId == change->rel->relid ||
+			 list_member_oid(change->rel->member_oids, owner->objectId)))
+			return true;
+		if (change->kind == CHANGE_DROP_FUNCTION &&
+			owner->classId == ProcedureRelationId &&
+			owner->objectId == change->object.objectId)
+			return true;
+	}
+	return false;
 }
 
 static int
@@ -163,10 +195,14 @@ report(GuardStatement *st, GuardChange *change, const ObjectAddress *source,
 	foreach(lc, lineage_dependents(source))
 	{
 		ObjectAddress *dep = lfirst(lc);
+		ObjectAddress owner = lineage_owner(dep);
 		Oid			nspid;
 
-		if (change->rel != NULL && lineage_owner(dep).objectId == change->rel->relid)
+		if (change->rel != NULL && owner.classId == RelationRelationId &&
+			owner.objectId == change->rel->relid)
 			continue;			/* the table's own objects go with it */
+		if (dropped_along(st, &owner))
+			continue;			/* dropped by the same statement */
 		if (dep->classId == source->classId && dep->objectId == source->objectId)
 			continue;			/* a recursive function */
 		if (by_name_only && !binds_by_name(dep))

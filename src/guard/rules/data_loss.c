@@ -5,9 +5,10 @@
  *	  CASCADE of data that exists (any size: one row is enough), and type
  *	  changes that silently lose information.
  *
- * "Exists" is a visible row in the latest snapshot, not a statistic; for
- * DROP COLUMN, a value other than NULL in the column (column_values: read
- * in the null bitmaps of at most 128 MB of heap; statistics are not
+ * "Exists" is a visible row in the latest snapshot, not a statistic (of a
+ * table whose rows the caller may not read, taken for granted: evidence.c);
+ * for DROP COLUMN, a value other than NULL in the column (column_values:
+ * read in the null bitmaps of at most 128 MB of heap; statistics are not
  * proof, ANALYZE samples rows and a new column has none).  A
  * type change is lossy when the assignment cast rounds or truncates
  * without an error: a smaller numeric scale, fewer fractional-second
@@ -254,7 +255,8 @@ rule_data_loss(GuardStatement *st)
 			continue;
 		if (!guard_relation_has_rows(rel))
 			continue;
-		backup = quote_qualified_identifier(rel->nspname, psprintf("%s_backup", rel->relname));
+		backup = quote_qualified_identifier(rel->nspname,
+											guard_choose_relation_name(rel, NULL, "backup", false));
 
 		switch (change->kind)
 		{
@@ -270,8 +272,10 @@ rule_data_loss(GuardStatement *st)
 												 change->object_name, rel->nspname, rel->relname)
 									  : psprintf("%s deletes the rows of table \"%s.%s\"",
 												 verb, rel->nspname, rel->relname),
-									  psprintf("%s The table holds rows now; %s cannot be undone once committed.",
-											   guard_size_evidence(rel), verb),
+									  psprintf("%s %s%s cannot be undone once committed.",
+											   guard_size_evidence(rel),
+											   rel->rows_withheld ? "" : "The table holds rows now; ",
+											   verb),
 									  psprintf("Keep a copy first, or, if the data may go, approve it for this transaction:\n"
 											   "CREATE TABLE %s AS TABLE %s;\n%s",
 											   backup, rel->sql_name, approve_sql()));
@@ -285,8 +289,13 @@ rule_data_loss(GuardStatement *st)
 
 					if (change->attnum <= 0)
 						break;
-					/* a column holding only NULLs loses nothing (a tool's revert) */
-					if ((values = column_values(rel, change->colname)) == 0)
+					/*
+					 * A column holding only NULLs loses nothing (a tool's
+					 * revert); whether it does is not for a caller who may
+					 * not read the rows to learn (evidence.c).
+					 */
+					values = rel->rows_withheld ? -1 : column_values(rel, change->colname);
+					if (values == 0)
 						break;
 					key = primary_key_columns(rel->relid);
 					guard_add_finding(st, RULE_DATA_LOSS,
@@ -295,12 +304,13 @@ rule_data_loss(GuardStatement *st)
 									  psprintf("%s %s The column's values cannot be read back once the drop is committed.",
 											   guard_size_evidence(rel),
 											   values > 0 ? "The column holds values other than NULL."
+											   : rel->rows_withheld ? "Whether the column holds a value other than NULL is withheld: you may not read the table's rows."
 											   : "Whether the column holds a value other than NULL was not read (a table locked by another session now, or longer than 128 MB)."),
 									  psprintf("Keep the values first, or, if they may go, approve it for this transaction:\n"
 											   "CREATE TABLE %s AS SELECT %s%s%s FROM %s;\n%s",
 											   quote_qualified_identifier(rel->nspname,
-																		  psprintf("%s_%s_backup", rel->relname,
-																				   change->colname)),
+																		  guard_choose_relation_name(rel, change->colname,
+																									 "backup", false)),
 											   key ? key : "ctid AS original_ctid",
 											   ", ", quote_identifier(change->colname),
 											   rel->sql_name, approve_sql()));
