@@ -175,6 +175,15 @@ SELECT statement, message, detail FROM schemaguard.check_ddl($$
     DROP TABLE app.hidden_rows;
     DROP TABLE app.readable
 $$) WHERE rule = 'data-loss' ORDER BY statement;
+-- nor whether a column holds only NULLs (which lets its DROP through)
+RESET ROLE;
+CREATE TABLE app.nulls_only (id int, c int);
+INSERT INTO app.nulls_only (id) VALUES (1);
+SELECT count(*) AS superuser_findings FROM schemaguard.check_ddl(
+    'ALTER TABLE app.nulls_only DROP COLUMN c') WHERE rule = 'data-loss';
+SET ROLE regress_peer;
+SELECT message, detail FROM schemaguard.check_ddl(
+    'ALTER TABLE app.nulls_only DROP COLUMN c') WHERE rule = 'data-loss';
 -- names: tables in schema secret are not named, and the notes say so
 SELECT statement, rule, severity, message, detail FROM schemaguard.check_ddl($$
     DROP SCHEMA secret CASCADE;
