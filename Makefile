@@ -59,6 +59,11 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies (Debian's server is built without
+# --enable-depend): every object is rebuilt when any of our headers changes,
+# so that a changed struct never meets a stale object.
+$(OBJS): $(wildcard src/*.h src/*/*.h src/*/*/*.h)
+
 # pg_schemaguard, the command-line client, has a makefile of its own
 # (src/cli/Makefile: PGXS builds a PROGRAM and a MODULE_big only apart)
 all: cli
