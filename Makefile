@@ -13,6 +13,7 @@ OBJS = \
 	src/lineage/impact.o \
 	src/lineage/unresolved.o \
 	src/lineage/notes.o \
+	src/lineage/dependents.o \
 	src/guard/hook.o \
 	src/guard/changes.o \
 	src/guard/evidence.o \
@@ -24,7 +25,25 @@ OBJS = \
 	src/guard/rules/data_loss.o \
 	src/guard/rules/lock_timeout.o \
 	src/guard/check_ddl.o \
-	src/guard/audit.o
+	src/guard/audit.o \
+	src/guard/predict.o \
+	src/migrate/parse.o \
+	src/migrate/state.o \
+	src/migrate/lookup.o \
+	src/migrate/deparse.o \
+	src/migrate/plan.o \
+	src/migrate/sync.o \
+	src/migrate/dependents.o \
+	src/migrate/exec.o \
+	src/migrate/expand.o \
+	src/migrate/backfill.o \
+	src/migrate/verify.o \
+	src/migrate/switch.o \
+	src/migrate/contract.o \
+	src/migrate/kinds/alter_type.o \
+	src/migrate/kinds/rename_column.o \
+	src/migrate/kinds/add_column.o \
+	src/migrate/kinds/direct.o
 
 EXTENSION = schemaguard
 DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql sql/schemaguard--0.2.0--0.3.0.sql

@@ -26,7 +26,8 @@
  * extension exists is kept between statements (extension_exists, below),
  * as are the severities (registry.c).  Judging runs in a subtransaction
  * that is always released: an error while judging (a type or column that
- * does not exist) leaves the command to fail or succeed on its own.
+ * does not exist) leaves the command to fail or succeed on its own.  The
+ * statements a migration runs itself (migrate/migrate.h) are not judged.
  *
  *-------------------------------------------------------------------------
  */
@@ -51,6 +52,7 @@
 #include "utils/syscache.h"
 
 #include "guard/guard.h"
+#include "migrate/migrate.h"
 
 PG_FUNCTION_INFO_V1(schemaguard_on_ddl_command_start);
 PG_FUNCTION_INFO_V1(schemaguard_allow);
@@ -333,8 +335,12 @@ guard_process_utility(PlannedStmt *pstmt, const char *queryString,
 					  ParamListInfo params, QueryEnvironment *queryEnv,
 					  DestReceiver *dest, QueryCompletion *qc)
 {
-	/* subcommands (an index a CREATE TABLE makes) were judged with their statement */
+	/*
+	 * subcommands (an index a CREATE TABLE makes) were judged with their
+	 * statement; a migration's own statements are safe by construction
+	 */
 	if (guard_mode != GUARD_MODE_OFF && context != PROCESS_UTILITY_SUBCOMMAND &&
+		!migrate_own_statement(queryString) &&
 		guard_statement_relevant(pstmt->utilityStmt))
 		guard_statement(pstmt->utilityStmt, queryString, pstmt->stmt_location,
 						pstmt->stmt_len);
