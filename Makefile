@@ -49,7 +49,7 @@ EXTENSION = schemaguard
 DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql sql/schemaguard--0.2.0--0.3.0.sql
 
 # pg_regress reads sql/<test>.sql and compares with expected/<test>.out
-REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache
+REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache migrate_plan migrate_states migrate_permissions
 REGRESS_OPTS = --inputdir=.
 
 # pg_isolation_regress reads test/isolation/specs/<test>.spec and

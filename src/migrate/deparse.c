@@ -564,6 +564,33 @@ mig_query_repointed(Oid viewid, List *repoint)
 	return sql;
 }
 
+/*
+ * mig_dollar_quote
+ *		body between dollar quotes whose tag (based on `label') it does not
+ *		contain.
+ */
+char *
+mig_dollar_quote(const char *body, const char *label)
+{
+	char	   *tag = psprintf("$%s$", label);
+
+	for (int i = 0; strstr(body, tag) != NULL; i++)
+		tag = psprintf("$%s%d$", label, i);
+	return psprintf("%s%s%s", tag, body, tag);
+}
+
+/* An identifier quoted for a "--" comment: no line break can end it early. */
+char *
+mig_comment_identifier(const char *name)
+{
+	char	   *s = pstrdup(quote_identifier(name));
+
+	for (char *p = s; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return s;
+}
+
 /* A text[] literal of these strings (NULL elements allowed), every element quoted. */
 char *
 mig_literal_array(List *strings)

@@ -1061,9 +1061,12 @@ generated_steps(Migration *m, MigPlan *plan, DepItem *item)
 							 item->identity, m->qualname, quote_identifier(col),
 							 quote_identifier(col)));
 	step->reversible = false;
-	step = mig_step(plan, psprintf("CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $gen$\nBEGIN\n    new.%s := %s;\n    RETURN new;\nEND\n$gen$",
-								   function, quote_identifier(col),
-								   mig_deparse_expr(m, expr, "new")),
+	step = mig_step(plan, psprintf("CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS %s",
+								   function,
+								   mig_dollar_quote(psprintf("\nBEGIN\n    new.%s := %s;\n    RETURN new;\nEND\n",
+															 quote_identifier(col),
+															 mig_deparse_expr(m, expr, "new")),
+													"gen")),
 					NULL, NULL);
 	step->role = ROLE_EXTENSION_OWNER;
 	mig_step(plan, psprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",

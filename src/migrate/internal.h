@@ -326,6 +326,8 @@ extern char *mig_options_sql(Datum options);
 extern char *mig_column_options_sql(Datum attoptions);
 extern char *mig_tablespace_clause(Oid relid);
 extern char *mig_literal_array(List *strings);
+extern char *mig_dollar_quote(const char *body, const char *label);
+extern char *mig_comment_identifier(const char *name);
 
 /* dependents.c: who reads the columns that move, and their re-creation */
 extern List *mig_depend_on(Oid refclassid, Oid refobjid, int32 refobjsubid);

@@ -113,8 +113,10 @@ check_table(Oid relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a migration cannot change table %s",
-						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-												   get_rel_name(relid))),
+						isTempNamespace(get_rel_namespace(relid))
+						? quote_identifier(get_rel_name(relid))
+						: quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+													 get_rel_name(relid))),
 				 errdetail("The table cannot be migrated online: %s.", why)));
 }
 

@@ -25,6 +25,8 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "catalog/pg_class.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -147,7 +149,7 @@ verify_steps(Migration *m, MigPlan *plan)
 			   psprintf("SELECT count(*), count(*) FILTER (WHERE %s) FROM %s AS t WHERE t.ctid >= $1 AND t.ctid < $2",
 						wrong.data, m->qualname),
 			   NULL,
-			   "Every row checked, in ranges of pages, with one snapshot: the new columns must hold what the old ones convert to. switch refuses until a verify finds no mismatch.");
+			   "Every row checked, in ranges of pages: the new columns must hold what the old ones convert to. switch refuses until a verify finds no mismatch.");
 }
 
 /* The columns the swap moves readers from and to. */
@@ -173,28 +175,38 @@ moves(Migration *m, bool back)
 	return result;
 }
 
-/* LOCK TABLE of the dependents (most dependent first), then the table. */
+/*
+ * LOCK TABLE of the dependents (most dependent first), then the table, each
+ * as its owner (who may lock it whoever calls).
+ */
 static void
-lock_step(Migration *m, MigPlan *plan, MigDependents *deps)
+lock_steps(Migration *m, MigPlan *plan, MigDependents *deps)
 {
-	StringInfoData buf;
+	List	   *relids = list_copy(mig_dependents_locks(deps));
 	ListCell   *lc;
+	bool		first = true;
 
-	initStringInfo(&buf);
-	foreach(lc, mig_dependents_locks(deps))
+	relids = list_append_unique_oid(relids, m->relid);
+	foreach(lc, relids)
 	{
 		Oid			relid = lfirst_oid(lc);
+		Oid			nspid = get_rel_namespace(relid);
+		MigStep    *step;
 
-		if (relid == m->relid || get_rel_relkind(relid) == RELKIND_MATVIEW)
+		if (get_rel_relkind(relid) == RELKIND_MATVIEW)
 			continue;			/* LOCK takes no matview: its DROP locks it */
-		appendStringInfo(&buf, "%s, ",
-						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-													get_rel_name(relid)));
+		step = mig_step(plan,
+						psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE",
+								 quote_qualified_identifier(get_namespace_name(nspid),
+															get_rel_name(relid))),
+						NULL,
+						first ? psprintf("Every lock of the swap first, dependents before the table, each wait at most schemaguard.migration_lock_timeout (%d ms); tried again after a pause if one is not granted. Held only for the catalog changes below.",
+										 migrate_lock_timeout_ms) : NULL);
+		step->role = ROLE_OBJECT_OWNER;
+		step->owner = mig_rel_owner(relid);
+		step->hidden = pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE) != ACLCHECK_OK;
+		first = false;
 	}
-	appendStringInfoString(&buf, m->qualname);
-	mig_step(plan, psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", buf.data), NULL,
-			 psprintf("Every lock of the swap at once, dependents first, each wait at most schemaguard.migration_lock_timeout (%d ms); tried again after a pause if not granted. Held only for the catalog changes below.",
-					  migrate_lock_timeout_ms));
 }
 
 /*
@@ -218,7 +230,7 @@ swap_steps(Migration *m, MigPlan *plan, bool back)
 	new_group(plan, psprintf("ACCESS EXCLUSIVE on %s%s, for the swap's short transaction",
 							 m->qualname,
 							 list_length(mig_dependents_locks(deps)) > 1 ? " and its re-created dependents" : ""));
-	lock_step(m, plan, deps);
+	lock_steps(m, plan, deps);
 	mig_dependents_drop(m, deps, plan);
 	foreach(lc, m->changes)
 	{
@@ -422,7 +434,7 @@ schemaguard_plan(PG_FUNCTION_ARGS)
 			if (step->hidden)
 				values[4] = CStringGetTextDatum("A dependent in a schema you have no USAGE on.");
 			else if (!is_migration(m))
-				values[4] = CStringGetTextDatum(psprintf("Not a migration: %s Run it as it is.",
+				values[4] = CStringGetTextDatum(psprintf("%s Not a migration: run it as it is.",
 														 step->description));
 			else if (step->description)
 				values[4] = CStringGetTextDatum(step->description);

@@ -70,17 +70,6 @@ mig_has_sync(Migration *m)
 	return false;
 }
 
-/* A dollar-quote tag the body does not contain. */
-static char *
-dollar_tag(const char *body)
-{
-	char	   *tag = pstrdup("$sync$");
-
-	for (int i = 0; strstr(body, tag) != NULL; i++)
-		tag = psprintf("$sync%d$", i);
-	return tag;
-}
-
 static void
 trigger_steps(Migration *m, MigPlan *plan, const char *name, const char *when,
 			  const char *arg, const char *description)
@@ -109,7 +98,6 @@ mig_sync_steps(Migration *m, MigPlan *plan, bool create)
 	StringInfoData when;
 	ListCell   *lc;
 	char	   *body;
-	char	   *tag;
 	MigStep    *step;
 
 	if (pairs == NIL)
@@ -141,7 +129,7 @@ mig_sync_steps(Migration *m, MigPlan *plan, bool create)
 		char	   *g = mig_deparse_expr(m, pair->g, "new");
 
 		appendStringInfo(&first,
-						 "        -- %s: %s is written, %s follows\n"
+						 "        -- %s is written, %s follows\n"
 						 "        IF TG_OP = 'INSERT' THEN\n"
 						 "            IF %s IS NULL THEN\n"
 						 "                %s := %s;\n"
@@ -155,7 +143,8 @@ mig_sync_steps(Migration *m, MigPlan *plan, bool create)
 						 "        ELSE\n"
 						 "            %s := %s;\n"
 						 "        END IF;\n",
-						 names[pair->p], names[pair->p], names[pair->s],
+						 mig_comment_identifier(names[pair->p]),
+						 mig_comment_identifier(names[pair->s]),
 						 s, s, f, p, g,
 						 s, olds, p, oldp,
 						 s, f, p, g,
@@ -174,9 +163,8 @@ mig_sync_steps(Migration *m, MigPlan *plan, bool create)
 					"    END IF;\n"
 					"    RETURN new;\n"
 					"END\n", first.data, last.data);
-	tag = dollar_tag(body);
-	step = mig_step(plan, psprintf("CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS %s%s%s",
-								   m->sync_function, tag, body, tag),
+	step = mig_step(plan, psprintf("CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS %s",
+								   m->sync_function, mig_dollar_quote(body, "sync")),
 					NULL, "The dual-write function: keeps both columns of each pair written, whichever the writer named.");
 	step->role = ROLE_EXTENSION_OWNER;
 	trigger_steps(m, plan, SYNC_TRIGGER_FIRST, when.data, "first",
