@@ -21,6 +21,7 @@ CREATE FUNCTION mig.total() RETURNS numeric LANGUAGE sql STABLE
     AS 'SELECT sum(balance) FROM mig.accounts';
 ANALYZE mig.accounts;
 SELECT pg_table_size('mig.accounts') > 64 * 1024 AS large;
+ALTER TABLE mig.accounts CLUSTER ON accounts_balance;
 
 -- by hand, the guard blocks what the migration will do
 ALTER TABLE mig.accounts ALTER COLUMN balance TYPE bigint;
@@ -90,7 +91,7 @@ SELECT pg_get_viewdef('mig.rich'::regclass);
 SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'mig.rich'::regclass AND attname = 'balance';
 SELECT mig.total() AS total_after;
 SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'mig.accounts'::regclass ORDER BY conname COLLATE "C";
-SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'mig.accounts'::regclass ORDER BY indexrelid::regclass::text COLLATE "C";
+SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid), indisclustered FROM pg_index WHERE indrelid = 'mig.accounts'::regclass ORDER BY indexrelid::regclass::text COLLATE "C";
 -- the old column is still written, the other way round
 INSERT INTO mig.accounts (id, balance) VALUES (5003, 11);
 UPDATE mig.accounts SET balance = 12 WHERE id = 3;
@@ -148,6 +149,30 @@ SELECT mismatches FROM schemaguard.verify(:id4);
 SELECT schemaguard.switch(:id4);
 SELECT attnotnull FROM pg_attribute WHERE attrelid = 'mig.accounts'::regclass AND attname = 'token';
 SELECT schemaguard.contract(:id4);
+
+-- keys: a unique constraint that is the replica identity, a foreign key,
+-- the index CLUSTER uses; carried to the new column and back
+CREATE TABLE mig.regions (id int PRIMARY KEY);
+INSERT INTO mig.regions SELECT g FROM generate_series(1, 10) g;
+CREATE TABLE mig.codes (id int PRIMARY KEY, code int NOT NULL UNIQUE,
+                        region int NOT NULL REFERENCES mig.regions ON DELETE CASCADE);
+INSERT INTO mig.codes SELECT g, 1000 + g, 1 + g % 10 FROM generate_series(1, 100) g;
+ALTER TABLE mig.codes REPLICA IDENTITY USING INDEX codes_code_key;
+CREATE INDEX codes_region ON mig.codes (region);
+ALTER TABLE mig.codes CLUSTER ON codes_region;
+SELECT schemaguard.start($$ALTER TABLE mig.codes ALTER COLUMN code TYPE bigint, ALTER COLUMN region TYPE bigint$$) AS id6 \gset
+CALL schemaguard.backfill(:id6);
+SELECT mismatches FROM schemaguard.verify(:id6);
+SELECT schemaguard.switch(:id6);
+SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'mig.codes'::regclass ORDER BY conname COLLATE "C";
+SELECT indexrelid::regclass AS index, indisreplident, indisclustered FROM pg_index
+WHERE indrelid = 'mig.codes'::regclass AND (indisreplident OR indisclustered);
+INSERT INTO mig.codes VALUES (101, 1001, 1);
+INSERT INTO mig.codes VALUES (102, 2000, 99);
+SELECT schemaguard.rollback(:id6);
+SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'mig.codes'::regclass ORDER BY conname COLLATE "C";
+SELECT indexrelid::regclass AS index, indisreplident, indisclustered FROM pg_index
+WHERE indrelid = 'mig.codes'::regclass AND (indisreplident OR indisclustered);
 
 -- a name that would end a comment in the dual-write function cannot
 -- inject code into it

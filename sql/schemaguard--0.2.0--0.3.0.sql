@@ -73,10 +73,11 @@ COMMENT ON TABLE schemaguard.migration_change IS
     'the changes of each migration, with the names of the columns they add';
 
 -- The indexes and constraints a migration builds beside the original ones,
--- with the statement that builds each.
+-- with the change they belong to and the statement that builds each.
 CREATE TABLE schemaguard.migration_object (
     migration  bigint NOT NULL REFERENCES schemaguard.migration ON DELETE CASCADE,
     ordinal    int NOT NULL,
+    change     int NOT NULL,
     kind       text NOT NULL CHECK (kind IN ('index', 'unique', 'check', 'foreign_key', 'not_null')),
     original   text,
     created    text NOT NULL,

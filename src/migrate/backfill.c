@@ -20,7 +20,8 @@
  * schemaguard.migrations after each batch, and as a NOTICE at most every
  * PROGRESS_INTERVAL_MS.  Then each copied index is built with CREATE INDEX
  * CONCURRENTLY, as a top-level statement (exec.c); one left INVALID by a
- * crash or a failure is dropped CONCURRENTLY and built again.  The
+ * crash or a failure is dropped CONCURRENTLY and built again; and the new
+ * columns are analyzed, so that the planner knows them at the switch.  The
  * migration is backfilled when every row and index is done.
  *
  *-------------------------------------------------------------------------
@@ -562,6 +563,13 @@ schemaguard_backfill(PG_FUNCTION_ARGS)
 		if (!m->backfill_done)
 			walk(m, batch_size, max_rows_per_second, cxt);
 		build_indexes(m, cxt);
+		if (mig_analyze_sql(m))
+		{
+			mig_set_phase(m, "backfill: analyze");
+			commit();
+			mig_exec(m, mig_analyze_sql(m), ROLE_TABLE_OWNER, InvalidOid);
+			commit();
+		}
 
 		mig_set_state(m, STATE_BACKFILLED, "backfill: done");
 		mig_audit(m, "backfill", mig_phase_steps(m, PHASE_BACKFILL, NULL), NULL);

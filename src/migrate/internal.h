@@ -188,11 +188,13 @@ typedef struct MigChange
 typedef struct MigObject
 {
 	int			ordinal;
+	int			change;			/* the ordinal of the change it belongs to */
 	char	   *kind;			/* index, unique, check, foreign_key, not_null */
 	char	   *original;		/* the original's name (NULL for not_null) */
 	char	   *created;
 	char	   *sql;
 	bool		done;
+	List	   *roles;			/* swap: steps giving the index's roles */
 } MigObject;
 
 typedef struct Migration
@@ -300,6 +302,7 @@ extern MigStep *mig_step(MigPlan *plan, const char *sql, const char *lock,
 extern List *mig_phase_steps(Migration *m, MigPhase phase, MigDependents **deps);
 extern const char *mig_phase_name(MigPhase phase);
 extern char *mig_lock_on(Migration *m, const char *mode);
+extern char *mig_analyze_sql(Migration *m);
 
 /* backfill.c */
 extern MigBackfillKey *mig_backfill_key(Migration *m);

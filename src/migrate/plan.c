@@ -127,6 +127,32 @@ backfill_steps(Migration *m, MigPlan *plan)
 		step->how = STEP_TOPLEVEL;
 		step->object = o->ordinal;
 	}
+	if (mig_analyze_sql(m))
+	{
+		new_group(plan, mig_lock_on(m, "SHARE UPDATE EXCLUSIVE"));
+		mig_step(plan, mig_analyze_sql(m), NULL,
+				 "Statistics of the new columns, so that the planner knows them from the switch on.");
+	}
+}
+
+/* ANALYZE of the columns the migration added (NULL if none). */
+char *
+mig_analyze_sql(Migration *m)
+{
+	StringInfoData cols;
+	ListCell   *lc;
+
+	initStringInfo(&cols);
+	foreach(lc, m->changes)
+	{
+		MigChange  *c = lfirst(lc);
+
+		if (c->newcol && c->kind != &mig_kind_direct)
+			appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", quote_identifier(c->newcol));
+	}
+	if (cols.len == 0)
+		return NULL;
+	return psprintf("ANALYZE %s (%s)", m->qualname, cols.data);
 }
 
 static void

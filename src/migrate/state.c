@@ -176,7 +176,7 @@ mig_load(int64 id, bool for_update)
 		m->changes = lappend(m->changes, c);
 	}
 
-	bookkeeping("SELECT ordinal, kind, original, created, sql, done"
+	bookkeeping("SELECT ordinal, kind, original, created, sql, done, change"
 				" FROM schemaguard.migration_object WHERE migration = $1::bigint ORDER BY ordinal",
 				1, args);
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -189,6 +189,7 @@ mig_load(int64 id, bool for_update)
 		o->created = value(i, 4);
 		o->sql = value(i, 5);
 		o->done = bool_value(i, 6);
+		o->change = pg_strtoint32(value(i, 7));
 		m->objects = lappend(m->objects, o);
 	}
 	mig_resolve(m);
@@ -268,12 +269,12 @@ mig_store_new(Migration *m)
 	foreach(lc, m->objects)
 	{
 		MigObject  *o = lfirst(lc);
-		const char *oargs[7] = {args[0], psprintf("%d", o->ordinal), o->kind, o->original,
-		o->created, o->sql, o->done ? "t" : "f"};
+		const char *oargs[8] = {args[0], psprintf("%d", o->ordinal), o->kind, o->original,
+		o->created, o->sql, o->done ? "t" : "f", psprintf("%d", o->change)};
 
 		bookkeeping("INSERT INTO schemaguard.migration_object (migration, ordinal, kind, original,"
-					" created, sql, done)"
-					" VALUES ($1::bigint, $2::int, $3, $4, $5, $6, $7::bool)", 7, oargs);
+					" created, sql, done, change)"
+					" VALUES ($1::bigint, $2::int, $3, $4, $5, $6, $7::bool, $8::int)", 8, oargs);
 	}
 }
 

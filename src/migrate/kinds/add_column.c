@@ -160,6 +160,7 @@ expand(Migration *m, MigChange *c, MigPlan *plan)
 		MigObject  *o = palloc0(sizeof(MigObject));
 
 		o->ordinal = list_length(m->objects) + 1;
+		o->change = c->ordinal;
 		o->kind = "not_null";
 		o->created = mig_choose_constraint_name(m, c->colname, "not_null", taken_names(m));
 		o->sql = psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID",
@@ -202,7 +203,7 @@ swap(Migration *m, MigChange *c, MigPlan *plan, bool back)
 	{
 		MigObject  *o = lfirst(lc);
 
-		if (strcmp(o->kind, "not_null") != 0)
+		if (o->change != c->ordinal || strcmp(o->kind, "not_null") != 0)
 			continue;
 		mig_step(plan, psprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", m->qualname,
 								quote_identifier(c->colname)),

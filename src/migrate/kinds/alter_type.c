@@ -230,12 +230,13 @@ resolve(Migration *m, MigChange *c)
 
 /* An object the migration builds beside an original (migration_object). */
 static MigObject *
-new_object(Migration *m, const char *kind, const char *original, const char *created,
-		   char *sql)
+new_object(Migration *m, MigChange *c, const char *kind, const char *original,
+		   const char *created, char *sql)
 {
 	MigObject  *o = palloc0(sizeof(MigObject));
 
 	o->ordinal = list_length(m->objects) + 1;
+	o->change = c->ordinal;
 	o->kind = pstrdup(kind);
 	o->original = original ? pstrdup(original) : NULL;
 	o->created = pstrdup(created);
@@ -340,6 +341,37 @@ constraint_copy_sql(Migration *m, MigChange *c, HeapTuple tuple, const char *nam
 }
 
 /*
+ * An index or constraint on the column that also uses another column this
+ * migration changes the type of cannot be copied one column at a time.
+ */
+static void
+check_single_column(Migration *m, MigChange *c, const ObjectAddress *object)
+{
+	ListCell   *lc;
+
+	foreach(lc, m->changes)
+	{
+		MigChange  *other = lfirst(lc);
+		ListCell   *dc;
+
+		if (other == c || other->kind != &mig_kind_alter_type)
+			continue;
+		foreach(dc, mig_depend_on(RelationRelationId, m->relid, other->attnum))
+		{
+			MigDep	   *d = lfirst(dc);
+
+			if (d->object.classId == object->classId && d->object.objectId == object->objectId)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("a migration cannot change the types of columns \"%s\" and \"%s\" of %s together",
+								c->colname, other->colname, m->qualname),
+						 errdetail("%s uses both.", getObjectDescription(object, false)),
+						 errhint("Change them in two migrations, one after the other.")));
+		}
+	}
+}
+
+/*
  * expand: the new column, and beside each index and constraint of the old
  * column one on the new (constraints NOT VALID now, indexes by backfill).
  */
@@ -365,6 +397,10 @@ expand(Migration *m, MigChange *c, MigPlan *plan)
 	{
 		MigDep	   *d = lfirst(lc);
 
+		if (d->object.classId == ConstraintRelationId ||
+			(d->object.classId == RelationRelationId &&
+			 get_rel_relkind(d->object.objectId) == RELKIND_INDEX))
+			check_single_column(m, c, &d->object);
 		if (d->object.classId == ConstraintRelationId)
 		{
 			HeapTuple	tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(d->object.objectId));
@@ -378,14 +414,14 @@ expand(Migration *m, MigChange *c, MigPlan *plan)
 				(con->contype == CONSTRAINT_CHECK || con->contype == CONSTRAINT_FOREIGN))
 			{
 				name = mig_choose_constraint_name(m, NameStr(con->conname), "new", taken_names(m));
-				new_object(m, con->contype == CONSTRAINT_CHECK ? "check" : "foreign_key",
+				new_object(m, c, con->contype == CONSTRAINT_CHECK ? "check" : "foreign_key",
 						   NameStr(con->conname), name,
 						   constraint_copy_sql(m, c, tuple, name));
 			}
 			else if (con->conrelid == m->relid && con->contype == CONSTRAINT_UNIQUE)
 			{
 				name = mig_choose_relation_name(nspid, NameStr(con->conname), "new", taken_names(m));
-				new_object(m, "unique", NameStr(con->conname), name,
+				new_object(m, c, "unique", NameStr(con->conname), name,
 						   mig_index_sql(con->conindid, name, m->qualname, names, m->natts,
 										 m->relid, true));
 			}
@@ -398,7 +434,7 @@ expand(Migration *m, MigChange *c, MigPlan *plan)
 			char	   *idxname = get_rel_name(d->object.objectId);
 			char	   *name = mig_choose_relation_name(nspid, idxname, "new", taken_names(m));
 
-			new_object(m, "index", idxname, name,
+			new_object(m, c, "index", idxname, name,
 					   mig_index_sql(d->object.objectId, name, m->qualname, names, m->natts,
 									 m->relid, true));
 		}
@@ -407,7 +443,7 @@ expand(Migration *m, MigChange *c, MigPlan *plan)
 	{
 		char	   *name = mig_choose_constraint_name(m, c->colname, "not_null", taken_names(m));
 
-		new_object(m, "not_null", NULL, name,
+		new_object(m, c, "not_null", NULL, name,
 				   psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID",
 							m->qualname, quote_identifier(name), quote_identifier(c->newcol)));
 	}
@@ -524,7 +560,7 @@ move_column_properties(Migration *m, MigChange *c, MigPlan *plan, bool back)
 	{
 		MigObject  *o = lfirst(lc);
 
-		if (strcmp(o->kind, "not_null") == 0)
+		if (o->change == c->ordinal && strcmp(o->kind, "not_null") == 0)
 		{
 			mig_step(plan, psprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", m->qualname,
 									quote_identifier(c->colname)),
@@ -590,6 +626,31 @@ move_column_properties(Migration *m, MigChange *c, MigPlan *plan, bool back)
 	}
 }
 
+/*
+ * What an index is for the table besides an index: its replica identity,
+ * the index CLUSTER uses.  Given to the index that takes its name.
+ */
+static void
+index_roles(Migration *m, MigPlan *plan, const char *name)
+{
+	Oid			idx = get_relname_relid(name, get_rel_namespace(m->relid));
+	HeapTuple	tuple;
+
+	if (!OidIsValid(idx))
+		return;
+	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(idx));
+	if (!HeapTupleIsValid(tuple))
+		return;
+	if (((Form_pg_index) GETSTRUCT(tuple))->indisreplident)
+		mig_step(plan, psprintf("ALTER TABLE %s REPLICA IDENTITY USING INDEX %s", m->qualname,
+								quote_identifier(name)),
+				 NULL, "The replica identity goes with the index's name.");
+	if (((Form_pg_index) GETSTRUCT(tuple))->indisclustered)
+		mig_step(plan, psprintf("ALTER TABLE %s CLUSTER ON %s", m->qualname, quote_identifier(name)),
+				 NULL, NULL);
+	ReleaseSysCache(tuple);
+}
+
 /* The copied indexes and constraints take the original names, or give them back. */
 static void
 swap_object_names(Migration *m, MigChange *c, MigPlan *plan, bool back)
@@ -602,8 +663,20 @@ swap_object_names(Migration *m, MigChange *c, MigPlan *plan, bool back)
 		MigObject  *o = lfirst(lc);
 		char	   *old = mig_prefixed_name("_sg_old_", o->original ? o->original : "", 0);
 
-		if (o->original == NULL)
+		if (o->original == NULL || o->change != c->ordinal)
 			continue;
+		if (strcmp(o->kind, "index") == 0 || strcmp(o->kind, "unique") == 0)
+		{
+			MigPlan		roles;
+
+			/* read the flags now, from the index that has the name now */
+			memset(&roles, 0, sizeof(roles));
+			roles.phase = plan->phase;
+			roles.group = plan->group;
+			roles.lock = plan->lock;
+			index_roles(m, &roles, o->original);
+			o->roles = roles.steps;
+		}
 		if (strcmp(o->kind, "index") == 0)
 		{
 			const char *names[2][2] = {{o->original, old}, {o->created, o->original}};
@@ -660,6 +733,8 @@ swap_object_names(Migration *m, MigChange *c, MigPlan *plan, bool back)
 										quote_identifier(names[i][0]), quote_identifier(names[i][1])),
 						 NULL, NULL);
 		}
+		plan->steps = list_concat(plan->steps, o->roles);
+		o->roles = NIL;
 	}
 }
 
