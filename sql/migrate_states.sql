@@ -166,13 +166,13 @@ SELECT mismatches FROM schemaguard.verify(:id6);
 SELECT schemaguard.switch(:id6);
 SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'mig.codes'::regclass ORDER BY conname COLLATE "C";
 SELECT indexrelid::regclass AS index, indisreplident, indisclustered FROM pg_index
-WHERE indrelid = 'mig.codes'::regclass AND (indisreplident OR indisclustered);
+WHERE indrelid = 'mig.codes'::regclass AND (indisreplident OR indisclustered) ORDER BY indexrelid::regclass::text COLLATE "C";
 INSERT INTO mig.codes VALUES (101, 1001, 1);
 INSERT INTO mig.codes VALUES (102, 2000, 99);
 SELECT schemaguard.rollback(:id6);
 SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'mig.codes'::regclass ORDER BY conname COLLATE "C";
 SELECT indexrelid::regclass AS index, indisreplident, indisclustered FROM pg_index
-WHERE indrelid = 'mig.codes'::regclass AND (indisreplident OR indisclustered);
+WHERE indrelid = 'mig.codes'::regclass AND (indisreplident OR indisclustered) ORDER BY indexrelid::regclass::text COLLATE "C";
 
 -- a name that would end a comment in the dual-write function cannot
 -- inject code into it

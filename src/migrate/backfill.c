@@ -574,6 +574,9 @@ schemaguard_backfill(PG_FUNCTION_ARGS)
 		mig_set_state(m, STATE_BACKFILLED, "backfill: done");
 		mig_audit(m, "backfill", mig_phase_steps(m, PHASE_BACKFILL, NULL), NULL);
 		commit();
+		ereport(NOTICE,
+				(errmsg("migration " INT64_FORMAT " is backfilled", id),
+				 errhint("Next: %s", mig_next_call(m))));
 	}
 	PG_CATCH();
 	{

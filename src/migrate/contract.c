@@ -58,26 +58,6 @@ do_rollback(Migration *m, void *arg)
 	mig_audit(m, "rollback", a->steps, NULL);
 }
 
-static Migration *
-begin(PG_FUNCTION_ARGS, const char *call, int *nestlevel)
-{
-	int64		id;
-	Migration  *m;
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the migration id must not be null")));
-	id = PG_GETARG_INT64(0);
-	SPI_connect();
-	*nestlevel = NewGUCNestLevel();
-	mig_search_path_pinned();
-	mig_lock_migration(id);
-	m = mig_load(id, true);
-	mig_check_may_run(m, call);
-	return m;
-}
-
 PG_FUNCTION_INFO_V1(schemaguard_contract);
 
 /* schemaguard.contract(id bigint) RETURNS void */
@@ -85,7 +65,7 @@ Datum
 schemaguard_contract(PG_FUNCTION_ARGS)
 {
 	int			nestlevel;
-	Migration  *m = begin(fcinfo, "contract", &nestlevel);
+	Migration  *m = mig_begin_call(fcinfo, "contract", &nestlevel);
 	static const MigState allowed[] = {STATE_SWITCHED};
 
 	mig_require_state(m, "contract", lengthof(allowed), allowed);
@@ -104,7 +84,7 @@ Datum
 schemaguard_rollback(PG_FUNCTION_ARGS)
 {
 	int			nestlevel;
-	Migration  *m = begin(fcinfo, "roll back", &nestlevel);
+	Migration  *m = mig_begin_call(fcinfo, "roll back", &nestlevel);
 	static const MigState allowed[] = {STATE_EXPANDED, STATE_BACKFILLED, STATE_VERIFIED,
 	STATE_SWITCHED};
 	RollbackArgs a;

@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "catalog/objectaddress.h"
+#include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
@@ -295,6 +296,7 @@ extern void mig_lock_migration(int64 id);
 extern void mig_lock_migration_session(int64 id);
 extern void mig_unlock_migration_session(int64 id);
 extern char *mig_next_call(Migration *m);
+extern Migration *mig_begin_call(FunctionCallInfo fcinfo, const char *call, int *nestlevel);
 
 /* plan.c: steps */
 extern MigStep *mig_step(MigPlan *plan, const char *sql, const char *lock,
@@ -302,6 +304,8 @@ extern MigStep *mig_step(MigPlan *plan, const char *sql, const char *lock,
 extern List *mig_phase_steps(Migration *m, MigPhase phase, MigDependents **deps);
 extern const char *mig_phase_name(MigPhase phase);
 extern char *mig_lock_on(Migration *m, const char *mode);
+extern MigStep *mig_drop_column_step(Migration *m, MigPlan *plan, const char *colname,
+									 const char *description, bool reversible);
 extern char *mig_analyze_sql(Migration *m);
 
 /* backfill.c */
@@ -363,7 +367,6 @@ extern bool mig_attrdef_column(Oid attrdefid, Oid *relid, AttrNumber *attnum);
 extern void mig_check_left(Migration *m, bool back);
 
 /* exec.c: running the engine's own SQL */
-extern void mig_begin_call(void);
 extern int	mig_exec(Migration *m, const char *sql, MigRole role, Oid owner);
 extern int	mig_exec_args(Migration *m, const char *sql, int nargs, char **args,
 						  MigRole role, Oid owner);

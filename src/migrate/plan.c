@@ -50,6 +50,23 @@ mig_lock_on(Migration *m, const char *mode)
 }
 
 /*
+ * mig_drop_column_step
+ *		A step of contract or rollback dropping column `colname' of the
+ *		table under ACCESS EXCLUSIVE.
+ */
+MigStep *
+mig_drop_column_step(Migration *m, MigPlan *plan, const char *colname,
+					 const char *description, bool reversible)
+{
+	MigStep    *step = mig_step(plan, psprintf("ALTER TABLE %s DROP COLUMN %s", m->qualname,
+											   quote_identifier(colname)),
+								mig_lock_on(m, "ACCESS EXCLUSIVE"), description);
+
+	step->reversible = reversible;
+	return step;
+}
+
+/*
  * mig_step
  *		A step added to the plan's current group: SQL run through SPI as the
  *		table's owner unless the caller says otherwise.  lock NULL: the

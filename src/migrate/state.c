@@ -27,6 +27,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -349,6 +350,34 @@ mig_object_done(Migration *m, MigObject *o)
 	bookkeeping("UPDATE schemaguard.migration_object SET done = true"
 				" WHERE migration = $1::bigint AND ordinal = $2::int", 2, args);
 	o->done = true;
+}
+
+/*
+ * mig_begin_call
+ *		The start of verify(), switch(), contract() and rollback(): the id
+ *		(argument 0) must not be NULL; SPI connected, a GUC nest level
+ *		opened (*nestlevel) with search_path pinned, the migration locked
+ *		against other sessions for the transaction, loaded FOR UPDATE, and
+ *		the caller allowed to `call' it.
+ */
+Migration *
+mig_begin_call(FunctionCallInfo fcinfo, const char *call, int *nestlevel)
+{
+	int64		id;
+	Migration  *m;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the migration id must not be null")));
+	id = PG_GETARG_INT64(0);
+	SPI_connect();
+	*nestlevel = NewGUCNestLevel();
+	mig_search_path_pinned();
+	mig_lock_migration(id);
+	m = mig_load(id, true);
+	mig_check_may_run(m, call);
+	return m;
 }
 
 /* The call that takes the migration on from its state. */

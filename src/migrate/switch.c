@@ -119,23 +119,12 @@ PG_FUNCTION_INFO_V1(schemaguard_switch);
 Datum
 schemaguard_switch(PG_FUNCTION_ARGS)
 {
-	Migration  *m;
 	int			nestlevel;
-	int64		id;
+	Migration  *m = mig_begin_call(fcinfo, "switch", &nestlevel);
+	int64		id = m->id;
 	SwapArgs	a;
 	static const MigState allowed[] = {STATE_VERIFIED};
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the migration id must not be null")));
-	id = PG_GETARG_INT64(0);
-	SPI_connect();
-	nestlevel = NewGUCNestLevel();
-	mig_search_path_pinned();
-	mig_lock_migration(id);
-	m = mig_load(id, true);
-	mig_check_may_run(m, "switch");
 	if (m->state == STATE_BACKFILLED && strncmp(m->phase, "verify: ", 8) == 0 &&
 		strstr(m->phase, "mismatches") != NULL)
 		ereport(ERROR,

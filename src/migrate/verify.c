@@ -146,17 +146,8 @@ schemaguard_verify(PG_FUNCTION_ARGS)
 	static const MigState allowed[] = {STATE_BACKFILLED, STATE_VERIFIED};
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the migration id must not be null")));
-	id = PG_GETARG_INT64(0);
-	SPI_connect();
-	nestlevel = NewGUCNestLevel();
-	mig_search_path_pinned();
-	mig_lock_migration(id);
-	m = mig_load(id, true);
-	mig_check_may_run(m, "verify");
+	m = mig_begin_call(fcinfo, "verify", &nestlevel);
+	id = m->id;
 	mig_require_state(m, "verify", lengthof(allowed), allowed);
 	mig_phase(m, "verify", check, &result);
 	if (result.wrong > 0)
@@ -164,6 +155,10 @@ schemaguard_verify(PG_FUNCTION_ARGS)
 				(errmsg("migration " INT64_FORMAT " stays backfilled: " INT64_FORMAT " rows disagree",
 						id, result.wrong),
 				 errhint("CALL schemaguard.backfill(" INT64_FORMAT "); writes them again; then verify again.", id)));
+	else
+		ereport(NOTICE,
+				(errmsg("migration " INT64_FORMAT " is verified", id),
+				 errhint("Next: %s", mig_next_call(m))));
 	AtEOXact_GUC(true, nestlevel);
 	values[0] = Int64GetDatum(result.rows);
 	values[1] = Int64GetDatum(result.wrong);

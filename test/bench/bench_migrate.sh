@@ -15,7 +15,12 @@
 #      UPDATE invoices SET amount_new = amount::numeric(12,2) on an identical
 #      table in the same run, at 100,000 and at 1,000,000 rows.  Targets:
 #      backfill / floor >= 0.5 at each size; the backfill's rate at 1M rows
-#      / at 100k >= 0.8 (flat).  Rounds alternate which goes first; medians.
+#      / at 100k >= 0.8 (flat).  For information, a third identical table
+#      gets the backfill's batches as plain UPDATEs, each committed: what
+#      committing between batches costs PostgreSQL itself (the index
+#      entries of the batches before are cleaned up as the next ones
+#      insert), apart from the engine.  Rounds rotate which goes first;
+#      medians.
 #   l. the longest ACCESS EXCLUSIVE lock any step of a whole migration holds
 #      (start, backfill, verify, switch, rollback or contract: the cycles of
 #      w) on the billing example
@@ -40,7 +45,11 @@
 #      next to writers on a small machine: batches of
 #      BENCH_MIGRATE_WRITERS_BATCH (2000) rows, at most
 #      BENCH_MIGRATE_WRITERS_RATE (50000) rows/s.  Target: p99 during /
-#      before <= 2.
+#      before <= 2.  For information, in each cycle after the baseline, the
+#      writers for as long again next to plain UPDATEs of the same batches
+#      at the same rate (a column they do not touch, by primary key ranges,
+#      each committed; no engine): what any batched backfill at that rate
+#      costs them on this machine.
 # The figures, ratios and verdicts go to test/bench/out/migrate_results.txt;
 # raw timings to migrate_raw.tsv; the whole output to migrate.log.
 #
@@ -114,6 +123,23 @@ floor_run() {
     log "r: $n rows, round $round: plain UPDATE $ms ms"
 }
 
+# the same rows as the backfill's batches (10,000 by primary key), each a
+# plain UPDATE committed on its own: what committing between batches costs
+# PostgreSQL itself, apart from the engine
+batched_run() {
+    local t=$1 n=$2 round=$3 ms
+    q mb -c "SET schemaguard.mode = off" -c "ALTER TABLE $t ADD COLUMN amount_new numeric(12,2)" > /dev/null
+    ms=$({
+        echo "SELECT extract(epoch FROM clock_timestamp()) AS t0 \\gset"
+        for lo in $(seq 0 10000 $((n - 1))); do
+            echo "UPDATE $t SET amount_new = amount::numeric(12,2) WHERE id > $lo AND id <= $((lo + 10000));"
+        done
+        echo "SELECT round((extract(epoch FROM clock_timestamp()) - :t0) * 1000, 1);"
+    } | q mb | tail -1)
+    record r "batched_rps_$n" "$round" "$(echo "$n $ms" | awk '{printf "%.1f", $1 / ($2 / 1000)}')"
+    log "r: $n rows, round $round: plain UPDATEs of 10,000 rows, each committed, $ms ms"
+}
+
 backfill_run() {
     local t=$1 n=$2 round=$3 id out
     id=$(q mb -c "SELECT schemaguard.start('ALTER TABLE $t ALTER COLUMN amount TYPE numeric(12,2)')")
@@ -139,14 +165,13 @@ for n in $SIZES; do
     for round in $(seq 1 "$RUNS"); do
         make_table "r_mig" "$n"
         make_table "r_floor" "$n"
-        if [ $((round % 2)) -eq 1 ]; then
-            floor_run r_floor "$n" "$round"
-            backfill_run r_mig "$n" "$round"
-        else
-            backfill_run r_mig "$n" "$round"
-            floor_run r_floor "$n" "$round"
-        fi
-        q mb -c "SET schemaguard.mode = off" -c 'DROP TABLE r_mig, r_floor' > /dev/null
+        make_table "r_batched" "$n"
+        case $((round % 3)) in
+            1) floor_run r_floor "$n" "$round"; backfill_run r_mig "$n" "$round"; batched_run r_batched "$n" "$round" ;;
+            2) backfill_run r_mig "$n" "$round"; batched_run r_batched "$n" "$round"; floor_run r_floor "$n" "$round" ;;
+            0) batched_run r_batched "$n" "$round"; floor_run r_floor "$n" "$round"; backfill_run r_mig "$n" "$round" ;;
+        esac
+        q mb -c "SET schemaguard.mode = off" -c 'DROP TABLE r_mig, r_floor, r_batched' > /dev/null
     done
 done
 
@@ -196,6 +221,26 @@ CHECKPOINT;
 CREATE TABLE bench_ae (started timestamptz, ended timestamptz, relations text);
 CREATE TABLE bench_phase (phase text, started timestamptz, ended timestamptz, cycle int);
 CREATE TABLE bench_stop ();
+-- the floor of w: what any batched backfill at the same rate costs the
+-- writers, without the engine -- plain UPDATEs of a column the writers do
+-- not touch, by primary key ranges, each committed, paced to the rate
+CREATE PROCEDURE bench_plain_update(rate int, batch int, seconds float8) LANGUAGE plpgsql AS \$\$
+DECLARE
+    lo bigint := 0;
+    t0 timestamptz := clock_timestamp();
+    due float8;
+BEGIN
+    WHILE extract(epoch FROM clock_timestamp() - t0) < seconds LOOP
+        UPDATE billing.invoices SET note = note WHERE id > lo AND id <= lo + batch;
+        lo := lo + batch;
+        COMMIT;
+        due := lo::float8 / rate - extract(epoch FROM clock_timestamp() - t0);
+        IF due > 0 THEN
+            PERFORM pg_sleep(due);
+        END IF;
+    END LOOP;
+END
+\$\$;
 EOF
 
 SHAPE="BEGIN;
@@ -310,6 +355,10 @@ for cycle in $(seq 1 "$CYCLES"); do
     last=rollback
     [ "$cycle" -eq "$CYCLES" ] && last=contract
     log "w: cycle $cycle: baseline, ${BASELINE} s of writers: $(writers "$BASELINE" "$WORK/before_$cycle") tps"
+    q mb -c "CALL bench_plain_update($W_RATE, $W_BATCH, $BASELINE + 1)" > /dev/null &
+    PLAIN=$!
+    log "w: cycle $cycle: ${BASELINE} s of writers next to plain UPDATEs of $W_BATCH rows at $W_RATE rows/s: $(writers "$BASELINE" "$WORK/plain_$cycle") tps"
+    wait "$PLAIN"
     migration_script "$cycle" "$last" > "$WORK/migration_$cycle.sql"
     log "w: cycle $cycle: the migration (to $last), writers in back-to-back runs of 5 s; backfill(id, batch_size => $W_BATCH, max_rows_per_second => $W_RATE)"
     q mb -f "$WORK/migration_$cycle.sql" > "$WORK/migration_$cycle.out" 2>&1 &
@@ -337,11 +386,22 @@ for cycle in $(seq 1 "$CYCLES"); do
         case $f in *.out) continue ;; esac
         awk -v c="$cycle" '$3 ~ /^[0-9]+$/ { print "w\tbefore\t" c "\t" $3 / 1000 }' "$f" >> "$RAW"
     done
+    for f in "$WORK"/plain_"$cycle".*; do
+        case $f in *.out) continue ;; esac
+        awk -v c="$cycle" '$3 ~ /^[0-9]+$/ { print "w\tplain UPDATEs\t" c "\t" $3 / 1000 }' "$f" >> "$RAW"
+    done
     for f in "$WORK"/during_"$cycle"_*; do
         case $f in *.out) continue ;; esac
         awk -v c="$cycle" '$3 ~ /^[0-9]+$/ { print "w\tduring\t" c "\t" $3 / 1000 }' "$f" >> "$RAW"
+        # when each ended (pgbench -l: epoch seconds and microseconds), to
+        # tell the phases apart
+        awk '$3 ~ /^[0-9]+$/ { printf "%s.%06d\t%s\n", $5, $6, $3 / 1000 }' "$f" >> "$WORK/ended.tsv"
     done
 done
+q mb -c 'CREATE TABLE bench_lat (ended float8, ms float8)'
+q mb -c "\\copy bench_lat FROM '$WORK/ended.tsv'"
+q mb -c "\\copy (SELECT 'wp', coalesce((SELECT phase FROM bench_phase p WHERE to_timestamp(l.ended) BETWEEN p.started AND p.ended), 'between phases'), 0, l.ms
+                 FROM bench_lat l) TO STDOUT" >> "$RAW"
 q mb -c "\\copy (SELECT 'l', coalesce((SELECT phase FROM bench_phase p WHERE a.started BETWEEN p.started AND p.ended), 'between phases'), 0,
                  extract(epoch FROM ended - started) * 1000 FROM bench_ae a) TO STDOUT" >> "$RAW"
 q mb -F ' ' -c "SELECT 'l: longest: ' || round(extract(epoch FROM ended - started)::numeric * 1000, 1) || ' ms on ' || relations
@@ -375,12 +435,17 @@ FROM med WHERE section = 'l' ORDER BY max_v DESC;
 \pset title 'w: writer transactions (ms), all cycles'
 SELECT kind AS writers, n AS transactions, pg_temp.f(v) AS median, pg_temp.f(p99) AS p99,
        pg_temp.f(max_v) AS longest
-FROM med WHERE section = 'w' ORDER BY kind DESC;
+FROM med WHERE section = 'w' ORDER BY CASE kind WHEN 'before' THEN 1 WHEN 'plain UPDATEs' THEN 2 ELSE 3 END;
 \pset title 'w: p99 of writer transactions (ms), per cycle'
 SELECT run AS cycle,
        pg_temp.f(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FILTER (WHERE kind = 'before')) AS before,
+       pg_temp.f(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FILTER (WHERE kind = 'plain UPDATEs')) AS "plain UPDATEs",
        pg_temp.f(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FILTER (WHERE kind = 'during')) AS during
 FROM bench_raw WHERE section = 'w' GROUP BY run ORDER BY run;
+\pset title 'w: writer transactions during the migration (ms), by the phase they ended in, all cycles'
+SELECT kind AS phase, n AS transactions, pg_temp.f(v) AS median, pg_temp.f(p99) AS p99,
+       pg_temp.f(max_v) AS longest
+FROM med WHERE section = 'wp' ORDER BY n DESC;
 CREATE TEMP TABLE ratio AS
 SELECT o, target_name, figure, num, den, num / den AS ratio, target, op,
        CASE WHEN target IS NULL OR num IS NULL OR den IS NULL THEN 'info'
@@ -391,9 +456,19 @@ FROM (VALUES
     (2, 'r', 'backfill rows/s / plain UPDATE rows/s, 1,000,000 rows', pg_temp.m('backfill_rps_1000000'), pg_temp.m('floor_rps_1000000'), 0.5, '>='),
     (3, 'r', 'backfill rows/s at 1,000,000 / at 100,000 rows (flat)', pg_temp.m('backfill_rps_1000000'), pg_temp.m('backfill_rps_100000'), 0.8, '>='),
     (4, 'r', 'plain UPDATE rows/s at 1,000,000 / at 100,000 rows', pg_temp.m('floor_rps_1000000'), pg_temp.m('floor_rps_100000'), NULL, ''),
-    (5, 'w', 'writers p99 latency during the migration / before it',
+    (5, 'r', 'plain UPDATEs committed by 10,000 / one UPDATE, 100,000 rows', pg_temp.m('batched_rps_100000'), pg_temp.m('floor_rps_100000'), NULL, ''),
+    (6, 'r', 'plain UPDATEs committed by 10,000 / one UPDATE, 1,000,000 rows', pg_temp.m('batched_rps_1000000'), pg_temp.m('floor_rps_1000000'), NULL, ''),
+    (7, 'r', 'backfill / plain UPDATEs committed by 10,000, 100,000 rows', pg_temp.m('backfill_rps_100000'), pg_temp.m('batched_rps_100000'), NULL, ''),
+    (8, 'r', 'backfill / plain UPDATEs committed by 10,000, 1,000,000 rows', pg_temp.m('backfill_rps_1000000'), pg_temp.m('batched_rps_1000000'), NULL, ''),
+    (9, 'w', 'writers p99 latency during the migration / before it',
         (SELECT p99 FROM med WHERE section = 'w' AND kind = 'during'),
-        (SELECT p99 FROM med WHERE section = 'w' AND kind = 'before'), 2.0, '<=')
+        (SELECT p99 FROM med WHERE section = 'w' AND kind = 'before'), 2.0, '<='),
+    (10, 'w', 'writers p99 next to plain batched UPDATEs at the same rate / before',
+        (SELECT p99 FROM med WHERE section = 'w' AND kind = 'plain UPDATEs'),
+        (SELECT p99 FROM med WHERE section = 'w' AND kind = 'before'), NULL, ''),
+    (11, 'w', 'writers p99 during the migration / next to plain batched UPDATEs',
+        (SELECT p99 FROM med WHERE section = 'w' AND kind = 'during'),
+        (SELECT p99 FROM med WHERE section = 'w' AND kind = 'plain UPDATEs'), NULL, '')
 ) v(o, target_name, figure, num, den, target, op);
 \pset title 'schemaguard migration benchmark: ratios'
 SELECT target_name AS "for", figure, pg_temp.f(num) AS num, pg_temp.f(den) AS den,

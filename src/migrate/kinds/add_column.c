@@ -223,10 +223,8 @@ contract(Migration *m, MigChange *c, MigPlan *plan)
 static void
 rollback(Migration *m, MigChange *c, MigPlan *plan)
 {
-	mig_step(plan, psprintf("ALTER TABLE %s DROP COLUMN %s", m->qualname,
-							quote_identifier(c->colname)),
-			 mig_lock_on(m, "ACCESS EXCLUSIVE"),
-			 psprintf("The column added goes, with what was written into it."));
+	mig_drop_column_step(m, plan, c->colname,
+						 "The column added goes, with what was written into it.", true);
 }
 
 const MigKind mig_kind_add_column = {

@@ -769,21 +769,16 @@ renamed(Migration *m, MigChange *c, char **names, bool back)
 static void
 contract(Migration *m, MigChange *c, MigPlan *plan)
 {
-	MigStep    *step = mig_step(plan, psprintf("ALTER TABLE %s DROP COLUMN %s", m->qualname,
-											   quote_identifier(c->oldcol)),
-								mig_lock_on(m, "ACCESS EXCLUSIVE"),
-								psprintf("The old column goes, with its indexes and constraints; no row is rewritten (the space is reused as rows are updated)."));
-
-	step->reversible = false;
+	mig_drop_column_step(m, plan, c->oldcol,
+						 "The old column goes, with its indexes and constraints; no row is rewritten (the space is reused as rows are updated).",
+						 false);
 }
 
 static void
 rollback(Migration *m, MigChange *c, MigPlan *plan)
 {
-	mig_step(plan, psprintf("ALTER TABLE %s DROP COLUMN %s", m->qualname,
-							quote_identifier(c->newcol)),
-			 mig_lock_on(m, "ACCESS EXCLUSIVE"),
-			 psprintf("The new column goes, with the indexes and constraints built on it."));
+	mig_drop_column_step(m, plan, c->newcol,
+						 "The new column goes, with the indexes and constraints built on it.", true);
 }
 
 const MigKind mig_kind_alter_type = {

@@ -173,10 +173,9 @@ static void
 rollback(Migration *m, MigChange *c, MigPlan *plan)
 {
 	if (c->newcol)
-		mig_step(plan, psprintf("ALTER TABLE %s DROP COLUMN %s", m->qualname,
-								quote_identifier(c->colname)),
-				 mig_lock_on(m, "ACCESS EXCLUSIVE"),
-				 psprintf("Column \"%s\" goes, with what was written into it.", c->colname));
+		mig_drop_column_step(m, plan, c->colname,
+							 psprintf("Column \"%s\" goes, with what was written into it.", c->colname),
+							 true);
 }
 
 const MigKind mig_kind_direct = {

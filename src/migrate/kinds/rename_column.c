@@ -198,22 +198,17 @@ renamed(Migration *m, MigChange *c, char **names, bool back)
 static void
 contract(Migration *m, MigChange *c, MigPlan *plan)
 {
-	MigStep    *step = mig_step(plan, psprintf("ALTER TABLE %s DROP COLUMN %s", m->qualname,
-											   quote_identifier(c->colname)),
-								mig_lock_on(m, "ACCESS EXCLUSIVE"),
-								psprintf("The copy answering to the old name \"%s\" goes: code that still names it fails from now on.",
-										 c->colname));
-
-	step->reversible = false;
+	mig_drop_column_step(m, plan, c->colname,
+						 psprintf("The copy answering to the old name \"%s\" goes: code that still names it fails from now on.",
+								  c->colname),
+						 false);
 }
 
 static void
 rollback(Migration *m, MigChange *c, MigPlan *plan)
 {
-	mig_step(plan, psprintf("ALTER TABLE %s DROP COLUMN %s", m->qualname,
-							quote_identifier(c->newcol)),
-			 mig_lock_on(m, "ACCESS EXCLUSIVE"),
-			 psprintf("The copy under the new name \"%s\" goes.", c->newcol));
+	mig_drop_column_step(m, plan, c->newcol,
+						 psprintf("The copy under the new name \"%s\" goes.", c->newcol), true);
 }
 
 const MigKind mig_kind_rename_column = {
