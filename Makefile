@@ -16,6 +16,7 @@ OBJS = \
 	src/lineage/graph.o \
 	src/lineage/openlineage.o \
 	src/lineage/origin.o \
+	src/lineage/dependents.o \
 	src/guard/hook.o \
 	src/guard/changes.o \
 	src/guard/evidence.o \
@@ -31,13 +32,33 @@ OBJS = \
 	src/guard/report.o \
 	src/guard/audit.o \
 	src/guard/user_code.o \
-	src/guard/visibility.o
+	src/guard/visibility.o \
+	src/guard/predict.o \
+	src/migrate/parse.o \
+	src/migrate/state.o \
+	src/migrate/lookup.o \
+	src/migrate/deparse.o \
+	src/migrate/plan.o \
+	src/migrate/sync.o \
+	src/migrate/dependents.o \
+	src/migrate/exec.o \
+	src/migrate/expand.o \
+	src/migrate/backfill.o \
+	src/migrate/verify.o \
+	src/migrate/switch.o \
+	src/migrate/contract.o \
+	src/migrate/kinds/alter_type.o \
+	src/migrate/kinds/rename_column.o \
+	src/migrate/kinds/add_column.o \
+	src/migrate/kinds/direct.o
 
 EXTENSION = schemaguard
 DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql sql/schemaguard--0.2.0--0.3.0.sql
 
 # pg_regress reads sql/<test>.sql and compares with expected/<test>.out
 REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache do_no_harm guard_trust
+# expand/contract migrations
+REGRESS += migrate_plan migrate_states migrate_permissions
 # lineage out to other tools (OpenLineage, pictures, impact reports, the CLI)
 REGRESS += check_ddl_locations impact_graph openlineage impact_report
 REGRESS_OPTS = --inputdir=.

@@ -247,11 +247,13 @@ SELECT substring(hint FROM 'CREATE TABLE [^;]*;') FROM schemaguard.check_ddl($$
     ALTER TABLE app.a_table_name_of_sixty_three_bytes_xxxxxxxxxxxxxxxxxxxxxxxxxxxxx
         DROP COLUMN a_column_name_of_sixty_three_bytes_xxxxxxxxxxxxxxxxxxxxxxxxxxxx
 $$) WHERE rule = 'data-loss' \gexec
--- the expand/contract steps of a type change, pasted one by one
+-- the expand/contract steps of a type change, pasted one by one (up to the
+-- offer of a migration that carries them out)
 SELECT step FROM schemaguard.check_ddl($$
     ALTER TABLE app.a_table_name_of_sixty_three_bytes_xxxxxxxxxxxxxxxxxxxxxxxxxxxxx
         ALTER COLUMN a_column_name_of_sixty_three_bytes_xxxxxxxxxxxxxxxxxxxxxxxxxxxx TYPE bigint
-$$), regexp_split_to_table(hint, '\n') WITH ORDINALITY AS s(step, n)
+$$), regexp_split_to_table(split_part(hint, E'\nOr let schemaguard', 1), '\n')
+         WITH ORDINALITY AS s(step, n)
 WHERE rule = 'table-rewrite' AND n > 1 ORDER BY n \gexec
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid

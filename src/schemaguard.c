@@ -9,7 +9,8 @@
  * README): src/lineage/ catches DDL, extracts lineage from views, function
  * bodies and catalogs, stores it and answers impact and lineage questions;
  * src/guard/ judges a DDL statement before it runs, with live evidence, one
- * file per rule under src/guard/rules/, check_ddl() and the audit trail.
+ * file per rule under src/guard/rules/, check_ddl() and the audit trail;
+ * src/migrate/ plans and runs expand/contract migrations of a column.
  * Nothing here needs shared_preload_libraries: the library is loaded on the
  * first call of one of its functions, event triggers included.
  *
@@ -32,6 +33,7 @@ void		_PG_init(void);
 int			guard_mode = GUARD_MODE_ENFORCE;
 int			guard_large_table_threshold_kb = 10 * 1024;
 bool		guard_consider_sessions = true;
+int			migrate_lock_timeout_ms = 2000;
 
 static const struct config_enum_entry mode_options[] = {
 	{"enforce", GUARD_MODE_ENFORCE, false},
@@ -64,6 +66,13 @@ _PG_init(void)
 							 "let through; off: every large table is judged as if in use.",
 							 &guard_consider_sessions, true,
 							 PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("schemaguard.migration_lock_timeout",
+							"Longest wait for a lock by each step of a migration.",
+							"A step that waits longer (a table busy with a long "
+							"transaction) is rolled back and tried again after a "
+							"pause that doubles each time.",
+							&migrate_lock_timeout_ms, 2000, 1, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("schemaguard");
 
 	guard_init();

@@ -4,8 +4,9 @@
  *	  What every room of schemaguard shares: the extension's schema and the
  *	  settings (GUCs), which schemaguard.c registers at library load.
  *
- * The rooms (src/lineage/, src/guard/) each have a header of their own;
- * the guard uses lineage only through lineage/lineage.h.
+ * The rooms (src/lineage/, src/guard/, src/migrate/) each have a header of
+ * their own; the guard and the migration engine use lineage only through
+ * lineage/lineage.h.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,5 +28,6 @@ typedef enum GuardMode
 extern int	guard_mode;
 extern int	guard_large_table_threshold_kb;
 extern bool guard_consider_sessions;
+extern int	migrate_lock_timeout_ms;	/* schemaguard.migration_lock_timeout */
 
 #endif							/* SCHEMAGUARD_H */

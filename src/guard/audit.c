@@ -3,7 +3,7 @@
  * audit.c
  *	  The audit trail: one row in schemaguard.audit_log for every checked
  *	  statement that fired a rule, with who ran it, what fired and what was
- *	  decided.
+ *	  decided; and one for every phase of a migration (guard/predict.h).
  *
  * A warned or overridden statement goes on, and its row is written in its
  * own transaction: if that transaction rolls back, the change never
@@ -42,6 +42,7 @@
 #include "utils/timestamp.h"
 
 #include "guard/guard.h"
+#include "guard/predict.h"
 
 PGDLLEXPORT void schemaguard_audit_worker_main(Datum main_arg);
 
@@ -288,6 +289,42 @@ guard_audit(GuardStatement *st, GuardDecision decision, const char *reason)
 		ereport(WARNING,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not record the blocked statement in schemaguard.audit_log"),
+				 errdetail("No background worker could be started to write the row in a transaction of its own."),
+				 errhint("Raise max_worker_processes (it needs a restart) so that one is free.")));
+}
+
+/*
+ * guard_audit_migration
+ *		Record a phase of a migration (src/migrate/): done ('migration',
+ *		in the phase's own transaction), or failed ('migration_failed', in
+ *		a transaction of its own, so that it survives the phase's rollback).
+ *		findings: a JSON array describing the phase.
+ */
+void
+guard_audit_migration(const char *statement, const char *findings, bool failed,
+					  const char *reason)
+{
+	AuditRow	row;
+	char	   *role;
+
+	row.logged_at = failed ? GetCurrentTimestamp() : GetCurrentStatementStartTimestamp();
+	row.backend_pid = MyProcPid;
+	role = GetUserNameFromId(GetSessionUserId(), true);
+	row.strings[0] = role ? role : "";
+	role = GetUserNameFromId(GetUserId(), true);
+	row.strings[1] = role ? role : "";
+	row.strings[2] = application_name ? application_name : "";
+	row.strings[3] = statement;
+	row.strings[4] = findings;
+	row.strings[5] = failed ? "migration_failed" : "migration";
+	row.strings[6] = reason;
+
+	if (!failed)
+		audit_insert(&row);
+	else if (!write_autonomously(&row))
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not record the failed migration phase in schemaguard.audit_log"),
 				 errdetail("No background worker could be started to write the row in a transaction of its own."),
 				 errhint("Raise max_worker_processes (it needs a restart) so that one is free.")));
 }

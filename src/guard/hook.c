@@ -27,7 +27,8 @@
  * as are the severities (registry.c).  Judging runs in a subtransaction
  * that is always rolled back, and runs no code users wrote (user_code.c):
  * an error while judging (a type or column that does not exist) leaves
- * the command to fail or succeed on its own.
+ * the command to fail or succeed on its own.  The statements a migration
+ * runs itself (migrate/migrate.h) are not judged.
  *
  *-------------------------------------------------------------------------
  */
@@ -53,6 +54,8 @@
 #include "utils/syscache.h"
 
 #include "guard/guard.h"
+#include "guard/predict.h"
+#include "migrate/migrate.h"
 
 PG_FUNCTION_INFO_V1(schemaguard_on_ddl_command_start);
 PG_FUNCTION_INFO_V1(schemaguard_allow);
@@ -279,6 +282,7 @@ report_blocked(List *blocking)
 	StringInfoData detail;
 	StringInfoData hint;
 	List	   *hints = NIL;
+	char	   *plan_hint = NULL;
 	ListCell   *lc;
 	int			n = list_length(blocking);
 
@@ -305,18 +309,33 @@ report_blocked(List *blocking)
 		GuardFinding *f = lfirst(lc);
 		const char *id = guard_rule_name(f->rule);
 		int			i = foreach_current_index(lc);
+		char	   *own_hint = f->hint ? pstrdup(f->hint) : NULL;
+		char	   *plan;
 
 		if (i < BLOCKING_MESSAGES_SHOWN)
 			appendStringInfo(&messages, "%s%s", i ? "; " : "", f->message);
 		else if (i == BLOCKING_MESSAGES_SHOWN)
 			appendStringInfo(&messages, "; and %d more", n - BLOCKING_MESSAGES_SHOWN);
 		appendStringInfo(&detail, "%s%s: %s", i ? "\n" : "", id, f->detail);
-		if (f->hint && !list_member(hints, makeString(f->hint)))
+
+		/*
+		 * The migration that carries the statement out is the same whichever
+		 * rule offers it: shown once, last, not after each rule's hint.
+		 */
+		if (own_hint && (plan = strstr(own_hint, GUARD_PLAN_HINT_START)) != NULL)
 		{
-			hints = lappend(hints, makeString(f->hint));
-			appendStringInfo(&hint, "%s%s: %s", hint.len ? "\n" : "", id, f->hint);
+			if (plan_hint == NULL)
+				plan_hint = pstrdup(plan + 1);
+			*plan = '\0';
+		}
+		if (own_hint && !list_member(hints, makeString(own_hint)))
+		{
+			hints = lappend(hints, makeString(own_hint));
+			appendStringInfo(&hint, "%s%s: %s", hint.len ? "\n" : "", id, own_hint);
 		}
 	}
+	if (plan_hint)
+		appendStringInfo(&hint, "\n%s", plan_hint);
 	ereport(ERROR,
 			(errcode(ERRCODE_SCHEMAGUARD_BLOCKED),
 			 errmsg("%s: %s", ids.data, messages.data),
@@ -425,8 +444,12 @@ guard_process_utility(PlannedStmt *pstmt, const char *queryString,
 					  ParamListInfo params, QueryEnvironment *queryEnv,
 					  DestReceiver *dest, QueryCompletion *qc)
 {
-	/* subcommands (an index a CREATE TABLE makes) were judged with their statement */
+	/*
+	 * subcommands (an index a CREATE TABLE makes) were judged with their
+	 * statement; a migration's own statements are safe by construction
+	 */
 	if (guard_mode != GUARD_MODE_OFF && context != PROCESS_UTILITY_SUBCOMMAND &&
+		!migrate_own_statement(queryString) &&
 		guard_statement_relevant(pstmt->utilityStmt))
 		guard_statement(pstmt->utilityStmt, queryString, pstmt->stmt_location,
 						pstmt->stmt_len);

@@ -6,8 +6,8 @@
  *	  catalog (who depends on an object, which object owns a catalog entry,
  *	  in which schema an object lives, what a target name means).
  *
- * The guard (and later the migration engine) include this header and no
- * other of src/lineage/; the files of the room share internal.h.
+ * The guard and the migration engine include this header and no other of
+ * src/lineage/; the files of the room share internal.h.
  *
  *-------------------------------------------------------------------------
  */
@@ -75,6 +75,16 @@ extern List *lineage_functions_called_by(const ObjectAddress *object);
 /* object.c: catalog entries and their owners */
 extern ObjectAddress lineage_owner(const ObjectAddress *object);
 extern Oid	lineage_object_schema(const ObjectAddress *object);
+
+/* dependents.c: for the migration engine */
+typedef struct LineageReader
+{
+	ObjectAddress object;		/* with its sub-object (a column), if any */
+	LineageUsage usage;
+} LineageReader;
+
+extern List *lineage_column_readers(Oid relid, AttrNumber attnum);
+extern void lineage_refresh_objects(List *objects);
 
 /* target.c: names as impact_of() resolves them */
 extern void lineage_resolve_target(const char *target, Oid *relid,

@@ -41,6 +41,7 @@
 #include "utils/syscache.h"
 
 #include "guard/guard.h"
+#include "guard/predict.h"
 #include "lineage/lineage.h"
 
 /* Shown by name in errdetail; the rest are counted. */
@@ -294,8 +295,11 @@ rule_breaks_dependents(GuardStatement *st)
 									: rename ? "renaming" : "changing the type of",
 									change->colname, rel->nspname, rel->relname),
 						   rename
-						   ? psprintf("Rename in steps that keep both names working: add the new column, keep it in step with a trigger, move the dependents to it, then drop the old one. The dependents, transitively:\n%s",
-									  impact)
+						   ? psprintf("Rename in steps that keep both names working: add the new column, keep it in step with a trigger, move the dependents to it, then drop the old one. The dependents, transitively:\n%s%s",
+									  impact, guard_plan_hint(st->text, rel->relid))
+						   : change->kind == CHANGE_ALTER_TYPE
+						   ? psprintf("Change or drop the dependents first. All of them, transitively:\n%s%s",
+									  impact, guard_plan_hint(st->text, rel->relid))
 						   : psprintf("Change or drop the dependents first. All of them, transitively:\n%s",
 									  impact));
 					break;

@@ -48,6 +48,7 @@
 #include "utils/typcache.h"
 
 #include "guard/guard.h"
+#include "guard/predict.h"
 
 /*
  * guard_type_change_target
@@ -338,10 +339,12 @@ guard_add_column_rewrites(GuardStatement *st, GuardChange *change, char **hint)
 		*hint = psprintf("Add the column without a default, set the default for new rows, then fill the existing rows in batches:\n"
 						 "ALTER TABLE %s ADD COLUMN %s %s;\n"
 						 "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n"
-						 "UPDATE %s SET %s = DEFAULT WHERE ctid IN (SELECT ctid FROM %s WHERE %s IS NULL LIMIT 10000);  -- repeat until it updates no row",
+						 "UPDATE %s SET %s = DEFAULT WHERE ctid IN (SELECT ctid FROM %s WHERE %s IS NULL LIMIT 10000);  -- repeat until it updates no row"
+						 "%s",
 						 rel->sql_name, col, typesql,
 						 rel->sql_name, col, sql,
-						 rel->sql_name, col, rel->sql_name, col);
+						 rel->sql_name, col, rel->sql_name, col,
+						 guard_plan_hint(st->text, rel->relid));
 		return psprintf("its default %s is volatile", sql);
 	}
 	return NULL;
@@ -398,8 +401,10 @@ rule_table_rewrite(GuardStatement *st)
 									change->colname, to),
 						   psprintf("Changing %s to %s%s is not binary-coercible", from, to,
 									using_sql ? " with USING" : ""),
-						   guard_expand_contract_hint(rel, change->colname, to, using_sql,
-													  "Change the type online"));
+						   psprintf("%s%s",
+									guard_expand_contract_hint(rel, change->colname, to, using_sql,
+															   "Change the type online"),
+									guard_plan_hint(st->text, rel->relid)));
 					break;
 				}
 			case CHANGE_ADD_COLUMN:
