@@ -13,6 +13,9 @@ OBJS = \
 	src/lineage/impact.o \
 	src/lineage/unresolved.o \
 	src/lineage/notes.o \
+	src/lineage/names.o \
+	src/lineage/dynamic_sql.o \
+	src/lineage/trigger_args.o \
 	src/guard/hook.o \
 	src/guard/changes.o \
 	src/guard/evidence.o \

@@ -26,7 +26,11 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/index.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
@@ -36,8 +40,11 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "tcop/cmdtag.h"
+#include "tsearch/ts_locale.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 #include "lineage/internal.h"
@@ -236,6 +243,265 @@ add_all_unique(List *objects, List *more)
 	return objects;
 }
 
+static List *
+add_relation(List *objects, Oid relid)
+{
+	ObjectAddress object;
+
+	ObjectAddressSet(object, RelationRelationId, relid);
+	return add_unique(objects, &object);
+}
+
+/*
+ * Does the body of this function name "name" (as any part of its text,
+ * case-insensitive), or use "*" (SELECT *, which a new column joins)?
+ * What it does not name, a new column cannot change.
+ */
+static bool
+body_mentions(Oid funcid, const char *name)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	bool		isnull;
+	bool		found = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		Datum		src = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
+
+		if (!isnull)
+		{
+			char	   *body = TextDatumGetCString(src);
+			char	   *lower_body = lowerstr(body);
+
+			found = strchr(body, '*') != NULL ||
+				strstr(lower_body, lowerstr(name)) != NULL;
+		}
+		ReleaseSysCache(tuple);
+	}
+	return found;
+}
+
+/*
+ * readers_of_change
+ *		The functions an ALTER TABLE (or a rename, or SET SCHEMA) may break
+ *		or change, as far as what they read goes: only those that can be
+ *		affected are analyzed again (a DROP COLUMN's are, by sql_drop).
+ *		ADD COLUMN: those that read the table and name the column (or use
+ *		*); ALTER COLUMN TYPE, RENAME COLUMN: those that read the column;
+ *		RENAME, SET SCHEMA: those that read the table; a constraint, a
+ *		default, storage, statistics, an index, ownership...: none.  An
+ *		ALTER of another kind of object: those that read it.
+ */
+static List *
+readers_of_change(const ObjectAddress *object, Node *parsetree)
+{
+	List	   *readers = NIL;
+	ListCell   *lc;
+
+	if (object->classId != RelationRelationId || parsetree == NULL)
+		return lineage_functions_reading(object);
+	if (IsA(parsetree, RenameStmt))
+	{
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+		ObjectAddress column;
+
+		if (stmt->renameType != OBJECT_COLUMN)
+			return lineage_functions_reading(object);
+		/* the column has its new name already */
+		ObjectAddressSubSet(column, RelationRelationId, object->objectId,
+							get_attnum(object->objectId, stmt->newname));
+		return column.objectSubId > 0 ? lineage_functions_reading(&column) : NIL;
+	}
+	if (!IsA(parsetree, AlterTableStmt))
+		return lineage_functions_reading(object);
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_AddColumn:
+			case AT_AddColumnRecurse:
+			case AT_AddColumnToView:
+				{
+					const char *name = castNode(ColumnDef, cmd->def)->colname;
+					ListCell   *fc;
+
+					foreach(fc, lineage_functions_reading(object))
+					{
+						ObjectAddress *f = (ObjectAddress *) lfirst(fc);
+
+						if (body_mentions(f->objectId, name))
+							readers = add_unique(readers, f);
+					}
+				}
+				break;
+			case AT_AlterColumnType:
+				{
+					ObjectAddress column;
+
+					ObjectAddressSubSet(column, RelationRelationId, object->objectId,
+										get_attnum(object->objectId, cmd->name));
+					if (column.objectSubId > 0)
+						readers = add_all_unique(readers, lineage_functions_reading(&column));
+				}
+				break;
+			case AT_DropColumn:
+			case AT_DropColumnRecurse:
+			case AT_ColumnDefault:
+			case AT_CookedColumnDefault:
+			case AT_DropNotNull:
+			case AT_SetNotNull:
+			case AT_CheckNotNull:
+			case AT_DropExpression:
+			case AT_SetStatistics:
+			case AT_SetOptions:
+			case AT_ResetOptions:
+			case AT_SetStorage:
+			case AT_SetCompression:
+			case AT_AddIndex:
+			case AT_ReAddIndex:
+			case AT_AddConstraint:
+			case AT_AddConstraintRecurse:
+			case AT_ReAddConstraint:
+			case AT_AlterConstraint:
+			case AT_ValidateConstraint:
+			case AT_ValidateConstraintRecurse:
+			case AT_AddIndexConstraint:
+			case AT_DropConstraint:
+			case AT_DropConstraintRecurse:
+			case AT_ReAddComment:
+			case AT_AlterColumnGenericOptions:
+			case AT_ChangeOwner:
+			case AT_ClusterOn:
+			case AT_DropCluster:
+			case AT_SetLogged:
+			case AT_SetUnLogged:
+			case AT_SetAccessMethod:
+			case AT_SetTableSpace:
+			case AT_SetRelOptions:
+			case AT_ResetRelOptions:
+			case AT_ReplaceRelOptions:
+			case AT_EnableTrig:
+			case AT_EnableAlwaysTrig:
+			case AT_EnableReplicaTrig:
+			case AT_DisableTrig:
+			case AT_EnableTrigAll:
+			case AT_DisableTrigAll:
+			case AT_EnableTrigUser:
+			case AT_DisableTrigUser:
+			case AT_EnableRule:
+			case AT_EnableAlwaysRule:
+			case AT_EnableReplicaRule:
+			case AT_DisableRule:
+			case AT_ReplicaIdentity:
+			case AT_EnableRowSecurity:
+			case AT_DisableRowSecurity:
+			case AT_ForceRowSecurity:
+			case AT_NoForceRowSecurity:
+			case AT_GenericOptions:
+			case AT_AttachPartition:
+			case AT_DetachPartition:
+			case AT_DetachPartitionFinalize:
+			case AT_AddIdentity:
+			case AT_SetIdentity:
+			case AT_DropIdentity:
+			case AT_ReAddStatistics:
+				break;			/* what a body reads is the same */
+			default:
+				readers = add_all_unique(readers, lineage_functions_reading(object));
+				break;
+		}
+	}
+	return readers;
+}
+
+/*
+ * The tables with a foreign key referencing one of these relations: a
+ * partition attached to (or detached from, created in) a referenced
+ * partitioned table adds (or drops) constraints on them, unreported.
+ */
+static List *
+referencing_tables(List *relids)
+{
+	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tuple;
+	List	   *tables = NIL;
+
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tuple);
+
+		if (con->contype == CONSTRAINT_FOREIGN && list_member_oid(relids, con->confrelid))
+			tables = list_append_unique_oid(tables, con->conrelid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return tables;
+}
+
+/*
+ * partition_family
+ *		What attaching, detaching or creating a partition can change the
+ *		catalog entries of, unreported: the partition and its partitions
+ *		(indexes, foreign keys and triggers cloned onto them or left on
+ *		them), the partitioned tables above it, and the tables whose
+ *		foreign keys reference any of them.  Their edges of entries that no
+ *		longer exist are forgotten, and all of them are analyzed again.
+ */
+static List *
+partition_family(List *owners, Oid partition)
+{
+	List	   *relids;
+	ListCell   *lc;
+
+	if (!OidIsValid(partition) || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(partition)))
+		return owners;
+	relids = list_concat_unique_oid(find_all_inheritors(partition, NoLock, NULL),
+									get_partition_ancestors(partition));
+	relids = list_concat_unique_oid(relids, referencing_tables(relids));
+	foreach(lc, relids)
+	{
+		lineage_store_forget_vanished(lfirst_oid(lc));
+		owners = add_relation(owners, lfirst_oid(lc));
+	}
+	return owners;
+}
+
+/* The partitions a command attaches, detaches or creates (their OIDs). */
+static List *
+partitions_moved(Node *parsetree)
+{
+	List	   *partitions = NIL;
+	ListCell   *lc;
+
+	if (parsetree == NULL)
+		return NIL;
+	if (IsA(parsetree, CreateStmt) && ((CreateStmt *) parsetree)->partbound != NULL)
+		partitions = lappend_oid(partitions,
+								 RangeVarGetRelid(((CreateStmt *) parsetree)->relation,
+												  NoLock, true));
+	if (!IsA(parsetree, AlterTableStmt))
+		return partitions;
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+		Oid			relid;
+
+		if (cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition &&
+			cmd->subtype != AT_DetachPartitionFinalize)
+			continue;
+		relid = RangeVarGetRelid(castNode(PartitionCmd, cmd->def)->name, NoLock, true);
+		/* ALTER INDEX ... ATTACH PARTITION: the index's table */
+		if (OidIsValid(relid) && (get_rel_relkind(relid) == RELKIND_INDEX ||
+								  get_rel_relkind(relid) == RELKIND_PARTITIONED_INDEX))
+			relid = IndexGetRelation(relid, true);
+		partitions = lappend_oid(partitions, relid);
+	}
+	return partitions;
+}
+
 
 Datum
 schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
@@ -293,16 +559,47 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 
 		if (OidIsValid(owner.objectId))
 			owners = add_unique(owners, &owner);
-		/* a trigger gives its function's NEW and OLD a table */
+		/*
+		 * What the command did to a table with partitions or children it
+		 * did to them too (an index, a foreign key, a trigger cloned onto
+		 * each partition; a default or a CHECK inherited), unreported.
+		 */
+		if (owner.classId == RelationRelationId && OidIsValid(owner.objectId) &&
+			has_subclass(owner.objectId))
+		{
+			ListCell   *lc;
+
+			foreach(lc, find_all_inheritors(owner.objectId, NoLock, NULL))
+				owners = add_relation(owners, lfirst_oid(lc));
+		}
+		/* a trigger types its function's NEW and OLD (see plpgsql.c) */
 		if (OidIsValid(trigger_function))
 		{
 			ObjectAddressSet(owner, ProcedureRelationId, trigger_function);
 			owners = add_unique(owners, &owner);
 		}
+		/* a trigger function's body: what each of its triggers reads */
+		if (objects[i].classId == ProcedureRelationId)
+		{
+			ListCell   *lc;
+
+			foreach(lc, lineage_trigger_relations(objects[i].objectId))
+				owners = add_relation(owners, lfirst_oid(lc));
+		}
 		/* a renamed or changed table or function may break what reads it */
 		if (effects & ALTERS_NAMES)
-			owners = add_all_unique(owners, lineage_functions_reading(&objects[i]));
+			owners = add_all_unique(owners, readers_of_change(&objects[i],
+															  trigdata->parsetree));
 	}
+	/* partitions attached, detached or created */
+	{
+		ListCell   *lc;
+
+		foreach(lc, partitions_moved(trigdata->parsetree))
+			owners = partition_family(owners, lfirst_oid(lc));
+	}
+	/* what could not be analyzed before (store.c, "Deferred analysis") */
+	owners = add_all_unique(owners, lineage_deferred_objects());
 	/* a new or renamed name may resolve what did not */
 	if ((effects & ADDS_NAMES) && lineage_has_unresolved())
 	{

@@ -13,8 +13,10 @@
  *	- its CHECK constraints (filter) and foreign keys (join, both sides);
  *	- its indexes: key columns (identity), expressions (transformation),
  *	  partial-index predicates (filter);
- *	- its triggers: UPDATE OF columns and WHEN condition (conditional), and
- *	  the trigger function (call);
+ *	- its triggers: UPDATE OF columns and WHEN condition (conditional), the
+ *	  trigger function (call), what a PL/pgSQL trigger function's NEW and
+ *	  OLD read and write of this table (function.c), the columns the
+ *	  arguments of a known C trigger function name (trigger_args.c);
  *	- its row-level security policies: USING and WITH CHECK (filter);
  *	- its extended statistics: columns (identity), expressions;
  *	- its rules other than a view's "_RETURN": condition (filter) and
@@ -43,6 +45,7 @@
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
 #include "rewrite/rewriteSupport.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -235,8 +238,25 @@ trigger_row(HeapTuple tuple, TupleDesc desc, Oid relid, List **edges,
 						 expression_lineage_edges(stored_tree(tuple, Anum_pg_trigger_tgqual, desc),
 												  relid, &dependent, USAGE_CONDITIONAL));
 	if (lineage_function_tracked(trig->tgfoid))
+	{
 		*edges = lappend(*edges, new_edge(ProcedureRelationId, trig->tgfoid, 0,
 										  &dependent, USAGE_CALL));
+		/* what its NEW and OLD read and write of this table */
+		*edges = list_concat(*edges,
+							 function_trigger_lineage(trig->tgfoid, relid, &dependent));
+	}
+	else if (trig->tgnargs > 0)
+	{
+		/* columns named by the arguments of a known C trigger function */
+		bool		isnull;
+		Datum		args = heap_getattr(tuple, Anum_pg_trigger_tgargs, desc, &isnull);
+
+		if (!isnull)
+			*edges = list_concat(*edges,
+								 trigger_argument_edges(trig->tgfoid,
+														VARDATA_ANY(DatumGetByteaPP(args)),
+														trig->tgnargs, relid, &dependent));
+	}
 	*owned = lappend(*owned, new_address(TriggerRelationId, trig->oid));
 }
 
@@ -520,6 +540,36 @@ lineage_trigger_function(const ObjectAddress *object)
 	return catalog_row_oid(TriggerRelationId, TriggerOidIndexId,
 						   Anum_pg_trigger_oid, object->objectId,
 						   Anum_pg_trigger_tgfoid);
+}
+
+/*
+ * lineage_trigger_relations
+ *		The tables with a trigger calling this function (their OIDs, each
+ *		once): what each of them reads through its NEW and OLD changes with
+ *		the function's body.
+ */
+List *
+lineage_trigger_relations(Oid funcid)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *relids = NIL;
+
+	if (get_func_rettype(funcid) != TRIGGEROID)
+		return NIL;
+	rel = table_open(TriggerRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tuple);
+
+		if (trig->tgfoid == funcid && !trig->tgisinternal)
+			relids = list_append_unique_oid(relids, trig->tgrelid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return relids;
 }
 
 /*

@@ -7,30 +7,61 @@
  *
  * libpg_query (pg_query_sealed.c) turns the function's CREATE statement
  * into a JSON tree of PL/pgSQL statements; each PLpgSQL_expr in it carries
- * its text.  The parse mode follows from where it stands, as in PL/pgSQL's
- * own compiler: a whole SQL statement (an SQL statement, a FOR or cursor
- * query, RETURN QUERY), an assignment (target := expression), or an
- * expression.  Each is parsed with raw_parser() and analyzed with
- * parse_analyze_withcb() under column-reference hooks that apply PL/pgSQL's
- * rule for names: a name that is a variable or parameter is a value, not a
- * column, according to #variable_conflict (or plpgsql.variable_conflict):
- * use_variable (the variable wins), use_column (the column wins), error (the
- * default: the column is kept and the reference recorded as ambiguous).
- * Conditions of IF, WHILE, EXIT WHEN, CASE and ASSERT are "conditional".
- * Variables become typed NULL constants; in a trigger function, NEW.col and
- * OLD.col become Params standing for the trigger table's column
- * (query.c reads them as that column), and assigning NEW.col writes
- * it.
+ * its text.  The tree is walked in the order the function runs it: a
+ * statement's expressions before its body, a FOR loop's query before the
+ * loop's record is read.  The parse mode follows from where an expression
+ * stands, as in PL/pgSQL's own compiler: a whole SQL statement (an SQL
+ * statement, a FOR or cursor query, RETURN QUERY), an assignment (target
+ * := expression), or an expression.  Each is parsed with raw_parser(), its
+ * relations bound (names.c: never a temporary one; locked only if that
+ * needs no wait, else the object is analyzed again later) and analyzed
+ * with parse_analyze_withcb() under column-reference hooks that apply
+ * PL/pgSQL's rule for names: a name that is a variable or parameter is a
+ * value, not a column, according to #variable_conflict (or
+ * plpgsql.variable_conflict): use_variable (the variable wins), use_column
+ * (the column wins), error (the default: the column is kept and the
+ * reference recorded as ambiguous).  Conditions of IF, WHILE, EXIT WHEN,
+ * CASE and ASSERT are "conditional".
+ *
+ * Variables are typed NULL constants; PL/pgSQL's own (FOUND, SQLSTATE,
+ * SQLERRM, and in a trigger function TG_OP, TG_ARGV, TG_TABLE_NAME and the
+ * others, TG_EVENT and TG_TAG in an event trigger function) are variables
+ * too, not missing columns.  A record a query fills (FOR r IN SELECT ...,
+ * SELECT ... INTO rec) knows the query's columns: r.amount is a Param that
+ * stands for what that column was made of (query.c reads it), so the field
+ * read is traced to its source.  A %ROWTYPE or composite variable knows its
+ * fields' types.
+ *
+ * Trigger functions.  A function may be used by triggers of many tables
+ * (the common last_updated, audit and replication triggers).  Its own
+ * lineage (dependent: the function) is what it reads, writes and calls
+ * whatever its table: NEW and OLD are typed as the row of one of its
+ * tables (the first trigger's, so that NEW.r resolves to its type) but
+ * stand for no column.  What NEW and OLD read and write of a table belongs
+ * to each trigger: for each trigger the body is read again
+ * (function_trigger_lineage, per_trigger), NEW and OLD typed as that
+ * table's row, and only the columns read through them and assigned to
+ * NEW.col are kept, attached to the trigger.  So a shared function reading
+ * OLD.link on one of its tables makes that table's trigger depend on
+ * link; a field its table lacks is an unresolved reference of that trigger
+ * (record "old" has no field "link").
  *
  * Dynamic SQL (EXECUTE, FOR ... IN EXECUTE, OPEN ... FOR EXECUTE, RETURN
- * QUERY EXECUTE): a string literal, or format() of a literal template whose
- * arguments are literals, is analyzed as SQL.  Otherwise the tables the
- * string visibly names get "dynamic" edges (the relation as a whole), so
- * impact_of shows the function instead of silently missing it.
+ * QUERY EXECUTE): the text it runs, as far as the body shows it, is built
+ * by dynamic_sql.c from literal pieces, format(), quoting functions and
+ * string variables the body assigned from such pieces.  A text entirely
+ * known is analyzed as any SQL; one with placeholders (pieces known only at
+ * run time) is analyzed too, and its columns get "dynamic"; where it does
+ * not analyze, what its names resolve to does (names.c).  A statement
+ * whose text the body does not show at all is listed as an unresolved
+ * reference, "(dynamic SQL)": never silently dropped.
  *
  * Each statement is analyzed in its own subtransaction, always rolled back
- * (locks released, an error in one statement does not lose the others; it
- * is recorded as an unresolved reference).
+ * (locks released, an error in one statement does not lose the others).
+ * An error of the analysis is an unresolved reference, and what the
+ * statement's names still resolve to is kept (names.c); a table the body
+ * creates as TEMP at run time is listed as "created at run time by this
+ * function".  A cancel or a timeout goes on to the user's statement.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +78,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
@@ -60,15 +92,18 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 #include "utils/varlena.h"
 
 #include "lineage/internal.h"
 
-/* Params standing for NEW/OLD columns get ids from here up. */
-#define NEWOLD_PARAM_BASE	100000
+/* Params standing for NEW/OLD columns and record fields get ids from here. */
+#define PARAM_BASE	100000
 
 typedef enum VariableConflict
 {
@@ -83,22 +118,40 @@ typedef struct Variable
 	Oid			typid;			/* UNKNOWNOID if not known */
 	int32		typmod;
 	bool		is_record;		/* a record or row: name.field is a field */
+	bool		is_newold;		/* NEW or OLD of a trigger function */
 	bool		loop_scoped;	/* a FOR loop's variable: only inside it */
+	List	   *fields;			/* LineageColumn *: its fields, when known */
+	DynText    *text;			/* the SQL text it holds, when the body shows it */
 } Variable;
 
 typedef struct PlpgsqlContext
 {
-	const ObjectAddress *function;
+	const ObjectAddress *dependent; /* the function, or one of its triggers */
+	bool		per_trigger;	/* reading NEW and OLD for one trigger */
+	bool		trigger_function;
 	char	   *funcname;
 	List	   *variables;		/* Variable * */
+	Variable  **datums;			/* by libpg_query's datum number */
+	int			ndatums;
 	List	   *labels;			/* block labels, and the function's name */
 	int			nargs;
 	Oid		   *argtypes;
 	VariableConflict conflict;
-	Oid			trigger_table;	/* NEW/OLD's table, or InvalidOid */
-	ObjectAddress *newold;		/* columns behind NEW/OLD Params */
-	int			nnewold;
+	Oid			trigger_table;	/* what NEW/OLD are typed as, or InvalidOid */
+	List	  **param_sources;	/* what each of our Params stands for */
+	int			nparams;
+	int			maxparams;
 	List	   *edges;
+	List	   *columns;		/* LineageColumn *: the last statement's result */
+	List	   *runtime_temps;	/* String: tables the body creates as TEMP */
+	bool		in_dynamic;		/* analyzing dynamic SQL: $n are USING values */
+	bool		used_newold;	/* the statement read NEW or OLD */
+	/* read for one trigger: what its TG_ variables hold */
+	char	   *tg_table_name;
+	char	   *tg_table_schema;
+	char	   *tg_name;
+	List	   *tg_argv;		/* String */
+	const char *case_value;		/* the CASE being walked: its value, if known */
 } PlpgsqlContext;
 
 /* An embedded expression and how to parse it. */
@@ -110,6 +163,9 @@ typedef enum ExprKind
 	EXPR_CONDITION,				/* an expression deciding control flow */
 	EXPR_DYNAMIC				/* an expression giving SQL to EXECUTE */
 } ExprKind;
+
+/* What a guarded step does, in the subtransaction run_guarded opens. */
+typedef void (*GuardedStep) (PlpgsqlContext *cx, void *arg);
 
 static Variable *
 find_variable(PlpgsqlContext *cx, const char *name)
@@ -126,6 +182,25 @@ find_variable(PlpgsqlContext *cx, const char *name)
 	return NULL;
 }
 
+static Variable *
+add_variable(PlpgsqlContext *cx, const char *name, Oid typid, bool is_record)
+{
+	Variable   *v = palloc0(sizeof(Variable));
+
+	v->name = pstrdup(name);
+	v->typid = typid;
+	v->typmod = -1;
+	v->is_record = is_record;
+	cx->variables = lappend(cx->variables, v);
+	return v;
+}
+
+static Node *
+unknown_value(void)
+{
+	return (Node *) makeNullConst(UNKNOWNOID, -1, InvalidOid);
+}
+
 static Node *
 variable_value(Variable *v)
 {
@@ -133,37 +208,181 @@ variable_value(Variable *v)
 								  get_typcollation(v->typid));
 }
 
-/* A Param standing for column "colname" of the trigger table, or NULL. */
+/*
+ * new_param
+ *		A Param standing for a value made of these sources (LineageSource *),
+ *		typed so that the analysis resolves operators and functions as
+ *		PL/pgSQL would.
+ */
 static Node *
-newold_column(PlpgsqlContext *cx, const char *colname)
+new_param(PlpgsqlContext *cx, Oid typid, int32 typmod, Oid collid,
+		  List *sources)
+{
+	Param	   *param;
+
+	if (cx->nparams >= cx->maxparams)
+	{
+		cx->maxparams = Max(16, cx->maxparams * 2);
+		cx->param_sources = cx->param_sources
+			? repalloc(cx->param_sources, sizeof(List *) * cx->maxparams)
+			: palloc(sizeof(List *) * cx->maxparams);
+	}
+	cx->param_sources[cx->nparams] = sources;
+	param = makeNode(Param);
+	param->paramkind = PARAM_EXTERN;
+	param->paramid = PARAM_BASE + cx->nparams;
+	param->paramtype = typid;
+	param->paramtypmod = typmod;
+	param->paramcollid = collid;
+	param->location = -1;
+	cx->nparams++;
+	lineage_set_param_sources(PARAM_BASE, cx->nparams, cx->param_sources);
+	return (Node *) param;
+}
+
+static List *
+column_source(Oid relid, AttrNumber attnum, LineageUsage usage)
+{
+	LineageSource *src = palloc(sizeof(LineageSource));
+
+	ObjectAddressSubSet(src->source, RelationRelationId, relid, attnum);
+	src->usage = usage;
+	return list_make1(src);
+}
+
+/* The fields of a relation's row type, with their types (no source). */
+static List *
+relation_fields(Oid relid)
+{
+	List	   *fields = NIL;
+	ListCell   *lc;
+
+	foreach(lc, lineage_relation_columns(relid))
+	{
+		LineageColumn *f = palloc0(sizeof(LineageColumn));
+		AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
+
+		f->name = get_attname(relid, attnum, false);
+		get_atttypetypmodcoll(relid, attnum, &f->typid, &f->typmod, &f->collid);
+		fields = lappend(fields, f);
+	}
+	return fields;
+}
+
+/*
+ * newold_value
+ *		NEW or OLD (field NULL: the whole row) of a trigger function whose
+ *		table is known.  Read for one trigger, it stands for that table's
+ *		column; for the function itself, it only has its type.
+ */
+static Node *
+newold_value(PlpgsqlContext *cx, Variable *v, const char *field)
 {
 	AttrNumber	attnum;
 	Oid			typid;
 	int32		typmod;
 	Oid			collid;
-	Param	   *param;
 
+	cx->used_newold = true;
 	if (!OidIsValid(cx->trigger_table))
-		return NULL;
-	attnum = get_attnum(cx->trigger_table, colname);
+		return field ? unknown_value() : variable_value(v);
+	if (field == NULL && cx->per_trigger)
+	{
+		/* the whole row: a ROW() of its columns, so NEW.* keeps each apart */
+		TupleDesc	desc = lookup_rowtype_tupdesc(get_rel_type_id(cx->trigger_table), -1);
+		RowExpr    *row = makeNode(RowExpr);
+		int			i;
+
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (att->attisdropped)
+				row->args = lappend(row->args, makeNullConst(INT4OID, -1, InvalidOid));
+			else
+				row->args = lappend(row->args,
+									new_param(cx, att->atttypid, att->atttypmod,
+											  att->attcollation,
+											  column_source(cx->trigger_table, att->attnum,
+															USAGE_IDENTITY)));
+			row->colnames = lappend(row->colnames,
+									makeString(pstrdup(NameStr(att->attname))));
+		}
+		row->row_typeid = get_rel_type_id(cx->trigger_table);
+		row->row_format = COERCE_IMPLICIT_CAST;
+		row->location = -1;
+		ReleaseTupleDesc(desc);
+		return (Node *) row;
+	}
+	if (field == NULL)
+		return new_param(cx, get_rel_type_id(cx->trigger_table), -1, InvalidOid, NIL);
+	attnum = get_attnum(cx->trigger_table, field);
 	if (attnum <= 0)
-		return NULL;
+	{
+		/* PL/pgSQL: record "old" has no field "link", when it runs */
+		if (cx->per_trigger)
+			lineage_note_unresolved(cx->dependent, psprintf("%s.%s", v->name, field),
+									psprintf("record \"%s\" has no field \"%s\"",
+											 v->name, field));
+		return unknown_value();
+	}
 	get_atttypetypmodcoll(cx->trigger_table, attnum, &typid, &typmod, &collid);
-	cx->newold = cx->newold
-		? repalloc(cx->newold, sizeof(ObjectAddress) * (cx->nnewold + 1))
-		: palloc(sizeof(ObjectAddress));
-	ObjectAddressSubSet(cx->newold[cx->nnewold], RelationRelationId,
-						cx->trigger_table, attnum);
-	param = makeNode(Param);
-	param->paramkind = PARAM_EXTERN;
-	param->paramid = NEWOLD_PARAM_BASE + cx->nnewold;
-	param->paramtype = typid;
-	param->paramtypmod = typmod;
-	param->paramcollid = collid;
-	param->location = -1;
-	cx->nnewold++;
-	lineage_set_param_columns(NEWOLD_PARAM_BASE, cx->nnewold, cx->newold);
-	return (Node *) param;
+	return new_param(cx, typid, typmod, collid,
+					 cx->per_trigger
+					 ? column_source(cx->trigger_table, attnum, USAGE_IDENTITY) : NIL);
+}
+
+/*
+ * record_field
+ *		A field of a record variable whose fields are known: a Param typed as
+ *		the field, standing for what it was made of.  (Read for one trigger,
+ *		only NEW and OLD count: the field's sources are the function's.)
+ */
+static Node *
+record_field(PlpgsqlContext *cx, Variable *v, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, v->fields)
+	{
+		LineageColumn *f = (LineageColumn *) lfirst(lc);
+
+		if (f->name != NULL && strcmp(f->name, name) == 0)
+			return new_param(cx, f->typid, f->typmod, f->collid,
+							 cx->per_trigger ? NIL : f->sources);
+	}
+	/* filled elsewhere with other columns, maybe: a value of unknown type */
+	return unknown_value();
+}
+
+/*
+ * The strings of a column reference's fields, a leading block label or
+ * function name dropped; their number, or 0 if it is not such a name.
+ */
+static int
+reference_names(PlpgsqlContext *cx, ColumnRef *cref, const char *names[3])
+{
+	int			n = list_length(cref->fields);
+	int			i;
+
+	if (n > 3)
+		return 0;
+	for (i = 0; i < n; i++)
+	{
+		Node	   *field = (Node *) list_nth(cref->fields, i);
+
+		if (!IsA(field, String))
+			return 0;			/* rec.* */
+		names[i] = strVal(field);
+	}
+	if (n >= 2 && find_variable(cx, names[0]) == NULL &&
+		list_member(cx->labels, makeString((char *) names[0])))
+	{
+		for (i = 1; i < n; i++)
+			names[i - 1] = names[i];
+		n--;
+	}
+	return n;
 }
 
 /*
@@ -176,46 +395,34 @@ newold_column(PlpgsqlContext *cx, const char *colname)
 static Node *
 resolve_variable(PlpgsqlContext *cx, ColumnRef *cref)
 {
-	int			n = list_length(cref->fields);
 	const char *names[3] = {NULL, NULL, NULL};
-	int			i;
+	int			n = reference_names(cx, cref, names);
 	Variable   *v;
 
-	if (n > 3)
+	/* NEW.*: the whole row, which the parser expands */
+	if (n == 0 && list_length(cref->fields) == 2 && IsA(linitial(cref->fields), String) &&
+		IsA(lsecond(cref->fields), A_Star) &&
+		(v = find_variable(cx, strVal(linitial(cref->fields)))) != NULL && v->is_newold)
+		return newold_value(cx, v, NULL);
+	if (n == 0 || (v = find_variable(cx, names[0])) == NULL)
 		return NULL;
-	for (i = 0; i < n; i++)
-	{
-		Node	   *field = (Node *) list_nth(cref->fields, i);
-
-		if (!IsA(field, String))
-			return NULL;		/* rec.* */
-		names[i] = strVal(field);
-	}
-
-	/* skip a leading block label or function name */
-	if (n >= 2 && find_variable(cx, names[0]) == NULL &&
-		list_member(cx->labels, makeString((char *) names[0])))
-	{
-		for (i = 1; i < n; i++)
-			names[i - 1] = names[i];
-		n--;
-	}
-
-	v = find_variable(cx, names[0]);
-	if (v == NULL)
-		return NULL;
+	if (v->is_newold)
+		return newold_value(cx, v, n == 1 ? NULL : names[1]);
 	if (n == 1)
 		return variable_value(v);
 	if (!v->is_record)
 		return NULL;
-	if (pg_strcasecmp(v->name, "new") == 0 || pg_strcasecmp(v->name, "old") == 0)
-	{
-		Node	   *column = newold_column(cx, names[1]);
+	if (v->fields != NIL)
+		return record_field(cx, v, names[1]);
+	return unknown_value();
+}
 
-		if (column)
-			return column;
-	}
-	return (Node *) makeNullConst(UNKNOWNOID, -1, InvalidOid);
+/* A placeholder of dynamic SQL (dynamic_sql.c) is a value of unknown type. */
+static bool
+is_placeholder(ColumnRef *cref)
+{
+	return list_length(cref->fields) == 1 && IsA(linitial(cref->fields), String) &&
+		strcmp(strVal(linitial(cref->fields)), LINEAGE_DYNAMIC_PLACEHOLDER) == 0;
 }
 
 static Node *
@@ -223,7 +430,9 @@ pre_columnref(ParseState *pstate, ColumnRef *cref)
 {
 	PlpgsqlContext *cx = (PlpgsqlContext *) pstate->p_ref_hook_state;
 
-	if (cx->conflict != CONFLICT_USE_VARIABLE)
+	if (cx->in_dynamic && is_placeholder(cref))
+		return unknown_value();
+	if (cx->in_dynamic || cx->conflict != CONFLICT_USE_VARIABLE)
 		return NULL;
 	return resolve_variable(cx, cref);
 }
@@ -233,6 +442,10 @@ post_columnref(ParseState *pstate, ColumnRef *cref, Node *var)
 {
 	PlpgsqlContext *cx = (PlpgsqlContext *) pstate->p_ref_hook_state;
 
+	/* dynamic SQL runs on its own: the body's variables are not in it */
+	if (cx->in_dynamic)
+		return NULL;
+
 	/* a column was found: it stays (use_column; ambiguous under "error") */
 	if (var != NULL)
 	{
@@ -241,8 +454,9 @@ post_columnref(ParseState *pstate, ColumnRef *cref, Node *var)
 			? find_variable(cx, strVal(linitial(cref->fields))) : NULL;
 
 		/* variables are not scoped here: a loop's may be out of scope */
-		if (cx->conflict == CONFLICT_ERROR && v != NULL && !v->loop_scoped)
-			lineage_note_unresolved(cx->function, strVal(linitial(cref->fields)),
+		if (cx->conflict == CONFLICT_ERROR && v != NULL && !v->loop_scoped &&
+			!cx->per_trigger)
+			lineage_note_unresolved(cx->dependent, strVal(linitial(cref->fields)),
 									psprintf("column reference \"%s\" is ambiguous: it is also a variable (variable_conflict = error)",
 											 strVal(linitial(cref->fields))));
 		return NULL;
@@ -255,6 +469,9 @@ paramref(ParseState *pstate, ParamRef *pref)
 {
 	PlpgsqlContext *cx = (PlpgsqlContext *) pstate->p_ref_hook_state;
 
+	/* in dynamic SQL, $n are the values of USING */
+	if (cx->in_dynamic)
+		return unknown_value();
 	if (pref->number < 1 || pref->number > cx->nargs)
 		return NULL;
 	return (Node *) makeNullConst(cx->argtypes[pref->number - 1], -1,
@@ -270,20 +487,97 @@ parser_setup(ParseState *pstate, void *arg)
 	pstate->p_ref_hook_state = arg;
 }
 
-/* Analyze one raw statement and keep its edges. */
+/*
+ * rawref
+ *		For names.c, what a raw column reference is: a variable, NEW.col of
+ *		the trigger's table (read for one trigger), or a name to match.
+ */
+static RawRef
+rawref(ColumnRef *cref, void *arg, Oid *relid, AttrNumber *attnum)
+{
+	PlpgsqlContext *cx = (PlpgsqlContext *) arg;
+	const char *names[3] = {NULL, NULL, NULL};
+	int			n;
+	Variable   *v;
+
+	if (cx->in_dynamic)
+		return is_placeholder(cref) ? RAWREF_VARIABLE : RAWREF_NAME;
+	n = reference_names(cx, cref, names);
+	if (n == 0 || (v = find_variable(cx, names[0])) == NULL)
+		return RAWREF_NAME;
+	if (v->is_newold && n == 2 && cx->per_trigger && OidIsValid(cx->trigger_table))
+	{
+		*relid = cx->trigger_table;
+		*attnum = get_attnum(cx->trigger_table, names[1]);
+		if (*attnum > 0)
+			return RAWREF_COLUMN;
+	}
+	return RAWREF_VARIABLE;
+}
+
+/* For dynamic_sql.c: the SQL text a variable holds, if the body shows it. */
+static DynText *
+variable_text(ColumnRef *cref, void *arg)
+{
+	PlpgsqlContext *cx = (PlpgsqlContext *) arg;
+	const char *names[3] = {NULL, NULL, NULL};
+	Variable   *v;
+	DynText    *copy;
+
+	if (reference_names(cx, cref, names) != 1 ||
+		(v = find_variable(cx, names[0])) == NULL || v->text == NULL)
+		return NULL;
+	copy = palloc(sizeof(DynText));
+	*copy = *v->text;
+	return copy;
+}
+
+/*
+ * analyze_raw
+ *		Bind, analyze one raw statement and keep its edges, and the columns
+ *		of its result (for a record it fills).
+ */
 static void
 analyze_raw(PlpgsqlContext *cx, RawStmt *raw, const char *text)
 {
 	Query	   *query;
+	char	   *name;
 
 	if (!IsA(raw->stmt, SelectStmt) && !IsA(raw->stmt, InsertStmt) &&
 		!IsA(raw->stmt, UpdateStmt) && !IsA(raw->stmt, DeleteStmt) &&
 		!IsA(raw->stmt, MergeStmt) && !IsA(raw->stmt, CallStmt))
 		return;					/* other utility statements bind no columns */
+	switch (lineage_bind_relations(raw->stmt, cx->runtime_temps, &name))
+	{
+		case BIND_OK:
+			break;
+		case BIND_LOCKED:
+			lineage_note_deferred(cx->dependent, name,
+								  psprintf("relation \"%s\" is locked by another transaction",
+										   name));
+			return;
+		case BIND_RUNTIME_TEMP:
+			if (!cx->per_trigger)
+				lineage_note_unresolved(cx->dependent, name, LINEAGE_RUNTIME_TEMP_REASON);
+			cx->edges = list_concat(cx->edges,
+									lineage_raw_name_edges(raw->stmt, cx->dependent,
+														   rawref, cx, cx->per_trigger));
+			return;
+		case BIND_TEMPORARY:
+			/* as where no such temporary relation exists */
+			if (!cx->per_trigger)
+				lineage_note_unresolved(cx->dependent, name,
+										psprintf("relation \"%s\" does not exist", name));
+			cx->edges = list_concat(cx->edges,
+									lineage_raw_name_edges(raw->stmt, cx->dependent,
+														   rawref, cx, cx->per_trigger));
+			return;
+	}
 	query = lineage_call_as_select(parse_analyze_withcb(raw, text, parser_setup,
 														cx, NULL));
 	cx->edges = list_concat(cx->edges,
-							query_lineage_edges(query, cx->function, false));
+							query_lineage_edges_columns(query, cx->dependent, false,
+														&cx->columns));
 }
 
 /* "target := expr": the number of dotted parts of the target (1..3). */
@@ -309,302 +603,366 @@ assign_target_parts(const char *text, char **target)
 
 /* An assignment to NEW.col in a trigger function writes the column. */
 static void
-assign_writes(PlpgsqlContext *cx, const char *target)
+assign_writes(PlpgsqlContext *cx, List *names)
 {
-	List	   *names;
-	char	   *copy = pstrdup(target);
 	AttrNumber	attnum;
 	LineageEdge *edge;
 
-	if (!OidIsValid(cx->trigger_table) ||
-		!SplitIdentifierString(copy, '.', &names) || list_length(names) != 2 ||
-		pg_strcasecmp((char *) linitial(names), "new") != 0)
+	if (!cx->per_trigger || !OidIsValid(cx->trigger_table) ||
+		list_length(names) != 2 || pg_strcasecmp((char *) linitial(names), "new") != 0)
 		return;
+	cx->used_newold = true;
 	attnum = get_attnum(cx->trigger_table, (char *) lsecond(names));
 	if (attnum <= 0)
+	{
+		lineage_note_unresolved(cx->dependent,
+								psprintf("new.%s", (char *) lsecond(names)),
+								psprintf("record \"new\" has no field \"%s\"",
+										 (char *) lsecond(names)));
 		return;
+	}
 	edge = palloc(sizeof(LineageEdge));
 	ObjectAddressSubSet(edge->source, RelationRelationId, cx->trigger_table, attnum);
-	edge->dependent = *cx->function;
+	edge->dependent = *cx->dependent;
 	edge->usage = USAGE_WRITE;
 	cx->edges = lappend(cx->edges, edge);
 }
 
-/* A "dynamic" edge: the function runs SQL naming this relation. */
-static void
-dynamic_edge(PlpgsqlContext *cx, RangeVar *rv)
-{
-	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-	LineageEdge *edge;
-
-	if (!OidIsValid(relid))
-		return;
-	edge = palloc(sizeof(LineageEdge));
-	ObjectAddressSubSet(edge->source, RelationRelationId, relid, 0);
-	edge->dependent = *cx->function;
-	edge->usage = USAGE_DYNAMIC;
-	cx->edges = lappend(cx->edges, edge);
-}
-
-static bool
-range_var_walker(Node *node, PlpgsqlContext *cx)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, RangeVar))
-	{
-		dynamic_edge(cx, (RangeVar *) node);
-		return false;
-	}
-	return raw_expression_tree_walker(node, range_var_walker, cx);
-}
-
 /*
- * The SQL a dynamic statement runs, when it is knowable: a string
- * literal, or format() of a literal template with literal arguments.
- * Otherwise NULL, and *visible gets the literal text it contains (the
- * template), with placeholders made parseable, for its table names.
+ * The raw statements of an embedded expression, parsed as it stands.  With
+ * effects, what an assignment or a default does is noted too: the text a
+ * string variable holds, the column NEW.col := writes.
  */
-/* Flatten a || chain: literals as they are, anything else a placeholder. */
-static void
-flatten_concat(Node *expr, StringInfo out, bool *all_literal)
+static List *
+parse_embedded(PlpgsqlContext *cx, const char *text, ExprKind kind,
+			   Variable *default_of, bool effects)
 {
-	if (IsA(expr, A_Expr) && ((A_Expr *) expr)->kind == AEXPR_OP &&
-		strcmp(strVal(llast(((A_Expr *) expr)->name)), "||") == 0)
-	{
-		flatten_concat(((A_Expr *) expr)->lexpr, out, all_literal);
-		flatten_concat(((A_Expr *) expr)->rexpr, out, all_literal);
-	}
-	else if (IsA(expr, A_Const) && IsA(&((A_Const *) expr)->val, String))
-		appendStringInfoString(out, strVal(&((A_Const *) expr)->val));
-	else
-	{
-		*all_literal = false;
-		appendStringInfoString(out, "schemaguard_dynamic");
-	}
-}
-
-static char *
-dynamic_sql_text(Node *expr, char **visible)
-{
-	*visible = NULL;
-	if (IsA(expr, A_Expr) && ((A_Expr *) expr)->kind == AEXPR_OP &&
-		strcmp(strVal(llast(((A_Expr *) expr)->name)), "||") == 0)
-	{
-		StringInfoData out;
-		bool		all_literal = true;
-
-		initStringInfo(&out);
-		flatten_concat(expr, &out, &all_literal);
-		if (all_literal)
-			return out.data;
-		*visible = out.data;
-		return NULL;
-	}
-	if (IsA(expr, A_Const) && IsA(&((A_Const *) expr)->val, String))
-		return pstrdup(strVal(&((A_Const *) expr)->val));
-	if (IsA(expr, FuncCall))
-	{
-		FuncCall   *call = (FuncCall *) expr;
-		char	   *fname = strVal(llast(call->funcname));
-		Node	   *first;
-		StringInfoData out;
-		const char *p;
-		ListCell   *arg;
-		bool		all_literal = true;
-
-		if (strcmp(fname, "format") != 0 || call->args == NIL)
-			return NULL;
-		first = (Node *) linitial(call->args);
-		if (!IsA(first, A_Const) || !IsA(&((A_Const *) first)->val, String))
-			return NULL;
-		initStringInfo(&out);
-		arg = list_second_cell(call->args);
-		for (p = strVal(&((A_Const *) first)->val); *p; p++)
-		{
-			if (*p == '%' && (p[1] == 'I' || p[1] == 's' || p[1] == 'L'))
-			{
-				Node	   *value = arg ? (Node *) lfirst(arg) : NULL;
-				char		kind = p[1];
-
-				if (value && IsA(value, A_Const) &&
-					IsA(&((A_Const *) value)->val, String))
-				{
-					const char *s = strVal(&((A_Const *) value)->val);
-
-					appendStringInfoString(&out, kind == 'I' ? quote_identifier(s)
-										   : kind == 'L' ? quote_literal_cstr(s) : s);
-				}
-				else
-				{
-					all_literal = false;
-					/* keep it parseable for its table names */
-					appendStringInfoString(&out, kind == 'L' ? "NULL" : "schemaguard_dynamic");
-				}
-				if (arg)
-					arg = lnext(call->args, arg);
-				p++;
-			}
-			else
-				appendStringInfoChar(&out, *p);
-		}
-		if (all_literal)
-			return out.data;
-		*visible = out.data;
-	}
-	return NULL;
-}
-
-/*
- * visible_tables
- *		The tables the literal text of unknowable dynamic SQL names get
- *		"dynamic" edges.  The text may not parse (its placeholders stand where
- *		anything could): that only means no table is visible.
- */
-static void
-visible_tables(PlpgsqlContext *cx, const char *text)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	int			before = list_length(cx->edges);
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		ListCell   *lc;
-
-		foreach(lc, raw_parser(text, RAW_PARSE_DEFAULT))
-			(void) range_var_walker(lfirst_node(RawStmt, lc)->stmt, cx);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		FlushErrorState();
-		cx->edges = list_truncate(cx->edges, before);
-	}
-	PG_END_TRY();
-	RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-}
-
-/*
- * analyze_dynamic
- *		EXECUTE's expression: analyzed itself (it reads variables, maybe
- *		columns), and the SQL it gives analyzed if it is knowable, else its
- *		visibly named tables recorded as "dynamic".
- */
-static void
-analyze_dynamic(PlpgsqlContext *cx, const char *text)
-{
-	List	   *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
-	SelectStmt *select;
-	char	   *sql;
-	char	   *visible;
-
-	analyze_raw(cx, linitial_node(RawStmt, raw), text);
-	select = (SelectStmt *) linitial_node(RawStmt, raw)->stmt;
-	if (!IsA(select, SelectStmt) || list_length(select->targetList) != 1)
-		return;
-	sql = dynamic_sql_text(((ResTarget *) linitial(select->targetList))->val,
-						   &visible);
-	if (sql != NULL)
-	{
-		ListCell   *lc;
-
-		foreach(lc, raw_parser(sql, RAW_PARSE_DEFAULT))
-			analyze_raw(cx, lfirst_node(RawStmt, lc), sql);
-	}
-	else if (visible != NULL)
-		visible_tables(cx, visible);
-}
-
-/* Analyze one embedded expression (the caller catches errors). */
-static void
-analyze_expression(PlpgsqlContext *cx, const char *text, ExprKind kind)
-{
-	ListCell   *lc;
-
 	switch (kind)
 	{
 		case EXPR_SQL:
-			foreach(lc, raw_parser(text, RAW_PARSE_DEFAULT))
-				analyze_raw(cx, lfirst_node(RawStmt, lc), text);
-			break;
+			return raw_parser(text, RAW_PARSE_DEFAULT);
 		case EXPR_ASSIGN:
 			{
 				char	   *target;
 				int			parts = assign_target_parts(text, &target);
-				List	   *raw;
+				List	   *names;
 				PLAssignStmt *assign;
 				RawStmt    *val;
 
-				raw = raw_parser(text, RAW_PARSE_PLPGSQL_ASSIGN1 + (parts - 1));
-				assign = (PLAssignStmt *) linitial_node(RawStmt, raw)->stmt;
+				assign = (PLAssignStmt *) linitial_node(RawStmt,
+														raw_parser(text, RAW_PARSE_PLPGSQL_ASSIGN1 + (parts - 1)))->stmt;
 				val = makeNode(RawStmt);
 				val->stmt = (Node *) assign->val;
-				analyze_raw(cx, val, text);
-				assign_writes(cx, target);
+				if (effects && SplitIdentifierString(target, '.', &names))
+				{
+					Variable   *v;
+
+					/* the SQL text a string variable holds from now on */
+					if (list_length(names) == 1 && assign->indirection == NIL &&
+						(v = find_variable(cx, (char *) linitial(names))) != NULL &&
+						!v->is_record && !cx->per_trigger)
+						v->text = lineage_dynamic_text((Node *) ((ResTarget *) linitial(((SelectStmt *) assign->val)->targetList))->val,
+													   variable_text, cx);
+					assign_writes(cx, names);
+				}
+				return list_make1(val);
 			}
-			break;
 		case EXPR_EXPRESSION:
 		case EXPR_CONDITION:
-			analyze_raw(cx, linitial_node(RawStmt, raw_parser(text, RAW_PARSE_PLPGSQL_EXPR)),
-						text);
-			break;
 		case EXPR_DYNAMIC:
-			analyze_dynamic(cx, text);
-			break;
+			{
+				List	   *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
+				SelectStmt *select = (SelectStmt *) linitial_node(RawStmt, raw)->stmt;
+
+				if (effects && default_of != NULL && !default_of->is_record && !cx->per_trigger &&
+					IsA(select, SelectStmt) && list_length(select->targetList) == 1)
+					default_of->text = lineage_dynamic_text(((ResTarget *) linitial(select->targetList))->val,
+															variable_text, cx);
+				return raw;
+			}
 	}
+	return NIL;
 }
 
 /*
- * analyze_guarded
- *		analyze_expression() in a subtransaction that is always rolled back:
- *		its locks are released and an error (a table that does not exist)
- *		only costs this statement's edges.
+ * run_guarded
+ *		Run a step in a subtransaction that is always rolled back: its locks
+ *		are released and an error of the analysis (a table that does not
+ *		exist) only costs the edges it was adding.  Returns that error, or
+ *		NULL; a cancel or a timeout goes on.
  */
-static void
-analyze_guarded(PlpgsqlContext *cx, const char *text, ExprKind kind)
+static ErrorData *
+run_guarded(PlpgsqlContext *cx, GuardedStep step, void *arg)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	int			before = list_length(cx->edges);	/* list_concat extends in place */
+	ErrorData  *failed = NULL;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		analyze_expression(cx, text, kind);
-		if (kind == EXPR_CONDITION)
-		{
-			/* the values it reads decide a branch, they flow nowhere */
-			ListCell   *lc;
-
-			for_each_from(lc, cx->edges, before)
-			{
-				LineageEdge *edge = (LineageEdge *) lfirst(lc);
-
-				if (USAGE_IS_DIRECT(edge->usage))
-					edge->usage = USAGE_CONDITIONAL;
-			}
-		}
+		step(cx, arg);
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		cx->edges = list_truncate(cx->edges, before);
-		lineage_note_error(cx->function, edata);
+		failed = lineage_catch_error(cxt);
 	}
 	PG_END_TRY();
-	RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
+	cx->in_dynamic = false;
+	lineage_end_subtransaction(cxt, owner, failed);
+	if (failed != NULL)
+		cx->edges = list_truncate(cx->edges, before);
+	return failed;
+}
+
+/* What one embedded expression is, for the guarded steps below. */
+typedef struct Embedded
+{
+	const char *text;
+	ExprKind	kind;
+	bool		sql_text;		/* the SQL text dynamic SQL runs */
+	Variable   *default_of;		/* a variable's DECLARE default */
+	List	   *raw;			/* its parsed statements */
+	bool		literal;		/* dynamic SQL: a text entirely known */
+	DynText    *sql;			/* dynamic SQL: what it runs */
+} Embedded;
+
+static void
+analyze_step(PlpgsqlContext *cx, void *arg)
+{
+	Embedded   *e = (Embedded *) arg;
+	int			before = list_length(cx->edges);
+	ListCell   *lc;
+
+	e->raw = parse_embedded(cx, e->text, e->kind, e->default_of, true);
+	if (e->kind == EXPR_DYNAMIC && e->raw != NIL)
+	{
+		SelectStmt *select = (SelectStmt *) linitial_node(RawStmt, e->raw)->stmt;
+
+		if (IsA(select, SelectStmt) && list_length(select->targetList) == 1)
+			e->sql = lineage_dynamic_text(((ResTarget *) linitial(select->targetList))->val,
+										  variable_text, cx);
+	}
+	foreach(lc, e->raw)
+		analyze_raw(cx, lfirst_node(RawStmt, lc), e->text);
+	if (e->kind == EXPR_CONDITION)
+	{
+		/* the values it reads decide a branch, they flow nowhere */
+		for_each_from(lc, cx->edges, before)
+		{
+			LineageEdge *edge = (LineageEdge *) lfirst(lc);
+
+			if (USAGE_IS_DIRECT(edge->usage))
+				edge->usage = USAGE_CONDITIONAL;
+		}
+	}
+}
+
+/*
+ * What the names of a statement that did not analyze still resolve to.  It
+ * is parsed again: analysis writes into the raw tree it analyzes.
+ */
+static void
+names_step(PlpgsqlContext *cx, void *arg)
+{
+	Embedded   *e = (Embedded *) arg;
+	ListCell   *lc;
+
+	cx->in_dynamic = e->sql_text;
+	foreach(lc, e->sql_text ? raw_parser(e->text, RAW_PARSE_DEFAULT)
+			: parse_embedded(cx, e->text, e->kind, NULL, false))
+		cx->edges = list_concat(cx->edges,
+								lineage_raw_name_edges(lfirst_node(RawStmt, lc)->stmt,
+													   cx->dependent, rawref, cx,
+													   cx->per_trigger));
+}
+
+/*
+ * note_failure
+ *		Record why a statement did not analyze, unless another reading will:
+ *		what a trigger function's NEW and OLD do is judged per trigger, and
+ *		read for one trigger nothing else is.
+ */
+static void
+note_failure(PlpgsqlContext *cx, ErrorData *edata)
+{
+	if (cx->per_trigger ? !cx->used_newold
+		: (cx->trigger_function && cx->used_newold))
+		return;
+	lineage_note_error(cx->dependent, edata);
+}
+
+/* Does the text name NEW or OLD at all (case-insensitive, as a word)? */
+static bool
+mentions_newold(const char *text)
+{
+	const char *p;
+
+	for (p = text; *p; p++)
+	{
+		if ((pg_strncasecmp(p, "new", 3) == 0 || pg_strncasecmp(p, "old", 3) == 0) &&
+			(p == text || !(isalnum((unsigned char) p[-1]) || p[-1] == '_')) &&
+			!(isalnum((unsigned char) p[3]) || p[3] == '_'))
+			return true;
+	}
+	return false;
+}
+
+/* Mark the edges added since "before" as "dynamic" (calls stay calls). */
+static void
+mark_dynamic(PlpgsqlContext *cx, int before)
+{
+	ListCell   *lc;
+
+	for_each_from(lc, cx->edges, before)
+	{
+		LineageEdge *edge = (LineageEdge *) lfirst(lc);
+
+		if (edge->usage != USAGE_CALL)
+			edge->usage = USAGE_DYNAMIC;
+	}
+}
+
+static void
+dynamic_step(PlpgsqlContext *cx, void *arg)
+{
+	Embedded   *e = (Embedded *) arg;
+	ListCell   *lc;
+
+	cx->in_dynamic = true;
+	e->raw = raw_parser(e->text, RAW_PARSE_DEFAULT);
+	foreach(lc, e->raw)
+		analyze_raw(cx, lfirst_node(RawStmt, lc), e->text);
+	cx->in_dynamic = false;
+}
+
+/* Are these raw statements all utility statements (which bind no column)? */
+static bool
+all_utility(List *raw)
+{
+	ListCell   *lc;
+
+	foreach(lc, raw)
+	{
+		Node	   *stmt = lfirst_node(RawStmt, lc)->stmt;
+
+		if (IsA(stmt, SelectStmt) || IsA(stmt, InsertStmt) || IsA(stmt, UpdateStmt) ||
+			IsA(stmt, DeleteStmt) || IsA(stmt, MergeStmt) || IsA(stmt, CallStmt))
+			return false;
+	}
+	return raw != NIL;
+}
+
+/*
+ * Is an error of SQL text with placeholders about the body, not about a
+ * placeholder?  Only a table or column that does not exist and is not a
+ * placeholder: anything else (a type the placeholder's unknown value does
+ * not fit) is the placeholder's doing.
+ */
+static bool
+dynamic_error_is_real(ErrorData *edata)
+{
+	return (edata->sqlerrcode == ERRCODE_UNDEFINED_TABLE ||
+			edata->sqlerrcode == ERRCODE_UNDEFINED_COLUMN) &&
+		edata->message != NULL &&
+		strstr(edata->message, LINEAGE_DYNAMIC_PLACEHOLDER) == NULL;
+}
+
+/*
+ * analyze_dynamic_text
+ *		One text dynamic SQL may run: analyzed as SQL; with placeholders, its
+ *		edges are "dynamic".  Where it does not analyze, its names still
+ *		give what they resolve to.  Returns whether it was understood: it
+ *		gave an edge, or it is entirely known, or it is a utility statement
+ *		(which binds no column, as in static SQL).
+ */
+static bool
+analyze_dynamic_text(PlpgsqlContext *cx, const char *sql, bool literal)
+{
+	Embedded	e;
+	int			before = list_length(cx->edges);
+	ErrorData  *failed;
+
+	memset(&e, 0, sizeof(e));
+	e.text = sql;
+	e.kind = EXPR_SQL;
+	e.sql_text = true;
+	e.literal = literal;
+	failed = run_guarded(cx, dynamic_step, &e);
+	if (failed == NULL && !literal)
+	{
+		/* a piece unknown till run time may read any column of them */
+		(void) run_guarded(cx, names_step, &e);
+	}
+	else if (failed != NULL)
+	{
+		if (failed->sqlerrcode == ERRCODE_SYNTAX_ERROR)
+		{
+			/* the text as a whole does not parse: run time would refuse it */
+			if (literal)
+				lineage_note_error(cx->dependent, failed);
+		}
+		else
+		{
+			if (literal || dynamic_error_is_real(failed))
+				lineage_note_error(cx->dependent, failed);
+			(void) run_guarded(cx, names_step, &e);
+		}
+	}
+	if (!literal)
+		mark_dynamic(cx, before);
+	return list_length(cx->edges) > before || literal ||
+		(failed == NULL && all_utility(e.raw));
+}
+
+/*
+ * analyze_embedded
+ *		One embedded expression: parsed as it stands, analyzed, its edges
+ *		kept; if it does not analyze, noted, and its names' edges kept.  For
+ *		dynamic SQL, the SQL it runs is analyzed too (see the header).
+ */
+static void
+analyze_embedded(PlpgsqlContext *cx, const char *text, ExprKind kind,
+				 Variable *default_of)
+{
+	Embedded	e;
+	ErrorData  *failed;
+	bool		any = false;
+	int			i;
+
+	CHECK_FOR_INTERRUPTS();
+	/* read for one trigger, only what names NEW or OLD matters */
+	if (cx->per_trigger && !mentions_newold(text))
+		return;
+	memset(&e, 0, sizeof(e));
+	e.text = text;
+	e.kind = kind;
+	e.default_of = default_of;
+	cx->used_newold = false;
+	cx->columns = NIL;
+	failed = run_guarded(cx, analyze_step, &e);
+	if (failed != NULL)
+	{
+		note_failure(cx, failed);
+		if (e.raw != NIL)
+			(void) run_guarded(cx, names_step, &e);
+	}
+	if (kind != EXPR_DYNAMIC || cx->per_trigger || e.sql == NULL)
+		return;
+	/* a record it fills gets the columns of the SQL it runs, not its own */
+	cx->columns = NIL;
+
+	/* the SQL a dynamic statement runs */
+	if (!lineage_dynamic_text_opaque(e.sql))
+	{
+		for (i = 0; i < e.sql->n; i++)
+			any |= analyze_dynamic_text(cx, e.sql->text[i], e.sql->literal[i]);
+	}
+	if (!any)
+		lineage_note_unresolved(cx->dependent, "(dynamic SQL)",
+								"dynamic SQL whose statement is built at run time: the tables it reads and writes are not known");
 }
 
 /* Where an embedded expression stands decides how it is parsed. */
@@ -633,150 +991,784 @@ expression_kind(const char *statement, const char *field)
 	return EXPR_EXPRESSION;
 }
 
-/* Is the current object a FOR loop's variable (under "var" of a FOR)? */
-static bool
-in_loop_header(char **keys, int depth)
-{
-	int			d;
+/*
+ * The JSON tree
+ *
+ * libpg_query gives each node as {"PLpgSQL_<type>": {fields}}.  jsonb (which
+ * parses it) keeps array order but sorts object keys, so a statement's
+ * fields are visited in the order PL/pgSQL runs them (key_order), the rest
+ * after.
+ */
 
-	if (depth < 3 || depth - 2 >= 256 || keys[depth - 2] == NULL ||
-		strcmp(keys[depth - 2], "var") != 0)
-		return false;
-	for (d = depth - 3; d >= 0 && d < 256; d--)
+typedef struct JsonField
+{
+	char	   *key;
+	JsonbValue	value;
+} JsonField;
+
+/* The fields of a JSON object, in jsonb's order. */
+static int
+object_fields(JsonbContainer *container, JsonField **fields)
+{
+	JsonbIterator *it = JsonbIteratorInit(container);
+	JsonbValue	v;
+	JsonbIteratorToken token;
+	int			n = 0;
+	int			cap = 8;
+
+	*fields = palloc(sizeof(JsonField) * cap);
+	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
-		if (keys[d] != NULL && strncmp(keys[d], "PLpgSQL_stmt_", 13) == 0)
-			return strcmp(keys[d], "PLpgSQL_stmt_fori") == 0;
+		if (token == WJB_KEY)
+		{
+			if (n >= cap)
+			{
+				cap *= 2;
+				*fields = repalloc(*fields, sizeof(JsonField) * cap);
+			}
+			(*fields)[n].key = pnstrdup(v.val.string.val, v.val.string.len);
+		}
+		else if (token == WJB_VALUE)
+			(*fields)[n++].value = v;
 	}
-	return false;
+	return n;
+}
+
+/* The value of a key of an object (NULL if absent). */
+static JsonbValue *
+field_value(JsonField *fields, int n, const char *key)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (strcmp(fields[i].key, key) == 0)
+			return &fields[i].value;
+	}
+	return NULL;
+}
+
+static char *
+field_string(JsonField *fields, int n, const char *key)
+{
+	JsonbValue *v = field_value(fields, n, key);
+
+	return (v && v->type == jbvString) ? pnstrdup(v->val.string.val, v->val.string.len)
+		: NULL;
+}
+
+static int
+field_int(JsonField *fields, int n, const char *key, int missing)
+{
+	JsonbValue *v = field_value(fields, n, key);
+
+	return (v && v->type == jbvNumeric)
+		? DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)))
+		: missing;
+}
+
+/* A typed node {"PLpgSQL_x": {...}}: its type and inner object. */
+static bool
+typed_node(JsonbValue *value, char **type, JsonbContainer **inner)
+{
+	JsonField  *fields;
+
+	if (value->type != jbvBinary || !JsonContainerIsObject(value->val.binary.data) ||
+		object_fields(value->val.binary.data, &fields) != 1 ||
+		strncmp(fields[0].key, "PLpgSQL_", 8) != 0 ||
+		fields[0].value.type != jbvBinary)
+		return false;
+	*type = fields[0].key;
+	*inner = fields[0].value.val.binary.data;
+	return true;
+}
+
+/* The order in which PL/pgSQL evaluates a statement's fields. */
+static const char *const key_order[] = {
+	"cond", "t_expr", "expr", "sqlstmt", "query", "dynquery", "lower", "upper",
+	"step", "params", "options", "message", "target", "var", "row", "rec",
+	"body", "then_body", "elsif_list", "case_when_list", "else_body",
+	"else_stmts", "stmts", "action", "exceptions", "exc_list"
+};
+
+static void walk_value(PlpgsqlContext *cx, JsonbValue *value,
+					   const char *statement, const char *field);
+
+/*
+ * bind_target
+ *		The INTO target or loop variable of a statement whose query was just
+ *		analyzed: a record filled by it knows the query's columns from now
+ *		on.
+ */
+static void
+bind_target(PlpgsqlContext *cx, JsonbValue *value)
+{
+	char	   *type;
+	JsonbContainer *inner;
+	JsonField  *fields;
+	int			n;
+	int			dno = -1;
+
+	if (!typed_node(value, &type, &inner))
+		return;
+	n = object_fields(inner, &fields);
+	if (strcmp(type, "PLpgSQL_row") == 0)
+	{
+		JsonbValue *list = field_value(fields, n, "fields");
+		JsonbValue	elem;
+		JsonField  *f;
+		int			m;
+
+		/* a single record variable; several targets are scalars */
+		if (list == NULL || list->type != jbvBinary ||
+			JsonContainerSize(list->val.binary.data) != 1)
+			return;
+		elem = *getIthJsonbValueFromContainer(list->val.binary.data, 0);
+		if (elem.type != jbvBinary)
+			return;
+		m = object_fields(elem.val.binary.data, &f);
+		dno = field_int(f, m, "varno", -1);
+	}
+	else if (strcmp(type, "PLpgSQL_rec") == 0)
+		dno = field_int(fields, n, "dno", -1);
+	if (dno >= 0 && dno < cx->ndatums && cx->datums[dno] != NULL &&
+		cx->datums[dno]->is_record && !cx->datums[dno]->is_newold &&
+		cx->columns != NIL)
+		cx->datums[dno]->fields = cx->columns;
 }
 
 /*
- * walk_json
- *		Visit the PL/pgSQL tree: declare each variable (PLpgSQL_var,
- *		PLpgSQL_rec), then analyze each PLpgSQL_expr's query, knowing the
- *		statement and field it stands in.  Called twice: first to declare
- *		every variable (the whole tree), then to analyze, so that every
- *		variable is known before any expression is analyzed.
+ * Is this RETURN NEW or RETURN OLD (a trigger's result row, which reads no
+ * column: the row is the table's own)?
+ */
+static bool
+returns_newold(JsonbContainer *inner)
+{
+	JsonField  *fields;
+	int			n = object_fields(inner, &fields);
+	JsonbValue *expr = field_value(fields, n, "expr");
+	char	   *type;
+	JsonbContainer *einner;
+	JsonField  *efields;
+	int			m;
+	char	   *query;
+
+	if (expr == NULL || !typed_node(expr, &type, &einner))
+		return false;
+	m = object_fields(einner, &efields);
+	query = field_string(efields, m, "query");
+	if (query == NULL)
+		return false;
+	while (isspace((unsigned char) *query))
+		query++;
+	return (pg_strncasecmp(query, "new", 3) == 0 || pg_strncasecmp(query, "old", 3) == 0) &&
+		strspn(query + 3, " \t\r\n") == strlen(query + 3);
+}
+
+/*
+ * Branches by table
+ *
+ * A function shared by the triggers of many tables often branches on the
+ * table it fires for (IF TG_TABLE_NAME = 'la' THEN ... OLD.link ...).  Read
+ * for one trigger, a branch whose condition is false for that trigger's
+ * table is not read: its NEW and OLD fields are another table's.  The
+ * conditions understood are comparisons (=, <>, IN, NOT IN) of TG_TABLE_NAME,
+ * TG_RELNAME, TG_TABLE_SCHEMA, TG_NAME or TG_ARGV[n] with string literals,
+ * combined with AND, OR, NOT, and CASE on one of them; anything else may be
+ * true.
+ */
+
+typedef enum Tri
+{
+	TRI_FALSE,
+	TRI_TRUE,
+	TRI_UNKNOWN
+} Tri;
+
+static const char *
+literal_string(Node *node)
+{
+	if (node != NULL && IsA(node, TypeCast))
+		node = ((TypeCast *) node)->arg;
+	if (node != NULL && IsA(node, A_Const) && !((A_Const *) node)->isnull &&
+		IsA(&((A_Const *) node)->val, String))
+		return strVal(&((A_Const *) node)->val);
+	return NULL;
+}
+
+/* What a TG_ variable (or the CASE value) holds for this trigger, or NULL. */
+static const char *
+trigger_value(PlpgsqlContext *cx, Node *node)
+{
+	if (node != NULL && IsA(node, TypeCast))
+		node = ((TypeCast *) node)->arg;
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, ColumnRef) && list_length(((ColumnRef *) node)->fields) == 1 &&
+		IsA(linitial(((ColumnRef *) node)->fields), String))
+	{
+		const char *name = strVal(linitial(((ColumnRef *) node)->fields));
+
+		if (strcmp(name, "tg_table_name") == 0 || strcmp(name, "tg_relname") == 0)
+			return cx->tg_table_name;
+		if (strcmp(name, "tg_table_schema") == 0)
+			return cx->tg_table_schema;
+		if (strcmp(name, "tg_name") == 0)
+			return cx->tg_name;
+		if (strncmp(name, "__Case__Variable_", 17) == 0)
+			return cx->case_value;
+		return NULL;
+	}
+	if (IsA(node, A_Indirection))
+	{
+		A_Indirection *ind = (A_Indirection *) node;
+		A_Indices  *idx;
+		ColumnRef  *cref = (ColumnRef *) ind->arg;
+
+		if (!IsA(cref, ColumnRef) || list_length(cref->fields) != 1 ||
+			!IsA(linitial(cref->fields), String) ||
+			strcmp(strVal(linitial(cref->fields)), "tg_argv") != 0 ||
+			list_length(ind->indirection) != 1 ||
+			!IsA(linitial(ind->indirection), A_Indices))
+			return NULL;
+		idx = (A_Indices *) linitial(ind->indirection);
+		if (idx->is_slice || idx->uidx == NULL || !IsA(idx->uidx, A_Const) ||
+			!IsA(&((A_Const *) idx->uidx)->val, Integer))
+			return NULL;
+		/* TG_ARGV counts from 0; beyond the arguments it is NULL */
+		if (intVal(&((A_Const *) idx->uidx)->val) < 0 ||
+			intVal(&((A_Const *) idx->uidx)->val) >= list_length(cx->tg_argv))
+			return NULL;
+		return strVal(list_nth(cx->tg_argv, intVal(&((A_Const *) idx->uidx)->val)));
+	}
+	return NULL;
+}
+
+static Tri
+tri_not(Tri t)
+{
+	return t == TRI_UNKNOWN ? t : (t == TRI_TRUE ? TRI_FALSE : TRI_TRUE);
+}
+
+static Tri
+eval_branch(PlpgsqlContext *cx, Node *node)
+{
+	if (node == NULL)
+		return TRI_UNKNOWN;
+	check_stack_depth();
+	if (IsA(node, BoolExpr))
+	{
+		BoolExpr   *b = (BoolExpr *) node;
+		ListCell   *lc;
+		Tri			result = (b->boolop == AND_EXPR) ? TRI_TRUE : TRI_FALSE;
+
+		if (b->boolop == NOT_EXPR)
+			return tri_not(eval_branch(cx, (Node *) linitial(b->args)));
+		foreach(lc, b->args)
+		{
+			Tri			t = eval_branch(cx, (Node *) lfirst(lc));
+
+			if (b->boolop == AND_EXPR && t == TRI_FALSE)
+				return TRI_FALSE;
+			if (b->boolop == OR_EXPR && t == TRI_TRUE)
+				return TRI_TRUE;
+			if (t == TRI_UNKNOWN)
+				result = TRI_UNKNOWN;
+		}
+		return result;
+	}
+	if (IsA(node, A_Expr))
+	{
+		A_Expr	   *a = (A_Expr *) node;
+		const char *op = list_length(a->name) == 1 ? strVal(linitial(a->name)) : "";
+		const char *value = trigger_value(cx, a->lexpr);
+		const char *other = literal_string(a->rexpr);
+		bool		equal = (strcmp(op, "=") == 0);
+
+		if (!equal && strcmp(op, "<>") != 0 && strcmp(op, "!=") != 0)
+			return TRI_UNKNOWN;
+		if (a->kind == AEXPR_OP)
+		{
+			if (value == NULL)
+			{
+				value = trigger_value(cx, a->rexpr);
+				other = literal_string(a->lexpr);
+			}
+			if (value == NULL || other == NULL)
+				return TRI_UNKNOWN;
+			return (strcmp(value, other) == 0) == equal ? TRI_TRUE : TRI_FALSE;
+		}
+		if (a->kind == AEXPR_IN && value != NULL && IsA(a->rexpr, List))
+		{
+			ListCell   *lc;
+
+			foreach(lc, (List *) a->rexpr)
+			{
+				const char *item = literal_string((Node *) lfirst(lc));
+
+				if (item == NULL)
+					return TRI_UNKNOWN;
+				if (strcmp(item, value) == 0)
+					return equal ? TRI_TRUE : TRI_FALSE;
+			}
+			return equal ? TRI_FALSE : TRI_TRUE;
+		}
+	}
+	return TRI_UNKNOWN;
+}
+
+typedef struct Condition
+{
+	const char *text;
+	Tri			result;
+} Condition;
+
+static void
+condition_step(PlpgsqlContext *cx, void *arg)
+{
+	Condition  *c = (Condition *) arg;
+	SelectStmt *select = (SelectStmt *) linitial_node(RawStmt,
+													  raw_parser(c->text, RAW_PARSE_PLPGSQL_EXPR))->stmt;
+
+	if (IsA(select, SelectStmt) && list_length(select->targetList) == 1)
+		c->result = eval_branch(cx, ((ResTarget *) linitial(select->targetList))->val);
+}
+
+/* CASE x WHEN ...: what x holds for this trigger, if known. */
+static void
+case_value_step(PlpgsqlContext *cx, void *arg)
+{
+	Condition  *c = (Condition *) arg;
+	SelectStmt *select = (SelectStmt *) linitial_node(RawStmt,
+													  raw_parser(c->text, RAW_PARSE_PLPGSQL_EXPR))->stmt;
+
+	if (IsA(select, SelectStmt) && list_length(select->targetList) == 1)
+		cx->case_value = trigger_value(cx, ((ResTarget *) linitial(select->targetList))->val);
+}
+
+/* Is a condition true, false or unknown for this trigger? */
+static Tri
+branch_condition(PlpgsqlContext *cx, JsonbValue *expr)
+{
+	Condition	c = {NULL, TRI_UNKNOWN};
+	char	   *type;
+	JsonbContainer *inner;
+	JsonField  *fields;
+
+	if (expr == NULL || !typed_node(expr, &type, &inner) ||
+		strcmp(type, "PLpgSQL_expr") != 0)
+		return TRI_UNKNOWN;
+	c.text = field_string(fields, object_fields(inner, &fields), "query");
+	if (c.text == NULL || run_guarded(cx, condition_step, &c) != NULL)
+		return TRI_UNKNOWN;
+	return c.result;
+}
+
+/*
+ * walk_branches
+ *		IF and CASE read for one trigger: a branch whose condition is false
+ *		for its table is left out, and so is ELSE once a branch is true.
  */
 static void
-walk_json(PlpgsqlContext *cx, Jsonb *jb, bool declare)
+walk_branches(PlpgsqlContext *cx, const char *type, JsonbContainer *inner)
 {
-	JsonbIterator *it = JsonbIteratorInit(&jb->root);
-	JsonbValue	v;
-	JsonbIteratorToken token;
-	char	   *keys[256];
-	int			depth = 0;
-	char	   *key = NULL;
-	Variable   *current = NULL;
+	JsonField  *fields;
+	int			n = object_fields(inner, &fields);
+	bool		is_case = strcmp(type, "PLpgSQL_stmt_case") == 0;
+	const char *saved_case = cx->case_value;
+	JsonbValue *list;
+	bool		decided = false;
+	Tri			t;
 
-	while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	if (is_case)
 	{
-		switch (token)
+		JsonbValue *t_expr = field_value(fields, n, "t_expr");
+		Condition	c = {NULL, TRI_UNKNOWN};
+		char	   *ttype;
+		JsonbContainer *tinner;
+		JsonField  *tf;
+
+		if (t_expr != NULL)
+			walk_value(cx, t_expr, type, "t_expr");
+		cx->case_value = NULL;
+		if (t_expr != NULL && typed_node(t_expr, &ttype, &tinner))
 		{
-			case WJB_BEGIN_OBJECT:
-			case WJB_BEGIN_ARRAY:
-				if (depth < lengthof(keys))
-					keys[depth] = key;
-				depth++;
-				key = NULL;
-				break;
-			case WJB_END_OBJECT:
-			case WJB_END_ARRAY:
-				depth--;
-				key = depth < lengthof(keys) ? keys[depth] : NULL;
-				break;
-			case WJB_KEY:
-				key = pnstrdup(v.val.string.val, v.val.string.len);
-				break;
-			case WJB_VALUE:
-			case WJB_ELEM:
-				if (v.type == jbvString && key != NULL && depth >= 2 &&
-					depth - 1 < lengthof(keys) && keys[depth - 1] != NULL)
-				{
-					char	   *value = pnstrdup(v.val.string.val, v.val.string.len);
-					const char *owner = keys[depth - 1];
+			c.text = field_string(tf, object_fields(tinner, &tf), "query");
+			if (c.text != NULL)
+				(void) run_guarded(cx, case_value_step, &c);
+		}
+	}
+	else
+	{
+		t = branch_condition(cx, field_value(fields, n, "cond"));
+		if (t != TRI_FALSE)
+		{
+			walk_value(cx, field_value(fields, n, "cond"), type, "cond");
+			if (field_value(fields, n, "then_body"))
+				walk_value(cx, field_value(fields, n, "then_body"), type, "then_body");
+		}
+		decided = (t == TRI_TRUE);
+	}
 
-					if (declare && strcmp(key, "refname") == 0 &&
-						strcmp(owner, "PLpgSQL_var") == 0 && in_loop_header(keys, depth))
-					{
-						/*
-						 * FOR i IN 1..n: i exists only inside the loop.  (jsonb
-						 * sorts keys: "action" comes before "datums", so it may
-						 * not be declared yet.)
-						 */
-						Variable   *v = find_variable(cx, value);
+	/* ELSIF branches, CASE WHEN branches */
+	list = field_value(fields, n, is_case ? "case_when_list" : "elsif_list");
+	if (list != NULL && list->type == jbvBinary && JsonContainerIsArray(list->val.binary.data))
+	{
+		int			size = JsonContainerSize(list->val.binary.data);
+		int			i;
 
-						if (v == NULL)
-						{
-							v = palloc0(sizeof(Variable));
-							v->name = value;
-							v->typid = INT4OID;
-							v->typmod = -1;
-							cx->variables = lappend(cx->variables, v);
-						}
-						v->loop_scoped = true;
-					}
-					else if (declare && strcmp(key, "refname") == 0 &&
-						(strcmp(owner, "PLpgSQL_var") == 0 ||
-						 strcmp(owner, "PLpgSQL_rec") == 0))
-					{
-						current = palloc0(sizeof(Variable));
-						current->name = value;
-						current->typid = UNKNOWNOID;
-						current->typmod = -1;
-						current->is_record = (strcmp(owner, "PLpgSQL_rec") == 0);
-						cx->variables = lappend(cx->variables, current);
-					}
-					else if (declare && strcmp(key, "label") == 0 &&
-							 strcmp(owner, "PLpgSQL_stmt_block") == 0)
-						cx->labels = lappend(cx->labels, makeString(value));
-					else if (declare && strcmp(key, "typname") == 0 && current &&
-							 !current->is_record)
-					{
-						Oid			typid;
-						int32		typmod;
+		for (i = 0; i < size && !decided; i++)
+		{
+			JsonbValue *branch = getIthJsonbValueFromContainer(list->val.binary.data, i);
+			char	   *btype;
+			JsonbContainer *binner;
+			JsonField  *bf;
+			int			m;
+			const char *cond_key = is_case ? "expr" : "cond";
 
-						if (pg_strcasecmp(value, "record") == 0)
-							current->is_record = true;
-						else if (strchr(value, '%') != NULL)
-							current->is_record = (strlen(value) >= 8 &&
-												  pg_strcasecmp(value + strlen(value) - 8, "%rowtype") == 0);
-						else
-						{
-							/* missing_ok: an unknown type leaves it unknown */
-							parseTypeString(value, &typid, &typmod, true);
-							if (OidIsValid(typid))
-							{
-								current->typid = typid;
-								current->typmod = typmod;
-							}
-						}
-					}
-					else if (!declare && strcmp(key, "query") == 0 &&
-							 strcmp(owner, "PLpgSQL_expr") == 0 && depth >= 3)
-					{
-						const char *statement = NULL;
-						const char *field = depth - 2 < lengthof(keys) ? keys[depth - 2] : NULL;
-						int			d;
+			if (!typed_node(branch, &btype, &binner))
+				continue;
+			m = object_fields(binner, &bf);
+			t = branch_condition(cx, field_value(bf, m, cond_key));
+			if (t == TRI_FALSE)
+				continue;
+			if (field_value(bf, m, cond_key))
+				walk_value(cx, field_value(bf, m, cond_key), type, cond_key);
+			if (field_value(bf, m, "stmts"))
+				walk_value(cx, field_value(bf, m, "stmts"), type, "stmts");
+			decided = (t == TRI_TRUE);
+		}
+	}
+	if (!decided && field_value(fields, n, is_case ? "else_stmts" : "else_body"))
+		walk_value(cx, field_value(fields, n, is_case ? "else_stmts" : "else_body"),
+				   type, is_case ? "else_stmts" : "else_body");
+	cx->case_value = saved_case;
+}
 
-						for (d = depth - 2; d >= 0 && statement == NULL; d--)
-						{
-							if (d < lengthof(keys) && keys[d] != NULL &&
-								strncmp(keys[d], "PLpgSQL_stmt_", 13) == 0)
-								statement = keys[d];
-						}
-						analyze_guarded(cx, value,
-										expression_kind(statement, field ? field : ""));
-					}
-				}
-				break;
-			default:
-				break;
+/* A PL/pgSQL statement: its fields in the order it runs them. */
+static void
+walk_statement(PlpgsqlContext *cx, const char *type, JsonbContainer *inner)
+{
+	JsonField  *fields;
+	int			n = object_fields(inner, &fields);
+	bool	   *done = palloc0(sizeof(bool) * Max(n, 1));
+	bool		binds = (strcmp(type, "PLpgSQL_stmt_execsql") == 0 ||
+						 strcmp(type, "PLpgSQL_stmt_dynexecute") == 0 ||
+						 strcmp(type, "PLpgSQL_stmt_fors") == 0 ||
+						 strcmp(type, "PLpgSQL_stmt_dynfors") == 0 ||
+						 strcmp(type, "PLpgSQL_stmt_fetch") == 0);
+	int			k;
+	int			i;
+
+	cx->columns = NIL;
+	if (strcmp(type, "PLpgSQL_stmt_return") == 0 && returns_newold(inner))
+		return;
+	if (cx->per_trigger && (strcmp(type, "PLpgSQL_stmt_if") == 0 ||
+							strcmp(type, "PLpgSQL_stmt_case") == 0))
+	{
+		walk_branches(cx, type, inner);
+		return;
+	}
+	for (k = 0; k <= lengthof(key_order); k++)
+	{
+		for (i = 0; i < n; i++)
+		{
+			if (done[i] || (k < lengthof(key_order) &&
+							strcmp(fields[i].key, key_order[k]) != 0))
+				continue;
+			done[i] = true;
+			if (binds && (strcmp(fields[i].key, "target") == 0 ||
+						  strcmp(fields[i].key, "var") == 0 ||
+						  strcmp(fields[i].key, "row") == 0 ||
+						  strcmp(fields[i].key, "rec") == 0))
+				bind_target(cx, &fields[i].value);
+			else
+				walk_value(cx, &fields[i].value, type, fields[i].key);
 		}
 	}
 }
 
-/* The table a trigger function's NEW and OLD stand for, if just one. */
+static void
+walk_value(PlpgsqlContext *cx, JsonbValue *value, const char *statement,
+		   const char *field)
+{
+	char	   *type;
+	JsonbContainer *inner;
+
+	if (value->type != jbvBinary)
+		return;
+	check_stack_depth();
+	if (JsonContainerIsArray(value->val.binary.data))
+	{
+		int			size = JsonContainerSize(value->val.binary.data);
+		int			i;
+
+		for (i = 0; i < size; i++)
+		{
+			JsonbValue *elem = getIthJsonbValueFromContainer(value->val.binary.data, i);
+
+			walk_value(cx, elem, statement, field);
+		}
+		return;
+	}
+	if (!typed_node(value, &type, &inner))
+		return;
+	if (strcmp(type, "PLpgSQL_expr") == 0)
+	{
+		JsonField  *fields;
+		int			n = object_fields(inner, &fields);
+		char	   *query = field_string(fields, n, "query");
+
+		if (query != NULL)
+			analyze_embedded(cx, query, expression_kind(statement, field), NULL);
+	}
+	else if (strncmp(type, "PLpgSQL_stmt_", 13) == 0)
+		walk_statement(cx, type, inner);
+	else
+	{
+		/* if_elsif, case_when, exception blocks: inside their statement */
+		JsonField  *fields;
+		int			n = object_fields(inner, &fields);
+		int			i;
+
+		for (i = 0; i < n; i++)
+			walk_value(cx, &fields[i].value, statement, fields[i].key);
+	}
+}
+
+/* The variables of FOR i IN 1..n loops: only inside their loop, integers. */
+static void
+mark_loop_variables(PlpgsqlContext *cx, JsonbValue *value)
+{
+	char	   *type;
+	JsonbContainer *inner;
+	JsonField  *fields;
+	int			n;
+	int			i;
+
+	if (value->type != jbvBinary)
+		return;
+	check_stack_depth();
+	if (JsonContainerIsArray(value->val.binary.data))
+	{
+		int			size = JsonContainerSize(value->val.binary.data);
+
+		for (i = 0; i < size; i++)
+			mark_loop_variables(cx, getIthJsonbValueFromContainer(value->val.binary.data, i));
+		return;
+	}
+	if (!typed_node(value, &type, &inner))
+		return;
+	n = object_fields(inner, &fields);
+	if (strcmp(type, "PLpgSQL_stmt_fori") == 0)
+	{
+		JsonbValue *var = field_value(fields, n, "var");
+		char	   *vtype;
+		JsonbContainer *vinner;
+
+		if (var != NULL && typed_node(var, &vtype, &vinner))
+		{
+			JsonField  *vf;
+			int			m = object_fields(vinner, &vf);
+			char	   *name = field_string(vf, m, "refname");
+			Variable   *v = name ? find_variable(cx, name) : NULL;
+
+			if (name != NULL && v == NULL)
+				v = add_variable(cx, name, INT4OID, false);
+			if (v != NULL)
+			{
+				v->loop_scoped = true;
+				if (v->typid == UNKNOWNOID)
+					v->typid = INT4OID;
+			}
+		}
+	}
+	for (i = 0; i < n; i++)
+		mark_loop_variables(cx, &fields[i].value);
+}
+
+/*
+ * declared_type_step
+ *		The type a declaration names: a type, name%TYPE (a column's),
+ *		name%ROWTYPE or a composite type (a row: its fields are known), or
+ *		record; libpg_query only passes the text.
+ */
+typedef struct Declared
+{
+	Variable   *v;
+	const char *typname;
+} Declared;
+
+static void
+declared_type_step(PlpgsqlContext *cx, void *arg)
+{
+	Variable   *v = ((Declared *) arg)->v;
+	const char *typname = ((Declared *) arg)->typname;
+	Oid			typid;
+	int32		typmod;
+	const char *pct = strchr(typname, '%');
+
+	if (pct != NULL)
+	{
+		char	   *name = pnstrdup(typname, pct - typname);
+		List	   *names = stringToQualifiedNameList(name);
+		Oid			relid;
+		bool		rowtype = pg_strncasecmp(pct, "%rowtype", 8) == 0;
+
+		if (rowtype)
+		{
+			v->is_record = true;
+			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+			if (OidIsValid(relid))
+			{
+				v->typid = get_rel_type_id(relid);
+				v->fields = relation_fields(relid);
+			}
+		}
+		else if (list_length(names) >= 2)
+		{
+			/* table.column%TYPE */
+			char	   *column = strVal(llast(names));
+			AttrNumber	attnum;
+			Oid			collid;
+
+			relid = RangeVarGetRelid(makeRangeVarFromNameList(list_truncate(list_copy(names),
+																			list_length(names) - 1)),
+									 NoLock, true);
+			if (OidIsValid(relid) && (attnum = get_attnum(relid, column)) > 0)
+				get_atttypetypmodcoll(relid, attnum, &v->typid, &v->typmod, &collid);
+		}
+		return;
+	}
+	/* missing_ok: an unknown type leaves it unknown */
+	parseTypeString(typname, &typid, &typmod, true);
+	if (!OidIsValid(typid))
+		return;
+	v->typid = typid;
+	v->typmod = typmod;
+	if (get_typtype(typid) == TYPTYPE_COMPOSITE && OidIsValid(get_typ_typrelid(typid)))
+	{
+		v->is_record = true;
+		v->fields = relation_fields(get_typ_typrelid(typid));
+	}
+}
+
+/* The types of PL/pgSQL's own variables, which libpg_query leaves unknown. */
+static const struct
+{
+	const char *name;
+	Oid			typid;
+}			implicit_types[] = {
+	{"found", BOOLOID},
+	{"sqlstate", TEXTOID},
+	{"sqlerrm", TEXTOID}
+};
+
+/*
+ * declare_datums
+ *		The variables libpg_query lists ("datums"), by number, with their
+ *		types; their DECLARE defaults are analyzed after.
+ */
+static void
+declare_datums(PlpgsqlContext *cx, JsonbValue *datums, List **defaults)
+{
+	int			size;
+	int			i;
+
+	if (datums == NULL || datums->type != jbvBinary ||
+		!JsonContainerIsArray(datums->val.binary.data))
+		return;
+	size = JsonContainerSize(datums->val.binary.data);
+	cx->ndatums = size;
+	cx->datums = palloc0(sizeof(Variable *) * Max(size, 1));
+	for (i = 0; i < size; i++)
+	{
+		JsonbValue *datum = getIthJsonbValueFromContainer(datums->val.binary.data, i);
+		char	   *type;
+		JsonbContainer *inner;
+		JsonField  *fields;
+		int			n;
+		char	   *name;
+		Variable   *v;
+		int			k;
+
+		if (!typed_node(datum, &type, &inner) ||
+			(strcmp(type, "PLpgSQL_var") != 0 && strcmp(type, "PLpgSQL_rec") != 0))
+			continue;
+		n = object_fields(inner, &fields);
+		name = field_string(fields, n, "refname");
+		if (name == NULL)
+			continue;
+		/* parameters, NEW, OLD and TG_ variables are declared already */
+		v = find_variable(cx, name);
+		if (v == NULL)
+		{
+			JsonbValue *datatype = field_value(fields, n, "datatype");
+			char	   *typname = NULL;
+			char	   *ttype;
+			JsonbContainer *tinner;
+
+			v = add_variable(cx, name, UNKNOWNOID, strcmp(type, "PLpgSQL_rec") == 0);
+			if (datatype != NULL && typed_node(datatype, &ttype, &tinner))
+			{
+				JsonField  *tf;
+				int			m = object_fields(tinner, &tf);
+
+				typname = field_string(tf, m, "typname");
+			}
+			if (typname != NULL && strcmp(typname, "UNKNOWN") != 0)
+			{
+				Declared	d = {v, typname};
+
+				/* a type that does not resolve leaves it unknown */
+				if (pg_strcasecmp(typname, "record") == 0)
+					v->is_record = true;
+				else
+					(void) run_guarded(cx, declared_type_step, &d);
+			}
+			for (k = 0; k < lengthof(implicit_types); k++)
+			{
+				if (v->typid == UNKNOWNOID && strcmp(name, implicit_types[k].name) == 0)
+					v->typid = implicit_types[k].typid;
+			}
+		}
+		/* a DECLAREd default, a declared cursor's query: analyzed after */
+		if (field_value(fields, n, "default_val") != NULL)
+			*defaults = lappend(*defaults, list_make3(v, field_value(fields, n, "default_val"),
+													  makeInteger(EXPR_EXPRESSION)));
+		if (field_value(fields, n, "cursor_explicit_expr") != NULL)
+			*defaults = lappend(*defaults, list_make3(v, field_value(fields, n, "cursor_explicit_expr"),
+													  makeInteger(EXPR_SQL)));
+		cx->datums[i] = v;
+	}
+}
+
+/*
+ * The default of a DECLAREd variable (analyzed, and its text kept), or the
+ * query of a declared cursor.
+ */
+static void
+analyze_default(PlpgsqlContext *cx, Variable *v, JsonbValue *value, ExprKind kind)
+{
+	char	   *type;
+	JsonbContainer *inner;
+	JsonField  *fields;
+	int			n;
+	char	   *query;
+
+	if (!typed_node(value, &type, &inner) || strcmp(type, "PLpgSQL_expr") != 0)
+		return;
+	n = object_fields(inner, &fields);
+	if ((query = field_string(fields, n, "query")) != NULL)
+		analyze_embedded(cx, query, kind, kind == EXPR_EXPRESSION ? v : NULL);
+}
+
+/*
+ * trigger_table_of
+ *		The table NEW and OLD of a trigger function are typed as for its own
+ *		lineage: that of its first trigger (lowest OID), or InvalidOid if it
+ *		has none.
+ */
 static Oid
 trigger_table_of(Oid funcid)
 {
@@ -784,7 +1776,7 @@ trigger_table_of(Oid funcid)
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	HeapTuple	tuple;
 	Oid			table = InvalidOid;
-	bool		several = false;
+	Oid			first = InvalidOid;
 
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
@@ -792,13 +1784,15 @@ trigger_table_of(Oid funcid)
 
 		if (trig->tgfoid != funcid || trig->tgisinternal)
 			continue;
-		if (OidIsValid(table) && table != trig->tgrelid)
-			several = true;
-		table = trig->tgrelid;
+		if (!OidIsValid(first) || trig->oid < first)
+		{
+			first = trig->oid;
+			table = trig->tgrelid;
+		}
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return several ? InvalidOid : table;
+	return table;
 }
 
 /*
@@ -1144,23 +2138,83 @@ variable_conflict(const char *source)
 	return CONFLICT_ERROR;
 }
 
+/* What TG_TABLE_NAME, TG_TABLE_SCHEMA, TG_NAME and TG_ARGV hold for a trigger. */
+static void
+trigger_values(PlpgsqlContext *cx, Oid trigger, Oid relid)
+{
+	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	cx->tg_table_name = get_rel_name(relid);
+	cx->tg_table_schema = get_namespace_name(get_rel_namespace(relid));
+	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(trigger));
+	scan = systable_beginscan(rel, TriggerOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tuple);
+		bool		isnull;
+		Datum		args = heap_getattr(tuple, Anum_pg_trigger_tgargs,
+										RelationGetDescr(rel), &isnull);
+		const char *arg = isnull ? NULL : VARDATA_ANY(DatumGetByteaPP(args));
+		int			i;
+
+		cx->tg_name = pstrdup(NameStr(trig->tgname));
+		for (i = 0; arg != NULL && i < trig->tgnargs; i++, arg += strlen(arg) + 1)
+			cx->tg_argv = lappend(cx->tg_argv, makeString(pstrdup(arg)));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/* PL/pgSQL's variables of a trigger or event trigger function. */
+static const struct
+{
+	const char *name;
+	Oid			typid;
+}			trigger_variables[] = {
+	{"tg_name", NAMEOID},
+	{"tg_when", TEXTOID},
+	{"tg_level", TEXTOID},
+	{"tg_op", TEXTOID},
+	{"tg_relid", OIDOID},
+	{"tg_relname", NAMEOID},
+	{"tg_table_name", NAMEOID},
+	{"tg_table_schema", NAMEOID},
+	{"tg_nargs", INT4OID},
+	{"tg_argv", TEXTARRAYOID}
+},			event_trigger_variables[] = {
+	{"tg_event", TEXTOID},
+	{"tg_tag", TEXTOID}
+};
+
 /*
  * plpgsql_body_edges
- *		The edges of a PL/pgSQL function's body.  A body libpg_query cannot
- *		parse has none.
+ *		The edges of a PL/pgSQL function's body, attached to "dependent": the
+ *		function, or with per_trigger one of its triggers on trigger_table
+ *		(see the header).  A body libpg_query cannot parse has none.
  */
 List *
-plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
+plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *dependent,
+				   Oid trigger_table, bool per_trigger)
 {
 	Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(proctup);
 	PlpgsqlContext cx;
 	char	   *definition;
 	char	   *source;
 	List	   *loop_records = NIL;
+	List	   *defaults = NIL;
 	ListCell   *lc;
 	char	   *json;
 	char	   *error;
 	Jsonb	   *jb;
+	JsonbValue *function;
+	char	   *type;
+	JsonbContainer *inner;
+	JsonField  *fields;
+	int			n;
 	bool		isnull;
 	int			i;
 
@@ -1180,32 +2234,46 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 	json = lineage_parse_plpgsql(definition, &error);
 	if (json == NULL)
 	{
-		lineage_note_unresolved(function, "(body)",
-								psprintf("unparsable: %s", error ? error : "no PL/pgSQL body"));
+		if (!per_trigger)
+			lineage_note_unresolved(dependent, "(body)",
+									psprintf("unparsable: %s", error ? error : "no PL/pgSQL body"));
 		return NIL;
 	}
 
 	memset(&cx, 0, sizeof(cx));
-	cx.function = function;
+	cx.dependent = dependent;
+	cx.per_trigger = per_trigger;
 	cx.funcname = pstrdup(NameStr(proc->proname));
 	cx.labels = list_make1(makeString(cx.funcname));
 	cx.conflict = variable_conflict(source);
+	cx.runtime_temps = lineage_runtime_temp_tables(source);
 	if (proc->prorettype == TRIGGEROID)
 	{
 		static const char *const records[] = {"new", "old"};
 
-		cx.trigger_table = trigger_table_of(proc->oid);
+		cx.trigger_function = true;
+		cx.trigger_table = per_trigger ? trigger_table : trigger_table_of(proc->oid);
 		for (i = 0; i < lengthof(records); i++)
 		{
-			Variable   *v = palloc0(sizeof(Variable));
+			Variable   *v = add_variable(&cx, records[i], RECORDOID, true);
 
-			v->name = pstrdup(records[i]);
-			v->typid = RECORDOID;
-			v->typmod = -1;
-			v->is_record = true;
-			cx.variables = lappend(cx.variables, v);
+			v->is_newold = true;
 		}
+		for (i = 0; i < lengthof(trigger_variables); i++)
+			(void) add_variable(&cx, trigger_variables[i].name,
+								trigger_variables[i].typid, false);
 	}
+	else if (proc->prorettype == EVENT_TRIGGEROID)
+	{
+		for (i = 0; i < lengthof(event_trigger_variables); i++)
+			(void) add_variable(&cx, event_trigger_variables[i].name,
+								event_trigger_variables[i].typid, false);
+	}
+	if (per_trigger && !cx.trigger_function)
+		return NIL;
+	if (per_trigger)
+		trigger_values(&cx, dependent->objectId, trigger_table);
+	lineage_set_params_only(per_trigger);
 
 	/*
 	 * Parameters, IN and OUT alike, with their real types (libpg_query does
@@ -1223,33 +2291,38 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 		cx.argtypes = types;
 		for (i = 0; argnames != NULL && i < nall; i++)
 		{
-			Variable   *v;
-
 			if (argnames[i] == NULL || argnames[i][0] == '\0')
 				continue;
-			v = palloc0(sizeof(Variable));
-			v->name = argnames[i];
-			v->typid = types[i];
-			v->typmod = -1;
-			cx.variables = lappend(cx.variables, v);
+			(void) add_variable(&cx, argnames[i], types[i], false);
 		}
 	}
 
 	/* the records of cursor FOR loops, which PL/pgSQL declares implicitly */
 	foreach(lc, loop_records)
-	{
-		Variable   *v = palloc0(sizeof(Variable));
-
-		v->name = strVal(lfirst(lc));
-		v->typid = RECORDOID;
-		v->typmod = -1;
-		v->is_record = true;
-		cx.variables = lappend(cx.variables, v);
-	}
+		(void) add_variable(&cx, strVal(lfirst(lc)), RECORDOID, true);
 
 	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
-	walk_json(&cx, jb, true);
-	walk_json(&cx, jb, false);
-	lineage_set_param_columns(0, 0, NULL);
+	function = getIthJsonbValueFromContainer(&jb->root, 0);
+	if (function == NULL || !typed_node(function, &type, &inner) ||
+		strcmp(type, "PLpgSQL_function") != 0)
+	{
+		lineage_set_params_only(false);
+		return NIL;
+	}
+	n = object_fields(inner, &fields);
+
+	/* every variable is known before any expression is analyzed */
+	declare_datums(&cx, field_value(fields, n, "datums"), &defaults);
+	if (field_value(fields, n, "action") != NULL)
+		mark_loop_variables(&cx, field_value(fields, n, "action"));
+	foreach(lc, defaults)
+		analyze_default(&cx, (Variable *) linitial((List *) lfirst(lc)),
+						(JsonbValue *) lsecond((List *) lfirst(lc)),
+						(ExprKind) intVal(lthird((List *) lfirst(lc))));
+	if (field_value(fields, n, "action") != NULL)
+		walk_value(&cx, field_value(fields, n, "action"), NULL, "action");
+
+	lineage_set_param_sources(0, 0, NULL);
+	lineage_set_params_only(false);
 	return cx.edges;
 }

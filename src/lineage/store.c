@@ -34,6 +34,8 @@
 #include "catalog/pg_proc.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -197,8 +199,9 @@ edge_end(HeapTuple tuple, TupleDesc desc, bool source)
 }
 
 /*
- * Delete a row of our catalogs found under a snapshot, waiting for a
- * transaction that is deleting it too (simple_heap_delete without its error).
+ * Delete a row of our catalogs found under a snapshot, never waiting for a
+ * transaction that is deleting it too: TM_BeingModified says so
+ * (simple_heap_delete without its error, and without its wait).
  */
 static TM_Result
 delete_row(Relation rel, ItemPointer tid)
@@ -206,31 +209,38 @@ delete_row(Relation rel, ItemPointer tid)
 	TM_FailureData tmfd;
 
 	return heap_delete(rel, tid, GetCurrentCommandId(true), InvalidSnapshot,
-					   true, &tmfd, false);
+					   false, &tmfd, false);
 }
+
+/* What delete_matching met besides the rows it deleted. */
+#define DELETE_CONCURRENT	0x01	/* rows another transaction deleted, committed */
+#define DELETE_BUSY			0x02	/* rows another transaction is deleting now */
 
 /*
  * delete_matching
- *		Delete the edges an index scan with these keys finds.  A fresh MVCC
+ *		Delete the rows an index scan with these keys finds.  A fresh MVCC
  *		snapshot sees what earlier commands of this transaction stored; the
  *		deletions are made visible at once, because one DROP can reach the
- *		same edge twice (from a view and from the view built on it).
+ *		same edge twice (from a view and from the view built on it).  If
+ *		busy is not NULL, the rows another transaction is deleting now are
+ *		appended to it (ObjectAddress of the edge's dependent end).
  *
- * Two transactions may refresh the same object at once (two sessions each
- * creating a table that one function names): the second waits on the first
- * one's deletion, and once the first commits the row is gone.  That is not
- * an error -- the user's DDL must not fail for our bookkeeping --: the rest
- * is deleted, and true is returned, so that the caller works again from
- * what the other transaction committed.
+ * Nothing here waits.  A row another transaction deleted and committed
+ * since our snapshot (two sessions each creating a table that one function
+ * names) is gone: that is not an error -- the user's DDL must not fail for
+ * our bookkeeping --, and DELETE_CONCURRENT tells the caller to work again
+ * from what the other transaction committed.  A row another transaction is
+ * deleting now (DELETE_BUSY) is left to it: if it rolls back, the row stays,
+ * and the caller has its owner analyzed again later (store.c's markers).
  */
-static bool
-delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys)
+static int
+delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys, List **busy)
 {
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	bool		deleted = false;
-	bool		concurrent = false;
+	int			met = 0;
 
 	scan = systable_beginscan(rel, indexid, true, snapshot, nkeys, keys);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
@@ -246,7 +256,17 @@ delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys)
 				break;			/* this command deleted it already */
 			case TM_Updated:
 			case TM_Deleted:
-				concurrent = true;	/* by a transaction that has committed */
+				met |= DELETE_CONCURRENT;	/* by a transaction that has committed */
+				break;
+			case TM_BeingModified:
+				met |= DELETE_BUSY;
+				if (busy != NULL)
+				{
+					ObjectAddress *end = palloc(sizeof(ObjectAddress));
+
+					*end = edge_end(tuple, RelationGetDescr(rel), false);
+					*busy = lappend(*busy, end);
+				}
 				break;
 			default:
 				elog(ERROR, "unexpected heap_delete status %u on a schemaguard catalog",
@@ -255,9 +275,9 @@ delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys)
 	}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	if (deleted || concurrent)
+	if (deleted || met)
 		CommandCounterIncrement();
-	return concurrent;
+	return met;
 }
 
 /*
@@ -265,9 +285,9 @@ delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys)
  *		Delete the edges whose source (from_source) or dependent is this
  *		object; objectSubId 0 means every sub-object (all columns) too.
  */
-static bool
+static int
 delete_edges(Relation rel, Oid indexid, const ObjectAddress *object,
-			 bool from_source)
+			 bool from_source, List **busy)
 {
 	ScanKeyData keys[3];
 
@@ -277,11 +297,11 @@ delete_edges(Relation rel, Oid indexid, const ObjectAddress *object,
 				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->objectId));
 	ScanKeyInit(&keys[2], from_source ? Anum_edge_source_objsubid : Anum_edge_dependent_objsubid,
 				BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(object->objectSubId));
-	return delete_matching(rel, indexid, keys, object->objectSubId != 0 ? 3 : 2);
+	return delete_matching(rel, indexid, keys, object->objectSubId != 0 ? 3 : 2, busy);
 }
 
 /* Delete the unresolved references of an object. */
-static bool
+static int
 delete_unresolved(UnresolvedTable *ut, const ObjectAddress *object)
 {
 	ScanKeyData keys[2];
@@ -290,7 +310,7 @@ delete_unresolved(UnresolvedTable *ut, const ObjectAddress *object)
 				F_OIDEQ, ObjectIdGetDatum(object->classId));
 	ScanKeyInit(&keys[1], Anum_unresolved_objid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(object->objectId));
-	return delete_matching(ut->rel, ut->index, keys, 2);
+	return delete_matching(ut->rel, ut->index, keys, 2, NULL);
 }
 
 /* Does the object exist (a row of its catalog with its OID)? */
@@ -382,18 +402,128 @@ append_edges(List *list, LineageEdge **buf, int *n, int *cap)
 }
 
 /*
+ * Deferred analysis
+ *
+ * Upkeep never waits for another transaction.  When part of an object
+ * could not be analyzed now -- a relation it names is locked by another
+ * transaction (names.c), another transaction is updating the object's own
+ * lineage rows, or deleting some of them -- a marker is stored with its
+ * unresolved references: reason "could not analyze now: ...".  Objects with
+ * a marker are analyzed again before this transaction commits (the
+ * XactCallback below, if what held them is gone by then), and by the next
+ * command that changes lineage in any session (ddl_events.c), and by
+ * rebuild().  Until then unresolved_references() shows the marker.
+ */
+
+/* The transaction that did lineage upkeep (it finishes at commit). */
+static LocalTransactionId upkeep_lxid = InvalidLocalTransactionId;
+static bool callback_registered = false;
+
+static void lineage_xact_callback(XactEvent event, void *arg);
+
+static void
+upkeep_done(void)
+{
+	if (!callback_registered)
+	{
+		RegisterXactCallback(lineage_xact_callback, NULL);
+		callback_registered = true;
+	}
+	upkeep_lxid = MyProc->lxid;
+}
+
+/* Store a marker: this object could not be analyzed now. */
+static void
+insert_marker(UnresolvedTable *ut, const ObjectAddress *object, const char *why)
+{
+	UnresolvedRef ref;
+
+	ref.object = *object;
+	ref.object.objectSubId = 0;
+	ref.reference = "(lineage)";
+	ref.reason = psprintf("%s%s", LINEAGE_DEFERRED_PREFIX, why);
+	ref.deferred = true;
+	insert_unresolved(ut, list_make1(&ref));
+}
+
+/*
+ * Was the catalog row of this object inserted by this transaction (a new
+ * object, which no other transaction can see, so whose lineage no other
+ * transaction updates)?
+ */
+static bool
+created_here(const ObjectAddress *object)
+{
+	HeapTuple	tuple;
+	bool		mine;
+
+	if (object->classId == RelationRelationId)
+	{
+		/* the relcache knows; its pg_class row is updated as it is built */
+		Relation	rel = RelationIdGetRelation(object->objectId);
+
+		if (!RelationIsValid(rel))
+			return false;
+		mine = rel->rd_createSubid != InvalidSubTransactionId;
+		RelationClose(rel);
+		return mine;
+	}
+	if (object->classId == ProcedureRelationId)
+		tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(object->objectId));
+	else
+		return false;
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	/* inserted here, not a new version of a row others see */
+	mine = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data)) &&
+		!(tuple->t_data->t_infomask & HEAP_UPDATED);
+	ReleaseSysCache(tuple);
+	return mine;
+}
+
+/*
+ * lock_lineage_of
+ *		Lock an object's lineage rows for this transaction, if no other
+ *		transaction holds them: two transactions updating the lineage of the
+ *		same object would otherwise meet on its rows, one waiting for the
+ *		other.  An object new in this transaction needs no lock (and a
+ *		transaction creating thousands takes none).  The lock is on the
+ *		object, with the edge table as its class: it shows in pg_locks as
+ *		an object lock of classid schemaguard.lineage_edge.
+ */
+static bool
+lock_lineage_of(Oid table, const ObjectAddress *object)
+{
+	LOCKTAG		tag;
+
+	if (created_here(object))
+		return true;
+	SET_LOCKTAG_OBJECT(tag, MyDatabaseId, table, object->objectId,
+					   (uint16) object->classId);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+		return false;
+	/* what the transaction that held it committed */
+	AcceptInvalidationMessages();
+	return true;
+}
+
+/*
  * refresh_one
  *		Replace the stored edges of every dependent an object owns with
- *		freshly computed ones.  If another transaction refreshed the same
- *		object meanwhile (delete_matching), it has committed catalog changes
- *		this one did not see when it computed the edges: they are computed
- *		again, with those changes, until no deletion meets another's.
+ *		freshly computed ones.  A catalog entry with unresolved references of
+ *		its own (a trigger) is refreshed through its owner.  If another
+ *		transaction is updating the object's lineage, nothing is changed and
+ *		a marker says so.  If a transaction deleted some of its rows and
+ *		committed meanwhile (delete_matching), it has committed catalog
+ *		changes this one did not see when it computed the edges: they are
+ *		computed again, with those changes.
  */
 static void
 refresh_one(Relation rel, CatalogIndexState indstate, Oid dependent_index,
-			UnresolvedTable *ut, const ObjectAddress *object, MemoryContext cxt)
+			UnresolvedTable *ut, const ObjectAddress *given, MemoryContext cxt)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	ObjectAddress object = *given;
 	List	   *owned;
 	List	   *unresolved;
 	List	   *edges;
@@ -401,26 +531,40 @@ refresh_one(Relation rel, CatalogIndexState indstate, Oid dependent_index,
 	int			n = 0;
 	int			cap = 0;
 	ListCell   *lc;
-	bool		concurrent;
+	int			met;
 
-	do
+	if (object.classId != RelationRelationId && object.classId != ProcedureRelationId)
+		object = lineage_owner(given);
+	if (OidIsValid(object.objectId))
 	{
-		owned = NIL;
-		unresolved = NIL;
-		edges = object_lineage(object, &owned, &unresolved);
-		concurrent = false;
-		foreach(lc, owned)
+		if (!lock_lineage_of(RelationGetRelid(rel), &object))
+			insert_marker(ut, &object, "its lineage is being updated by another transaction");
+		else
 		{
-			concurrent |= delete_edges(rel, dependent_index, (ObjectAddress *) lfirst(lc), false);
-			concurrent |= delete_unresolved(ut, (ObjectAddress *) lfirst(lc));
+			do
+			{
+				owned = NIL;
+				unresolved = NIL;
+				edges = object_lineage(&object, &owned, &unresolved);
+				met = 0;
+				foreach(lc, owned)
+				{
+					met |= delete_edges(rel, dependent_index, (ObjectAddress *) lfirst(lc),
+										false, NULL);
+					met |= delete_unresolved(ut, (ObjectAddress *) lfirst(lc));
+				}
+				/* what the other transaction committed, names it created included */
+				if (met & DELETE_CONCURRENT)
+					AcceptInvalidationMessages();
+			} while (met & DELETE_CONCURRENT);
+			append_edges(edges, &buf, &n, &cap);
+			insert_edges(rel, indstate, buf, n);
+			insert_unresolved(ut, unresolved);
+			/* rows another transaction is deleting: look again later */
+			if (met & DELETE_BUSY)
+				insert_marker(ut, &object, "some of its lineage is being deleted by another transaction");
 		}
-		/* what the other transaction committed, names it created included */
-		if (concurrent)
-			AcceptInvalidationMessages();
-	} while (concurrent);
-	append_edges(edges, &buf, &n, &cap);
-	insert_edges(rel, indstate, buf, n);
-	insert_unresolved(ut, unresolved);
+	}
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(cxt);
 }
@@ -446,6 +590,7 @@ lineage_store_refresh(List *objects)
 	if (objects == NIL)
 		return;
 	lineage_require_catalog(&table, &source_index, &dependent_index);
+	upkeep_done();
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext,
 								"schemaguard lineage refresh",
@@ -463,6 +608,95 @@ lineage_store_refresh(List *objects)
 }
 
 /*
+ * lineage_deferred_objects
+ *		The objects with a marker (see above), each once: what could not be
+ *		analyzed before, and is tried again now.
+ */
+List *
+lineage_deferred_objects(void)
+{
+	UnresolvedTable ut;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	List	   *objects = NIL;
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	size_t		prefix = strlen(LINEAGE_DEFERRED_PREFIX);
+
+	open_unresolved(&ut, AccessShareLock);
+	scan = table_beginscan(ut.rel, snapshot, 0, NULL);
+	while (HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection)))
+	{
+		bool		isnull;
+		text	   *reason = DatumGetTextPP(heap_getattr(tuple, Anum_unresolved_reason,
+														  RelationGetDescr(ut.rel), &isnull));
+		ObjectAddress object;
+		ListCell   *lc;
+		bool		seen = false;
+
+		if (VARSIZE_ANY_EXHDR(reason) < prefix ||
+			memcmp(VARDATA_ANY(reason), LINEAGE_DEFERRED_PREFIX, prefix) != 0)
+			continue;
+		ObjectAddressSet(object,
+						 DatumGetObjectId(heap_getattr(tuple, Anum_unresolved_classid,
+													   RelationGetDescr(ut.rel), &isnull)),
+						 DatumGetObjectId(heap_getattr(tuple, Anum_unresolved_objid,
+													   RelationGetDescr(ut.rel), &isnull)));
+		foreach(lc, objects)
+		{
+			ObjectAddress *o = (ObjectAddress *) lfirst(lc);
+
+			seen |= (o->classId == object.classId && o->objectId == object.objectId);
+		}
+		if (!seen)
+		{
+			ObjectAddress *copy = palloc(sizeof(ObjectAddress));
+
+			*copy = object;
+			objects = lappend(objects, copy);
+		}
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	CatalogCloseIndexes(ut.indstate);
+	table_close(ut.rel, AccessShareLock);
+	return objects;
+}
+
+/*
+ * lineage_xact_callback
+ *		Before a transaction that did lineage upkeep commits (or prepares),
+ *		analyze again what it could not analyze then, and what other
+ *		transactions could not analyze because this one held it and have
+ *		committed since: the locks are gone now unless a third transaction
+ *		holds them.  Like a deferred trigger, it runs in the transaction.
+ */
+static void
+lineage_xact_callback(XactEvent event, void *arg)
+{
+	Oid			table,
+				source_index,
+				dependent_index;
+	List	   *objects;
+
+	if ((event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PRE_PREPARE) ||
+		upkeep_lxid != MyProc->lxid)
+		return;
+	upkeep_lxid = InvalidLocalTransactionId;
+	/* the extension dropped in this transaction: nothing to maintain */
+	if (!lineage_catalog_oids(&table, &source_index, &dependent_index) ||
+		!OidIsValid(get_relname_relid("unresolved_reference",
+									  get_namespace_oid(SCHEMAGUARD_SCHEMA, false))))
+		return;
+	/* this transaction's own markers too */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	objects = lineage_deferred_objects();
+	lineage_store_refresh(objects);
+	PopActiveSnapshot();
+	upkeep_lxid = InvalidLocalTransactionId;
+}
+
+/*
  * lineage_store_forget
  *		Delete every edge from or to a dropped object (with objectSubId 0, a
  *		relation and all its columns) or a dropped column.
@@ -474,25 +708,33 @@ lineage_store_forget(const ObjectAddress *object)
 				source_index,
 				dependent_index;
 	Relation	rel;
+	List	   *busy = NIL;
 
 	/* DROP EXTENSION schemaguard itself: nothing left to maintain */
 	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
 		return;
+	upkeep_done();
 
 	/* again while another transaction's rows turn up (delete_matching) */
 	rel = table_open(table, RowExclusiveLock);
-	while (delete_edges(rel, source_index, object, true))
+	while (delete_edges(rel, source_index, object, true, &busy) & DELETE_CONCURRENT)
 		;
-	while (delete_edges(rel, dependent_index, object, false))
+	while (delete_edges(rel, dependent_index, object, false, NULL) & DELETE_CONCURRENT)
 		;
 	table_close(rel, NoLock);
-	if (object->objectSubId == 0)
+	if (object->objectSubId == 0 || busy != NIL)
 	{
 		UnresolvedTable ut;
+		ListCell   *lc;
 
 		open_unresolved(&ut, RowExclusiveLock);
-		while (delete_unresolved(&ut, object))
+		while (object->objectSubId == 0 &&
+			   (delete_unresolved(&ut, object) & DELETE_CONCURRENT))
 			;
+		/* edges another transaction is deleting: their owners, later */
+		foreach(lc, busy)
+			insert_marker(&ut, (ObjectAddress *) lfirst(lc),
+						  "some of its lineage is being deleted by another transaction");
 		close_unresolved(&ut);
 	}
 }
@@ -525,7 +767,7 @@ functions_linked(const ObjectAddress *object, bool called_by)
 				source_index,
 				dependent_index;
 	Relation	rel;
-	ScanKeyData keys[2];
+	ScanKeyData keys[3];
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	Snapshot	snapshot;
@@ -538,9 +780,12 @@ functions_linked(const ObjectAddress *object, bool called_by)
 				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->classId));
 	ScanKeyInit(&keys[1], called_by ? Anum_edge_dependent_objid : Anum_edge_source_objid,
 				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->objectId));
+	ScanKeyInit(&keys[2], called_by ? Anum_edge_dependent_objsubid : Anum_edge_source_objsubid,
+				BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(object->objectSubId));
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	/* a column: what reads that column; an object: what reads any part */
 	scan = systable_beginscan(rel, called_by ? dependent_index : source_index,
-							  true, snapshot, 2, keys);
+							  true, snapshot, object->objectSubId != 0 ? 3 : 2, keys);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		ObjectAddress other = edge_end(tuple, RelationGetDescr(rel), called_by);
@@ -723,9 +968,12 @@ lineage_unresolved_objects(List *names)
  * The edge table is locked against concurrent upkeep first (upkeep takes
  * ROW EXCLUSIVE), and only then are the objects listed, so an object
  * committed by a concurrent transaction is either seen here or written
- * afterwards by its own event trigger.  Each relation is locked only while
- * it is read, so a database with many thousands of them does not exhaust
- * the lock table.
+ * afterwards by its own event trigger.  The relations themselves are not
+ * locked: their definitions are read from the catalogs under a snapshot,
+ * and no transaction that changes one can commit its upkeep while the edge
+ * table is held here, so none of it is lost; and a rebuild waits for no
+ * session that merely holds a table.  (Function bodies name tables, which
+ * analysis locks only if they are free: see names.c.)
  */
 int64
 lineage_store_rebuild(void)
@@ -746,6 +994,7 @@ lineage_store_rebuild(void)
 	int64		total = 0;
 
 	lineage_require_catalog(&table, &source_index, &dependent_index);
+	upkeep_done();
 	rel = table_open(table, ShareRowExclusiveLock);
 	open_unresolved(&ut, ShareRowExclusiveLock);
 	objects = lineage_all_objects();
@@ -769,7 +1018,6 @@ lineage_store_rebuild(void)
 	foreach(lc, objects)
 	{
 		ObjectAddress *object = (ObjectAddress *) lfirst(lc);
-		bool		is_relation = (object->classId == RelationRelationId);
 		List	   *owned = NIL;
 		List	   *unresolved = NIL;
 		LineageEdge *buf = NULL;
@@ -777,8 +1025,6 @@ lineage_store_rebuild(void)
 		int			cap = 0;
 
 		CHECK_FOR_INTERRUPTS();
-		if (is_relation)
-			LockRelationOid(object->objectId, AccessShareLock);
 		oldcxt = MemoryContextSwitchTo(cxt);
 		append_edges(object_lineage(object, &owned, &unresolved), &buf, &n, &cap);
 		insert_edges(rel, indstate, buf, n);
@@ -786,8 +1032,6 @@ lineage_store_rebuild(void)
 		total += n;
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(cxt);
-		if (is_relation)
-			UnlockRelationOid(object->objectId, AccessShareLock);
 	}
 	MemoryContextDelete(cxt);
 	CatalogCloseIndexes(indstate);
