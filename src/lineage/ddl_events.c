@@ -593,10 +593,14 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	}
 	/* partitions attached, detached or created */
 	{
+		List	   *moved = partitions_moved(trigdata->parsetree);
 		ListCell   *lc;
 
-		foreach(lc, partitions_moved(trigdata->parsetree))
+		foreach(lc, moved)
 			owners = partition_family(owners, lfirst_oid(lc));
+		/* the triggers DETACH dropped from the partition, unreported */
+		if (moved != NIL)
+			lineage_store_forget_vanished_class(TriggerRelationId);
 	}
 	/* what could not be analyzed before (store.c, "Deferred analysis") */
 	owners = add_all_unique(owners, lineage_deferred_objects());

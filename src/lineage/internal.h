@@ -89,6 +89,7 @@ extern void lineage_store_refresh(List *objects);
 extern List *lineage_deferred_objects(void);
 extern void lineage_store_forget(const ObjectAddress *object);
 extern void lineage_store_forget_vanished(Oid relid);
+extern void lineage_store_forget_vanished_class(Oid classid);
 extern int64 lineage_store_rebuild(void);
 
 /*

@@ -48,6 +48,7 @@
 #include "catalog/pg_type.h"
 #include "rewrite/rewriteSupport.h"
 #include "utils/array.h"
+#include "utils/fmgrprotos.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -245,7 +246,7 @@ trigger_row(HeapTuple tuple, TupleDesc desc, Oid relid, List **edges,
 		*edges = list_concat(*edges,
 							 function_trigger_lineage(trig->tgfoid, relid, &dependent));
 	}
-	else if (trig->tgnargs > 0)
+	if (trig->tgnargs > 0)
 	{
 		/* columns named by the arguments of a known C trigger function */
 		bool		isnull;
@@ -570,6 +571,66 @@ lineage_trigger_relations(Oid funcid)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return relids;
+}
+
+/*
+ * lineage_names_by_text
+ *		Does a trigger name a column of its table as text that PostgreSQL
+ *		does not track -- its PL/pgSQL function through NEW and OLD, or the
+ *		arguments of a known C trigger function -- so that dropping or
+ *		renaming the column breaks the trigger instead of dropping or
+ *		following it?  (UPDATE OF and WHEN are tracked: PostgreSQL refuses
+ *		the drop, and follows the rename.)  source is a column, or a
+ *		relation (any of its columns).
+ */
+bool
+lineage_names_by_text(const ObjectAddress *dependent, const ObjectAddress *source)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *edges = NIL;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (dependent->classId != TriggerRelationId || source->classId != RelationRelationId)
+		return false;
+	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(dependent->objectId));
+	scan = systable_beginscan(rel, TriggerOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tuple);
+		bool		isnull;
+		Datum		args = heap_getattr(tuple, Anum_pg_trigger_tgargs,
+										RelationGetDescr(rel), &isnull);
+
+		if (!trig->tgisinternal && trig->tgrelid == source->objectId)
+		{
+			if (lineage_function_tracked(trig->tgfoid))
+				edges = function_trigger_lineage(trig->tgfoid, trig->tgrelid, dependent);
+			if (!isnull && trig->tgnargs > 0)
+				edges = list_concat(edges,
+									trigger_argument_edges(trig->tgfoid,
+														   VARDATA_ANY(DatumGetByteaPP(args)),
+														   trig->tgnargs, trig->tgrelid,
+														   dependent));
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	lineage_notes_reset();
+	foreach(lc, edges)
+	{
+		LineageEdge *edge = (LineageEdge *) lfirst(lc);
+
+		if (edge->source.objectId == source->objectId &&
+			(source->objectSubId == 0 || edge->source.objectSubId == source->objectSubId))
+			found = true;
+	}
+	return found;
 }
 
 /*

@@ -383,6 +383,61 @@ lineage_store_forget_vanished(Oid relid)
 		CommandCounterIncrement();
 }
 
+/*
+ * lineage_store_forget_vanished_class
+ *		Delete the edges and unresolved references of objects of one catalog
+ *		(pg_trigger) that no longer exist.  DETACH PARTITION drops the
+ *		triggers it had cloned onto the partition internally, unreported;
+ *		their edges include calls of their function, which no column of the
+ *		partition leads to.
+ */
+void
+lineage_store_forget_vanished_class(Oid classid)
+{
+	Oid			table,
+				source_index,
+				dependent_index;
+	Relation	rel;
+	Snapshot	snapshot;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	UnresolvedTable ut;
+	List	   *gone = NIL;
+	ListCell   *lc;
+
+	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
+		return;
+	rel = table_open(table, RowExclusiveLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	ScanKeyInit(&key, Anum_edge_dependent_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(classid));
+	scan = systable_beginscan(rel, dependent_index, true, snapshot, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		ObjectAddress dependent = edge_end(tuple, RelationGetDescr(rel), false);
+
+		if (object_exists(&dependent))
+			continue;
+		(void) delete_row(rel, &tuple->t_self);
+		if (!list_member_oid(gone, dependent.objectId))
+			gone = lappend_oid(gone, dependent.objectId);
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
+	open_unresolved(&ut, RowExclusiveLock);
+	foreach(lc, gone)
+	{
+		ObjectAddress object;
+
+		ObjectAddressSet(object, classid, lfirst_oid(lc));
+		(void) delete_unresolved(&ut, &object);
+	}
+	close_unresolved(&ut);
+}
+
 /* Copy a List of LineageEdge pointers into a flat, growing array. */
 static void
 append_edges(List *list, LineageEdge **buf, int *n, int *cap)
