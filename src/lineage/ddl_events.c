@@ -22,6 +22,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -40,7 +42,6 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "tcop/cmdtag.h"
-#include "tsearch/ts_locale.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -114,6 +115,42 @@ event_objects(Oid funcid, int *n)
 	}
 	FreeExprContext(econtext, true);
 	return objects;
+}
+
+/*
+ * altered_table
+ *		For ALTER TABLE and CREATE [OR REPLACE] VIEW, the object the server
+ *		reports is the relation the statement names: found here from the
+ *		parse tree (the command has it locked), which saves the server
+ *		computing the textual identity of every reported command.  NULL for
+ *		any other statement.
+ */
+static ObjectAddress *
+altered_table(Node *parsetree, int *n)
+{
+	RangeVar   *rv;
+	ObjectAddress *object;
+	Oid			relid;
+
+	if (parsetree != NULL && IsA(parsetree, AlterTableStmt) &&
+		((AlterTableStmt *) parsetree)->objtype == OBJECT_TABLE)
+		rv = ((AlterTableStmt *) parsetree)->relation;
+	else if (parsetree != NULL && IsA(parsetree, ViewStmt))
+		rv = ((ViewStmt *) parsetree)->view;
+	else
+		return NULL;
+	if (rv == NULL)
+		return NULL;
+	/* a view is where CREATE VIEW made it, whatever a temporary one shadows */
+	relid = IsA(parsetree, ViewStmt)
+		? get_relname_relid(rv->relname, RangeVarGetCreationNamespace(rv))
+		: RangeVarGetRelid(rv, NoLock, true);
+	if (!OidIsValid(relid))
+		return NULL;			/* IF EXISTS, and it did not */
+	object = palloc(sizeof(ObjectAddress));
+	ObjectAddressSet(*object, RelationRelationId, relid);
+	*n = 1;
+	return object;
 }
 
 /* Add an object to a list unless it is there already. */
@@ -252,9 +289,51 @@ add_relation(List *objects, Oid relid)
 	return add_unique(objects, &object);
 }
 
+/* Lower-case ASCII letters in place (identifiers fold so; enough here). */
+static char *
+ascii_lower(char *s)
+{
+	char	   *p;
+
+	for (p = s; *p; p++)
+	{
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	}
+	return s;
+}
+
+/*
+ * Does this text use "*" for all columns (SELECT *, t.*, RETURNING *), not
+ * as count(*) or a product?  Looked at as plain text: a "*" after "." or
+ * after the words SELECT, DISTINCT, RETURNING or a ",".
+ */
+static bool
+uses_star(const char *lower_body)
+{
+	const char *p;
+
+	for (p = strchr(lower_body, '*'); p != NULL; p = strchr(p + 1, '*'))
+	{
+		const char *q = p;
+
+		while (q > lower_body && isspace((unsigned char) q[-1]))
+			q--;
+		if (q == lower_body)
+			continue;
+		if (q[-1] == '.' || q[-1] == ',')
+			return true;
+		if ((q - lower_body >= 6 && strncmp(q - 6, "select", 6) == 0) ||
+			(q - lower_body >= 8 && strncmp(q - 8, "distinct", 8) == 0) ||
+			(q - lower_body >= 9 && strncmp(q - 9, "returning", 9) == 0))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Does the body of this function name "name" (as any part of its text,
- * case-insensitive), or use "*" (SELECT *, which a new column joins)?
+ * case-insensitive), or use "*" for all columns, which a new column joins?
  * What it does not name, a new column cannot change.
  */
 static bool
@@ -270,15 +349,98 @@ body_mentions(Oid funcid, const char *name)
 
 		if (!isnull)
 		{
-			char	   *body = TextDatumGetCString(src);
-			char	   *lower_body = lowerstr(body);
+			char	   *lower_body = ascii_lower(TextDatumGetCString(src));
 
-			found = strchr(body, '*') != NULL ||
-				strstr(lower_body, lowerstr(name)) != NULL;
+			found = strstr(lower_body, ascii_lower(pstrdup(name))) != NULL ||
+				uses_star(lower_body);
 		}
 		ReleaseSysCache(tuple);
 	}
 	return found;
+}
+
+/*
+ * Is this ALTER TABLE one that changes nothing the table's own dependents
+ * are made of (its defaults, constraints, indexes, triggers, policies,
+ * statistics and rules)?  A plain ADD COLUMN (no default, no constraint
+ * but NOT NULL, not generated, not identity), a DROP COLUMN (what goes
+ * with the column is reported to sql_drop, and the triggers that read it
+ * are analyzed again there), and settings: then the table is not analyzed
+ * again.
+ */
+static bool
+keeps_own_lineage(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt) ||
+		((AlterTableStmt *) parsetree)->objtype != OBJECT_TABLE)
+		return false;
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_AddColumn:
+				{
+					ColumnDef  *def = castNode(ColumnDef, cmd->def);
+					ListCell   *cc;
+
+					if (def->raw_default != NULL || def->cooked_default != NULL ||
+						def->identity != '\0' || def->generated != '\0' ||
+						def->identitySequence != NULL)
+						return false;
+					foreach(cc, def->constraints)
+					{
+						ConstrType	type = castNode(Constraint, lfirst(cc))->contype;
+
+						if (type != CONSTR_NOTNULL && type != CONSTR_NULL)
+							return false;
+					}
+				}
+				break;
+			case AT_DropColumn:
+			case AT_DropNotNull:
+			case AT_SetNotNull:
+			case AT_SetStatistics:
+			case AT_SetOptions:
+			case AT_ResetOptions:
+			case AT_SetStorage:
+			case AT_SetCompression:
+			case AT_ChangeOwner:
+			case AT_ClusterOn:
+			case AT_DropCluster:
+			case AT_SetLogged:
+			case AT_SetUnLogged:
+			case AT_SetTableSpace:
+			case AT_SetRelOptions:
+			case AT_ResetRelOptions:
+			case AT_ReplaceRelOptions:
+			case AT_EnableTrig:
+			case AT_EnableAlwaysTrig:
+			case AT_EnableReplicaTrig:
+			case AT_DisableTrig:
+			case AT_EnableTrigAll:
+			case AT_DisableTrigAll:
+			case AT_EnableTrigUser:
+			case AT_DisableTrigUser:
+			case AT_EnableRule:
+			case AT_EnableAlwaysRule:
+			case AT_EnableReplicaRule:
+			case AT_DisableRule:
+			case AT_ReplicaIdentity:
+			case AT_EnableRowSecurity:
+			case AT_DisableRowSecurity:
+			case AT_ForceRowSecurity:
+			case AT_NoForceRowSecurity:
+			case AT_GenericOptions:
+				break;
+			default:
+				return false;
+		}
+	}
+	return true;
 }
 
 /*
@@ -510,6 +672,8 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	ObjectAddress *objects;
 	List	   *owners = NIL;
 	int			effects;
+	bool		keep_own;
+	bool		any_unresolved;
 	int			n;
 	int			i;
 
@@ -525,7 +689,9 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	 */
 	CommandCounterIncrement();
 
-	objects = event_objects(F_PG_EVENT_TRIGGER_DDL_COMMANDS, &n);
+	objects = altered_table(trigdata->parsetree, &n);
+	if (objects == NULL)
+		objects = event_objects(F_PG_EVENT_TRIGGER_DDL_COMMANDS, &n);
 
 	/*
 	 * ALTER COLUMN TYPE rebuilds what is built on the column under new OIDs
@@ -552,11 +718,15 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 		}
 	}
 
+	keep_own = keeps_own_lineage(trigdata->parsetree);
 	for (i = 0; i < n; i++)
 	{
 		ObjectAddress owner = lineage_owner(&objects[i]);
 		Oid			trigger_function = lineage_trigger_function(&objects[i]);
 
+		/* an ADD COLUMN or a setting leaves the table's own lineage as it is */
+		if (keep_own && owner.classId == RelationRelationId)
+			owner.objectId = InvalidOid;
 		if (OidIsValid(owner.objectId))
 			owners = add_unique(owners, &owner);
 		/*
@@ -603,9 +773,9 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 			lineage_store_forget_vanished_class(TriggerRelationId);
 	}
 	/* what could not be analyzed before (store.c, "Deferred analysis") */
-	owners = add_all_unique(owners, lineage_deferred_objects());
+	owners = add_all_unique(owners, lineage_deferred_objects(&any_unresolved));
 	/* a new or renamed name may resolve what did not */
-	if ((effects & ADDS_NAMES) && lineage_has_unresolved())
+	if ((effects & ADDS_NAMES) && any_unresolved)
 	{
 		List	   *names = NIL;
 
@@ -617,6 +787,21 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 
 	lineage_store_refresh(owners);
 	PG_RETURN_NULL();
+}
+
+/* Does this relation have (or had) triggers?  (pg_class.relhastriggers) */
+static bool
+has_triggers(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		result = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		result = ((Form_pg_class) GETSTRUCT(tuple))->relhastriggers;
+		ReleaseSysCache(tuple);
+	}
+	return result;
 }
 
 Datum
@@ -648,6 +833,18 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 		/* a dropped trigger takes the table of its function's NEW and OLD */
 		if (objects[i].classId == TriggerRelationId)
 			readers = add_all_unique(readers, lineage_functions_called_by(&objects[i]));
+		/* a trigger reading a dropped column through NEW or OLD: its table */
+		if (objects[i].classId == RelationRelationId && objects[i].objectSubId != 0 &&
+			has_triggers(objects[i].objectId))
+		{
+			ListCell   *lc;
+
+			foreach(lc, lineage_dependents(&objects[i]))
+			{
+				if (((ObjectAddress *) lfirst(lc))->classId == TriggerRelationId)
+					readers = add_unique(readers, (ObjectAddress *) lfirst(lc));
+			}
+		}
 	}
 	for (i = 0; i < n; i++)
 	{

@@ -86,7 +86,7 @@ extern Oid	lineage_unresolved_table(Oid *index);
 extern bool lineage_has_unresolved(void);
 extern List *lineage_unresolved_objects(List *names);
 extern void lineage_store_refresh(List *objects);
-extern List *lineage_deferred_objects(void);
+extern List *lineage_deferred_objects(bool *any);
 extern void lineage_store_forget(const ObjectAddress *object);
 extern void lineage_store_forget_vanished(Oid relid);
 extern void lineage_store_forget_vanished_class(Oid classid);
@@ -132,6 +132,7 @@ extern List *object_lineage(const ObjectAddress *object, List **owned,
 extern Oid	lineage_trigger_function(const ObjectAddress *object);
 extern List *lineage_trigger_relations(Oid funcid);
 extern List *lineage_all_objects(void);
+extern void lineage_catalog_presence(bool on);
 
 /* trigger_args.c */
 extern List *trigger_argument_edges(Oid funcid, const char *args, int nargs,

@@ -360,6 +360,14 @@ lineage_runtime_temp_tables(const char *source)
 	List	   *names = NIL;
 	const char *p;
 
+	/* most bodies create no temporary table: say so fast */
+	for (p = source; *p; p++)
+	{
+		if ((*p == 't' || *p == 'T') && pg_strncasecmp(p, "temp", 4) == 0)
+			break;
+	}
+	if (*p == '\0')
+		return NIL;
 	for (p = source; *p; p++)
 	{
 		const char *q;

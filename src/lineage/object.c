@@ -51,6 +51,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -344,6 +345,120 @@ relation_tracked(Form_pg_class form)
 		lineage_namespace_tracked(form->relnamespace);
 }
 
+/*
+ * Presence: during a rebuild, which relations have any row in each catalog
+ * their dependents live in.  Reading each catalog once, for every
+ * relation, costs a few milliseconds; looking in each one with an index
+ * for each of thousands of relations (most of which have nothing there)
+ * cost tens.
+ */
+#define IN_ATTRDEF		0x01
+#define IN_CONSTRAINT	0x02
+#define IN_INDEX		0x04
+#define IN_POLICY		0x08
+#define IN_STATISTIC	0x10
+#define IN_TRIGGER		0x20
+#define IN_RULE			0x40
+
+typedef struct Presence
+{
+	Oid			relid;
+	int			in;
+} Presence;
+
+static HTAB *presence = NULL;
+
+static void
+note_presence(Oid relid, int in)
+{
+	Presence   *entry;
+	bool		found;
+
+	if (!OidIsValid(relid))
+		return;
+	entry = hash_search(presence, &relid, HASH_ENTER, &found);
+	if (!found)
+		entry->in = 0;
+	entry->in |= in;
+}
+
+/* Is there possibly a row of this catalog for this relation? */
+static bool
+present(Oid relid, int in)
+{
+	Presence   *entry;
+
+	if (presence == NULL)
+		return true;
+	entry = hash_search(presence, &relid, HASH_FIND, NULL);
+	return entry != NULL && (entry->in & in) != 0;
+}
+
+/*
+ * lineage_catalog_presence
+ *		Start (on) or end a rebuild's reading of the catalogs, made in the
+ *		current memory context (see "Presence" above).
+ */
+void
+lineage_catalog_presence(bool on)
+{
+	static const Oid catalogs[] = {AttrDefaultRelationId, ConstraintRelationId,
+		IndexRelationId, PolicyRelationId, StatisticExtRelationId,
+	TriggerRelationId, RewriteRelationId};
+	HASHCTL		ctl;
+	int			i;
+
+	if (presence != NULL)
+		hash_destroy(presence);
+	presence = NULL;
+	if (!on)
+		return;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(Presence);
+	ctl.hcxt = CurrentMemoryContext;
+	presence = hash_create("schemaguard catalog presence", 4096, &ctl,
+						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < lengthof(catalogs); i++)
+	{
+		Relation	rel = table_open(catalogs[i], AccessShareLock);
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+		HeapTuple	tuple;
+
+		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		{
+			switch (catalogs[i])
+			{
+				case AttrDefaultRelationId:
+					note_presence(((Form_pg_attrdef) GETSTRUCT(tuple))->adrelid, IN_ATTRDEF);
+					break;
+				case ConstraintRelationId:
+					note_presence(((Form_pg_constraint) GETSTRUCT(tuple))->conrelid, IN_CONSTRAINT);
+					break;
+				case IndexRelationId:
+					note_presence(((Form_pg_index) GETSTRUCT(tuple))->indrelid, IN_INDEX);
+					break;
+				case PolicyRelationId:
+					note_presence(((Form_pg_policy) GETSTRUCT(tuple))->polrelid, IN_POLICY);
+					break;
+				case StatisticExtRelationId:
+					note_presence(((Form_pg_statistic_ext) GETSTRUCT(tuple))->stxrelid, IN_STATISTIC);
+					break;
+				case TriggerRelationId:
+					note_presence(((Form_pg_trigger) GETSTRUCT(tuple))->tgrelid, IN_TRIGGER);
+					break;
+				case RewriteRelationId:
+					if (strcmp(NameStr(((Form_pg_rewrite) GETSTRUCT(tuple))->rulename),
+							   ViewSelectRuleName) != 0)
+						note_presence(((Form_pg_rewrite) GETSTRUCT(tuple))->ev_class, IN_RULE);
+					break;
+			}
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+}
+
 static List *
 relation_lineage(Oid relid, List **owned)
 {
@@ -367,21 +482,28 @@ relation_lineage(Oid relid, List **owned)
 		edges = view_lineage_edges(relid);
 	if (relkind != RELKIND_VIEW)
 	{
-		scan_by_relation(AttrDefaultRelationId, AttrDefaultIndexId,
-						 Anum_pg_attrdef_adrelid, relid, attrdef_row, &edges, owned);
-		scan_by_relation(ConstraintRelationId, ConstraintRelidTypidNameIndexId,
-						 Anum_pg_constraint_conrelid, relid, constraint_row, &edges, owned);
-		scan_by_relation(IndexRelationId, IndexIndrelidIndexId,
-						 Anum_pg_index_indrelid, relid, index_row, &edges, owned);
-		scan_by_relation(PolicyRelationId, PolicyPolrelidPolnameIndexId,
-						 Anum_pg_policy_polrelid, relid, policy_row, &edges, owned);
-		scan_by_relation(StatisticExtRelationId, StatisticExtRelidIndexId,
-						 Anum_pg_statistic_ext_stxrelid, relid, statistics_row, &edges, owned);
+		if (present(relid, IN_ATTRDEF))
+			scan_by_relation(AttrDefaultRelationId, AttrDefaultIndexId,
+							 Anum_pg_attrdef_adrelid, relid, attrdef_row, &edges, owned);
+		if (present(relid, IN_CONSTRAINT))
+			scan_by_relation(ConstraintRelationId, ConstraintRelidTypidNameIndexId,
+							 Anum_pg_constraint_conrelid, relid, constraint_row, &edges, owned);
+		if (present(relid, IN_INDEX))
+			scan_by_relation(IndexRelationId, IndexIndrelidIndexId,
+							 Anum_pg_index_indrelid, relid, index_row, &edges, owned);
+		if (present(relid, IN_POLICY))
+			scan_by_relation(PolicyRelationId, PolicyPolrelidPolnameIndexId,
+							 Anum_pg_policy_polrelid, relid, policy_row, &edges, owned);
+		if (present(relid, IN_STATISTIC))
+			scan_by_relation(StatisticExtRelationId, StatisticExtRelidIndexId,
+							 Anum_pg_statistic_ext_stxrelid, relid, statistics_row, &edges, owned);
 	}
-	scan_by_relation(TriggerRelationId, TriggerRelidNameIndexId,
-					 Anum_pg_trigger_tgrelid, relid, trigger_row, &edges, owned);
-	scan_by_relation(RewriteRelationId, RewriteRelRulenameIndexId,
-					 Anum_pg_rewrite_ev_class, relid, rule_row, &edges, owned);
+	if (present(relid, IN_TRIGGER))
+		scan_by_relation(TriggerRelationId, TriggerRelidNameIndexId,
+						 Anum_pg_trigger_tgrelid, relid, trigger_row, &edges, owned);
+	if (present(relid, IN_RULE))
+		scan_by_relation(RewriteRelationId, RewriteRelRulenameIndexId,
+						 Anum_pg_rewrite_ev_class, relid, rule_row, &edges, owned);
 	return edges;
 }
 

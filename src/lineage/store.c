@@ -36,9 +36,12 @@
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "common/hashfn.h"
+#include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -198,6 +201,50 @@ edge_end(HeapTuple tuple, TupleDesc desc, bool source)
 	return end;
 }
 
+/* The usage a stored text names, or -1. */
+static int
+usage_of(Datum value)
+{
+	text	   *t = DatumGetTextPP(value);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	int			i;
+
+	for (i = 0; i < LINEAGE_NUM_USAGES; i++)
+	{
+		if (strlen(lineage_usage_names[i]) == len &&
+			memcmp(lineage_usage_names[i], VARDATA_ANY(t), len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* A stored edge row as a LineageEdge (zeroed first: compared as bytes). */
+static bool
+edge_of_tuple(HeapTuple tuple, TupleDesc desc, LineageEdge *edge)
+{
+	Datum		values[Natts_lineage_edge];
+	bool		nulls[Natts_lineage_edge];
+	int			usage;
+
+	heap_deform_tuple(tuple, desc, values, nulls);
+	usage = usage_of(values[Anum_edge_usage - 1]);
+	memset(edge, 0, sizeof(LineageEdge));
+	edge->source.classId = DatumGetObjectId(values[Anum_edge_source_classid - 1]);
+	edge->source.objectId = DatumGetObjectId(values[Anum_edge_source_objid - 1]);
+	edge->source.objectSubId = DatumGetInt32(values[Anum_edge_source_objsubid - 1]);
+	edge->dependent.classId = DatumGetObjectId(values[Anum_edge_dependent_classid - 1]);
+	edge->dependent.objectId = DatumGetObjectId(values[Anum_edge_dependent_objid - 1]);
+	edge->dependent.objectSubId = DatumGetInt32(values[Anum_edge_dependent_objsubid - 1]);
+	edge->usage = (LineageUsage) Max(usage, 0);
+	return usage >= 0;
+}
+
+static int
+edge_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(LineageEdge));
+}
+
 /*
  * Delete a row of our catalogs found under a snapshot, never waiting for a
  * transaction that is deleting it too: TM_BeingModified says so
@@ -311,6 +358,68 @@ delete_unresolved(UnresolvedTable *ut, const ObjectAddress *object)
 	ScanKeyInit(&keys[1], Anum_unresolved_objid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(object->objectId));
 	return delete_matching(ut->rel, ut->index, keys, 2, NULL);
+}
+
+/*
+ * sync_edges
+ *		Make the stored edges of one dependent (with objectSubId 0: of all
+ *		its columns too) those of "edges" (n, sorted with edge_cmp, each
+ *		once) that belong to it: a row that is one of them is kept and its
+ *		kept[] set, any other is deleted, as delete_matching() deletes them.
+ *		The caller inserts the edges not kept.  A refresh that changes
+ *		nothing (CREATE OR REPLACE VIEW with the same query) writes nothing.
+ */
+static int
+sync_edges(Relation rel, Oid indexid, const ObjectAddress *object,
+		   LineageEdge *edges, int n, bool *kept)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		deleted = false;
+	int			met = 0;
+
+	ScanKeyInit(&keys[0], Anum_edge_dependent_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(object->classId));
+	ScanKeyInit(&keys[1], Anum_edge_dependent_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(object->objectId));
+	scan = systable_beginscan(rel, indexid, true, snapshot, 2, keys);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		LineageEdge edge;
+		LineageEdge *match = NULL;
+
+		if (edge_of_tuple(tuple, RelationGetDescr(rel), &edge))
+			match = bsearch(&edge, edges, n, sizeof(LineageEdge), edge_cmp);
+		if (match != NULL && !kept[match - edges])
+		{
+			kept[match - edges] = true;
+			continue;
+		}
+		switch (delete_row(rel, &tuple->t_self))
+		{
+			case TM_Ok:
+				deleted = true;
+				break;
+			case TM_SelfModified:
+				break;
+			case TM_Updated:
+			case TM_Deleted:
+				met |= DELETE_CONCURRENT;
+				break;
+			case TM_BeingModified:
+				met |= DELETE_BUSY;
+				break;
+			default:
+				elog(ERROR, "unexpected heap_delete status on a schemaguard catalog");
+		}
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	if (deleted || met)
+		CommandCounterIncrement();
+	return met;
 }
 
 /* Does the object exist (a row of its catalog with its OID)? */
@@ -565,8 +674,8 @@ lock_lineage_of(Oid table, const ObjectAddress *object)
 /*
  * refresh_one
  *		Replace the stored edges of every dependent an object owns with
- *		freshly computed ones.  A catalog entry with unresolved references of
- *		its own (a trigger) is refreshed through its owner.  If another
+ *		freshly computed ones (a relation or a function: refreshed_objects()
+ *		maps the others to their owner).  If another
  *		transaction is updating the object's lineage, nothing is changed and
  *		a marker says so.  If a transaction deleted some of its rows and
  *		committed meanwhile (delete_matching), it has committed catalog
@@ -583,13 +692,14 @@ refresh_one(Relation rel, CatalogIndexState indstate, Oid dependent_index,
 	List	   *unresolved;
 	List	   *edges;
 	LineageEdge *buf = NULL;
+	bool	   *kept;
 	int			n = 0;
 	int			cap = 0;
+	int			fresh;
+	int			i;
 	ListCell   *lc;
 	int			met;
 
-	if (object.classId != RelationRelationId && object.classId != ProcedureRelationId)
-		object = lineage_owner(given);
 	if (OidIsValid(object.objectId))
 	{
 		if (!lock_lineage_of(RelationGetRelid(rel), &object))
@@ -601,19 +711,28 @@ refresh_one(Relation rel, CatalogIndexState indstate, Oid dependent_index,
 				owned = NIL;
 				unresolved = NIL;
 				edges = object_lineage(&object, &owned, &unresolved);
+				n = 0;
+				append_edges(edges, &buf, &n, &cap);
+				qsort(buf, n, sizeof(LineageEdge), edge_cmp);
+				kept = palloc0(sizeof(bool) * Max(n, 1));
 				met = 0;
 				foreach(lc, owned)
 				{
-					met |= delete_edges(rel, dependent_index, (ObjectAddress *) lfirst(lc),
-										false, NULL);
+					met |= sync_edges(rel, dependent_index, (ObjectAddress *) lfirst(lc),
+									  buf, n, kept);
 					met |= delete_unresolved(ut, (ObjectAddress *) lfirst(lc));
 				}
 				/* what the other transaction committed, names it created included */
 				if (met & DELETE_CONCURRENT)
 					AcceptInvalidationMessages();
 			} while (met & DELETE_CONCURRENT);
-			append_edges(edges, &buf, &n, &cap);
-			insert_edges(rel, indstate, buf, n);
+			/* the edges not stored already */
+			for (i = 0, fresh = 0; i < n; i++)
+			{
+				if (!kept[i])
+					buf[fresh++] = buf[i];
+			}
+			insert_edges(rel, indstate, buf, fresh);
 			insert_unresolved(ut, unresolved);
 			/* rows another transaction is deleting: look again later */
 			if (met & DELETE_BUSY)
@@ -622,6 +741,47 @@ refresh_one(Relation rel, CatalogIndexState indstate, Oid dependent_index,
 	}
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(cxt);
+}
+
+/*
+ * refreshed_objects
+ *		The objects whose lineage is computed for these: each once, a catalog
+ *		entry with unresolved references of its own (a trigger) as its
+ *		owner.  (An object refreshed twice in one command would not see its
+ *		first refresh's rows, and keep both.)
+ */
+static List *
+refreshed_objects(List *objects)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, objects)
+	{
+		ObjectAddress object = *(ObjectAddress *) lfirst(lc);
+		ListCell   *rc;
+		bool		seen = false;
+
+		if (object.classId != RelationRelationId && object.classId != ProcedureRelationId)
+			object = lineage_owner(&object);
+		if (!OidIsValid(object.objectId))
+			continue;
+		foreach(rc, result)
+		{
+			ObjectAddress *o = (ObjectAddress *) lfirst(rc);
+
+			seen |= (o->classId == object.classId && o->objectId == object.objectId);
+		}
+		if (!seen)
+		{
+			ObjectAddress *copy = palloc(sizeof(ObjectAddress));
+
+			*copy = object;
+			copy->objectSubId = 0;
+			result = lappend(result, copy);
+		}
+	}
+	return result;
 }
 
 /*
@@ -653,7 +813,7 @@ lineage_store_refresh(List *objects)
 	rel = table_open(table, RowExclusiveLock);
 	indstate = CatalogOpenIndexes(rel);
 	open_unresolved(&ut, RowExclusiveLock);
-	foreach(lc, objects)
+	foreach(lc, refreshed_objects(objects))
 		refresh_one(rel, indstate, dependent_index, &ut,
 					(ObjectAddress *) lfirst(lc), cxt);
 	close_unresolved(&ut);
@@ -665,29 +825,45 @@ lineage_store_refresh(List *objects)
 /*
  * lineage_deferred_objects
  *		The objects with a marker (see above), each once: what could not be
- *		analyzed before, and is tried again now.
+ *		analyzed before, and is tried again now.  If any is not NULL, it is
+ *		set to whether there is any unresolved reference at all (read in
+ *		the same scan).
  */
 List *
-lineage_deferred_objects(void)
+lineage_deferred_objects(bool *any)
 {
 	UnresolvedTable ut;
 	TableScanDesc scan;
 	HeapTuple	tuple;
 	List	   *objects = NIL;
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	size_t		prefix = strlen(LINEAGE_DEFERRED_PREFIX);
+	Oid			index;
+	Relation	rel = table_open(lineage_unresolved_table(&index), AccessShareLock);
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 
-	open_unresolved(&ut, AccessShareLock);
+	if (any != NULL)
+		*any = false;
+	/* most of the time it has never held a row: nothing to read */
+	if (RelationGetNumberOfBlocks(rel) == 0)
+	{
+		table_close(rel, AccessShareLock);
+		UnregisterSnapshot(snapshot);
+		return NIL;
+	}
+	ut.rel = rel;
 	scan = table_beginscan(ut.rel, snapshot, 0, NULL);
 	while (HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection)))
 	{
 		bool		isnull;
-		text	   *reason = DatumGetTextPP(heap_getattr(tuple, Anum_unresolved_reason,
-														  RelationGetDescr(ut.rel), &isnull));
+		text	   *reason;
 		ObjectAddress object;
 		ListCell   *lc;
 		bool		seen = false;
 
+		if (any != NULL)
+			*any = true;
+		reason = DatumGetTextPP(heap_getattr(tuple, Anum_unresolved_reason,
+											 RelationGetDescr(ut.rel), &isnull));
 		if (VARSIZE_ANY_EXHDR(reason) < prefix ||
 			memcmp(VARDATA_ANY(reason), LINEAGE_DEFERRED_PREFIX, prefix) != 0)
 			continue;
@@ -712,7 +888,6 @@ lineage_deferred_objects(void)
 	}
 	table_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	CatalogCloseIndexes(ut.indstate);
 	table_close(ut.rel, AccessShareLock);
 	return objects;
 }
@@ -745,7 +920,7 @@ lineage_xact_callback(XactEvent event, void *arg)
 	/* this transaction's own markers too */
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	objects = lineage_deferred_objects();
+	objects = lineage_deferred_objects(NULL);
 	lineage_store_refresh(objects);
 	PopActiveSnapshot();
 	upkeep_lxid = InvalidLocalTransactionId;
@@ -1015,10 +1190,75 @@ lineage_unresolved_objects(List *names)
 	return objects;
 }
 
+/* An edge stored when a rebuild starts, and whether the rebuild keeps it. */
+typedef struct StoredEdge
+{
+	LineageEdge key;			/* no padding: hashed as bytes */
+	ItemPointerData tid;
+	bool		wanted;
+	char		status;			/* simplehash's */
+} StoredEdge;
+
+/* An open-addressing hash of them (lib/simplehash.h): a dynahash cost 10%. */
+#define SH_PREFIX		stored
+#define SH_ELEMENT_TYPE	StoredEdge
+#define SH_KEY_TYPE		LineageEdge
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, k) hash_bytes((const unsigned char *) &(k), sizeof(LineageEdge))
+#define SH_EQUAL(tb, a, b) (memcmp(&(a), &(b), sizeof(LineageEdge)) == 0)
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/*
+ * stored_edges
+ *		Every edge stored now, in a hash keyed by the edge.  A row that
+ *		repeats another, or names no known usage, is deleted here.
+ */
+static stored_hash *
+stored_edges(Relation rel)
+{
+	stored_hash *hash;
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	TupleDesc	desc = RelationGetDescr(rel);
+	HeapTuple	tuple;
+
+	/* sized by the last VACUUM's count (reltuples is -1 before any) */
+	hash = stored_create(CurrentMemoryContext,
+						 rel->rd_rel->reltuples > 1024
+						 ? (uint32) Min(rel->rd_rel->reltuples * 1.25, 1e8) : 1024,
+						 NULL);
+	while (HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection)))
+	{
+		LineageEdge key;
+		StoredEdge *entry;
+		bool		found;
+
+		if (!edge_of_tuple(tuple, desc, &key))
+		{
+			CatalogTupleDelete(rel, &tuple->t_self);
+			continue;
+		}
+		entry = stored_insert(hash, key, &found);
+		if (found)
+		{
+			CatalogTupleDelete(rel, &tuple->t_self);
+			continue;
+		}
+		entry->tid = tuple->t_self;
+		entry->wanted = false;
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	return hash;
+}
+
 /*
  * lineage_store_rebuild
- *		Forget every edge and recompute them for the whole database.  Returns
- *		the number of edges stored.
+ *		Compute every edge of the database again and store exactly those.
+ *		Returns the number of edges stored.
  *
  * The edge table is locked against concurrent upkeep first (upkeep takes
  * ROW EXCLUSIVE), and only then are the objects listed, so an object
@@ -1029,6 +1269,14 @@ lineage_unresolved_objects(List *names)
  * table is held here, so none of it is lost; and a rebuild waits for no
  * session that merely holds a table.  (Function bodies name tables, which
  * analysis locks only if they are free: see names.c.)
+ *
+ * What is stored already is compared, not rewritten: the stored edges are
+ * read once into a hash, each edge computed that is there already is kept,
+ * the others are inserted, and those no object gives any more are deleted.
+ * The result is the same as forgetting everything first; a rebuild that
+ * finds the catalog right writes nothing.  The unresolved references (a
+ * few rows) are replaced.  The catalogs a relation's dependents live in are
+ * read once each for the relations that have any (object.c).
  */
 int64
 lineage_store_rebuild(void)
@@ -1046,6 +1294,9 @@ lineage_store_rebuild(void)
 	MemoryContext cxt;
 	MemoryContext oldcxt;
 	UnresolvedTable ut;
+	stored_hash *stored;
+	stored_iterator iter;
+	StoredEdge *entry;
 	int64		total = 0;
 
 	lineage_require_catalog(&table, &source_index, &dependent_index);
@@ -1054,12 +1305,9 @@ lineage_store_rebuild(void)
 	open_unresolved(&ut, ShareRowExclusiveLock);
 	objects = lineage_all_objects();
 
-	/* forget everything */
+	/* what is stored; the unresolved references are replaced */
+	stored = stored_edges(rel);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	heapscan = table_beginscan(rel, snapshot, 0, NULL);
-	while (HeapTupleIsValid(tuple = heap_getnext(heapscan, ForwardScanDirection)))
-		CatalogTupleDelete(rel, &tuple->t_self);
-	table_endscan(heapscan);
 	heapscan = table_beginscan(ut.rel, snapshot, 0, NULL);
 	while (HeapTupleIsValid(tuple = heap_getnext(heapscan, ForwardScanDirection)))
 		CatalogTupleDelete(ut.rel, &tuple->t_self);
@@ -1070,24 +1318,53 @@ lineage_store_rebuild(void)
 	cxt = AllocSetContextCreate(CurrentMemoryContext,
 								"schemaguard rebuild object",
 								ALLOCSET_DEFAULT_SIZES);
-	foreach(lc, objects)
+	lineage_catalog_presence(true);
+	PG_TRY();
 	{
-		ObjectAddress *object = (ObjectAddress *) lfirst(lc);
-		List	   *owned = NIL;
-		List	   *unresolved = NIL;
-		LineageEdge *buf = NULL;
-		int			n = 0;
-		int			cap = 0;
+		foreach(lc, objects)
+		{
+			ObjectAddress *object = (ObjectAddress *) lfirst(lc);
+			List	   *owned = NIL;
+			List	   *unresolved = NIL;
+			LineageEdge *buf = NULL;
+			int			n = 0;
+			int			cap = 0;
+			int			fresh = 0;
+			int			i;
 
-		CHECK_FOR_INTERRUPTS();
-		oldcxt = MemoryContextSwitchTo(cxt);
-		append_edges(object_lineage(object, &owned, &unresolved), &buf, &n, &cap);
-		insert_edges(rel, indstate, buf, n);
-		insert_unresolved(&ut, unresolved);
-		total += n;
-		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(cxt);
+			CHECK_FOR_INTERRUPTS();
+			oldcxt = MemoryContextSwitchTo(cxt);
+			append_edges(object_lineage(object, &owned, &unresolved), &buf, &n, &cap);
+			for (i = 0; i < n; i++)
+			{
+				StoredEdge *e = stored_lookup(stored, buf[i]);
+
+				if (e != NULL && !e->wanted)
+					e->wanted = true;
+				else
+					buf[fresh++] = buf[i];
+			}
+			insert_edges(rel, indstate, buf, fresh);
+			insert_unresolved(&ut, unresolved);
+			total += n;
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(cxt);
+		}
 	}
+	PG_FINALLY();
+	{
+		lineage_catalog_presence(false);
+	}
+	PG_END_TRY();
+
+	/* what no object gives any more */
+	stored_start_iterate(stored, &iter);
+	while ((entry = stored_iterate(stored, &iter)) != NULL)
+	{
+		if (!entry->wanted)
+			CatalogTupleDelete(rel, &entry->tid);
+	}
+	stored_destroy(stored);
 	MemoryContextDelete(cxt);
 	CatalogCloseIndexes(indstate);
 	close_unresolved(&ut);
