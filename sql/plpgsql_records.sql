@@ -42,6 +42,11 @@ END $$;
 SELECT via, usage FROM schemaguard.impact_of('invoices')
 WHERE object_identity LIKE '%into_record%' ORDER BY 1, 2;
 
+-- a column added later: the body selects *, so it reads that one too (an
+-- ADD COLUMN analyzes again only the bodies that name it or select *)
+ALTER TABLE invoices ADD COLUMN note text;
+SELECT object_identity, usage FROM schemaguard.impact_of('invoices.note') ORDER BY 1, 2;
+
 -- a %ROWTYPE variable and a variable of the table's own type: their fields
 -- have the column types (a comparison that needs the type resolves)
 CREATE FUNCTION typed_rows(p_id int) RETURNS boolean LANGUAGE plpgsql AS $$

@@ -48,6 +48,9 @@ CREATE TRIGGER lb_audit AFTER INSERT OR UPDATE ON lb FOR EACH ROW EXECUTE FUNCTI
 SELECT object_identity, usage, via FROM schemaguard.impact_of('log') ORDER BY 1, 2, 3;
 SELECT object_identity, usage, via FROM schemaguard.impact_of('lb')
 WHERE object_identity LIKE 'lb_audit%' ORDER BY 1, 2, 3;
+-- row_to_json(OLD) reads every column: a column added later too
+ALTER TABLE lb ADD COLUMN extra int;
+SELECT object_identity, usage, via FROM schemaguard.impact_of('lb.extra');
 
 -- a branch on the table (or on an argument) is read only for the triggers
 -- that take it: la's trigger reads OLD.link, lb's reads OLD.name, and

@@ -665,6 +665,21 @@ partitions_moved(Node *parsetree)
 }
 
 
+/* Does this relation have (or had) triggers?  (pg_class.relhastriggers) */
+static bool
+has_triggers(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		result = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		result = ((Form_pg_class) GETSTRUCT(tuple))->relhastriggers;
+		ReleaseSysCache(tuple);
+	}
+	return result;
+}
+
 Datum
 schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 {
@@ -724,8 +739,13 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 		ObjectAddress owner = lineage_owner(&objects[i]);
 		Oid			trigger_function = lineage_trigger_function(&objects[i]);
 
-		/* an ADD COLUMN or a setting leaves the table's own lineage as it is */
-		if (keep_own && owner.classId == RelationRelationId)
+		/*
+		 * An ADD COLUMN or a setting leaves the table's own lineage as it is
+		 * -- unless it has triggers, whose functions may read NEW.* (which a
+		 * new column joins)
+		 */
+		if (keep_own && owner.classId == RelationRelationId &&
+			!has_triggers(owner.objectId))
 			owner.objectId = InvalidOid;
 		if (OidIsValid(owner.objectId))
 			owners = add_unique(owners, &owner);
@@ -787,21 +807,6 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 
 	lineage_store_refresh(owners);
 	PG_RETURN_NULL();
-}
-
-/* Does this relation have (or had) triggers?  (pg_class.relhastriggers) */
-static bool
-has_triggers(Oid relid)
-{
-	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	bool		result = false;
-
-	if (HeapTupleIsValid(tuple))
-	{
-		result = ((Form_pg_class) GETSTRUCT(tuple))->relhastriggers;
-		ReleaseSysCache(tuple);
-	}
-	return result;
 }
 
 Datum
