@@ -7,6 +7,8 @@ OBJS = \
 	src/lineage/object.o \
 	src/lineage/function.o \
 	src/lineage/plpgsql.o \
+	src/lineage/plpgsql_cursors.o \
+	src/lineage/plpgsql_walk.o \
 	src/lineage/pg_query_sealed.o \
 	src/lineage/store.o \
 	src/lineage/target.o \

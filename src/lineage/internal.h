@@ -143,6 +143,9 @@ extern List *function_lineage(Oid funcid, List **owned);
 extern List *function_trigger_lineage(Oid funcid, Oid relid,
 									  const ObjectAddress *trigger);
 
+/* plpgsql_cursors.c */
+extern char *lineage_neutralize_cursors(const char *src, List **loop_records);
+
 /* plpgsql.c */
 extern List *plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *dependent,
 								Oid trigger_table, bool per_trigger);

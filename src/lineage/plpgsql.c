@@ -6,8 +6,9 @@
  *	  catalog by the server's own analyzer.
  *
  * libpg_query (pg_query_sealed.c) turns the function's CREATE statement
- * into a JSON tree of PL/pgSQL statements; each PLpgSQL_expr in it carries
- * its text.  The tree is walked in the order the function runs it: a
+ * (its cursor statements rewritten first: plpgsql_cursors.c) into a JSON
+ * tree of PL/pgSQL statements; each PLpgSQL_expr in it carries its text.
+ * The tree is walked in the order the function runs it (plpgsql_walk.c): a
  * statement's expressions before its body, a FOR loop's query before the
  * loop's record is read.  The parse mode follows from where an expression
  * stands, as in PL/pgSQL's own compiler: a whole SQL statement (an SQL
@@ -101,74 +102,13 @@
 #include "utils/varlena.h"
 
 #include "lineage/internal.h"
+#include "lineage/plpgsql.h"
 
 /* Params standing for NEW/OLD columns and record fields get ids from here. */
 #define PARAM_BASE	100000
 
-typedef enum VariableConflict
-{
-	CONFLICT_ERROR,
-	CONFLICT_USE_VARIABLE,
-	CONFLICT_USE_COLUMN
-} VariableConflict;
-
-typedef struct Variable
-{
-	char	   *name;
-	Oid			typid;			/* UNKNOWNOID if not known */
-	int32		typmod;
-	bool		is_record;		/* a record or row: name.field is a field */
-	bool		is_newold;		/* NEW or OLD of a trigger function */
-	bool		loop_scoped;	/* a FOR loop's variable: only inside it */
-	List	   *fields;			/* LineageColumn *: its fields, when known */
-	DynText    *text;			/* the SQL text it holds, when the body shows it */
-} Variable;
-
-typedef struct PlpgsqlContext
-{
-	const ObjectAddress *dependent; /* the function, or one of its triggers */
-	bool		per_trigger;	/* reading NEW and OLD for one trigger */
-	bool		trigger_function;
-	char	   *funcname;
-	List	   *variables;		/* Variable * */
-	Variable  **datums;			/* by libpg_query's datum number */
-	int			ndatums;
-	List	   *labels;			/* block labels, and the function's name */
-	int			nargs;
-	Oid		   *argtypes;
-	VariableConflict conflict;
-	Oid			trigger_table;	/* what NEW/OLD are typed as, or InvalidOid */
-	List	  **param_sources;	/* what each of our Params stands for */
-	int			nparams;
-	int			maxparams;
-	List	   *edges;
-	List	   *columns;		/* LineageColumn *: the last statement's result */
-	List	   *runtime_temps;	/* String: tables the body creates as TEMP */
-	bool		in_dynamic;		/* analyzing dynamic SQL: $n are USING values */
-	bool		used_newold;	/* the statement read NEW or OLD */
-	/* read for one trigger: what its TG_ variables hold */
-	char	   *tg_table_name;
-	char	   *tg_table_schema;
-	char	   *tg_name;
-	List	   *tg_argv;		/* String */
-	const char *case_value;		/* the CASE being walked: its value, if known */
-} PlpgsqlContext;
-
-/* An embedded expression and how to parse it. */
-typedef enum ExprKind
-{
-	EXPR_SQL,					/* a whole SQL statement */
-	EXPR_ASSIGN,				/* target := expression */
-	EXPR_EXPRESSION,			/* an expression */
-	EXPR_CONDITION,				/* an expression deciding control flow */
-	EXPR_DYNAMIC				/* an expression giving SQL to EXECUTE */
-} ExprKind;
-
-/* What a guarded step does, in the subtransaction run_guarded opens. */
-typedef void (*GuardedStep) (PlpgsqlContext *cx, void *arg);
-
-static Variable *
-find_variable(PlpgsqlContext *cx, const char *name)
+Variable *
+lineage_pl_find_variable(PlpgsqlContext *cx, const char *name)
 {
 	ListCell   *lc;
 
@@ -182,8 +122,8 @@ find_variable(PlpgsqlContext *cx, const char *name)
 	return NULL;
 }
 
-static Variable *
-add_variable(PlpgsqlContext *cx, const char *name, Oid typid, bool is_record)
+Variable *
+lineage_pl_add_variable(PlpgsqlContext *cx, const char *name, Oid typid, bool is_record)
 {
 	Variable   *v = palloc0(sizeof(Variable));
 
@@ -251,8 +191,8 @@ column_source(Oid relid, AttrNumber attnum, LineageUsage usage)
 }
 
 /* The fields of a relation's row type, with their types (no source). */
-static List *
-relation_fields(Oid relid)
+List *
+lineage_pl_relation_fields(Oid relid)
 {
 	List	   *fields = NIL;
 	ListCell   *lc;
@@ -375,7 +315,7 @@ reference_names(PlpgsqlContext *cx, ColumnRef *cref, const char *names[3])
 			return 0;			/* rec.* */
 		names[i] = strVal(field);
 	}
-	if (n >= 2 && find_variable(cx, names[0]) == NULL &&
+	if (n >= 2 && lineage_pl_find_variable(cx, names[0]) == NULL &&
 		list_member(cx->labels, makeString((char *) names[0])))
 	{
 		for (i = 1; i < n; i++)
@@ -402,9 +342,9 @@ resolve_variable(PlpgsqlContext *cx, ColumnRef *cref)
 	/* NEW.*: the whole row, which the parser expands */
 	if (n == 0 && list_length(cref->fields) == 2 && IsA(linitial(cref->fields), String) &&
 		IsA(lsecond(cref->fields), A_Star) &&
-		(v = find_variable(cx, strVal(linitial(cref->fields)))) != NULL && v->is_newold)
+		(v = lineage_pl_find_variable(cx, strVal(linitial(cref->fields)))) != NULL && v->is_newold)
 		return newold_value(cx, v, NULL);
-	if (n == 0 || (v = find_variable(cx, names[0])) == NULL)
+	if (n == 0 || (v = lineage_pl_find_variable(cx, names[0])) == NULL)
 		return NULL;
 	if (v->is_newold)
 		return newold_value(cx, v, n == 1 ? NULL : names[1]);
@@ -451,7 +391,7 @@ post_columnref(ParseState *pstate, ColumnRef *cref, Node *var)
 	{
 		Variable   *v = (list_length(cref->fields) == 1 &&
 						 IsA(linitial(cref->fields), String))
-			? find_variable(cx, strVal(linitial(cref->fields))) : NULL;
+			? lineage_pl_find_variable(cx, strVal(linitial(cref->fields))) : NULL;
 
 		/* variables are not scoped here: a loop's may be out of scope */
 		if (cx->conflict == CONFLICT_ERROR && v != NULL && !v->loop_scoped &&
@@ -503,7 +443,7 @@ rawref(ColumnRef *cref, void *arg, Oid *relid, AttrNumber *attnum)
 	if (cx->in_dynamic)
 		return is_placeholder(cref) ? RAWREF_VARIABLE : RAWREF_NAME;
 	n = reference_names(cx, cref, names);
-	if (n == 0 || (v = find_variable(cx, names[0])) == NULL)
+	if (n == 0 || (v = lineage_pl_find_variable(cx, names[0])) == NULL)
 		return RAWREF_NAME;
 	if (v->is_newold && n == 2 && cx->per_trigger && OidIsValid(cx->trigger_table))
 	{
@@ -525,7 +465,7 @@ variable_text(ColumnRef *cref, void *arg)
 	DynText    *copy;
 
 	if (reference_names(cx, cref, names) != 1 ||
-		(v = find_variable(cx, names[0])) == NULL || v->text == NULL)
+		(v = lineage_pl_find_variable(cx, names[0])) == NULL || v->text == NULL)
 		return NULL;
 	copy = palloc(sizeof(DynText));
 	*copy = *v->text;
@@ -659,7 +599,7 @@ parse_embedded(PlpgsqlContext *cx, const char *text, ExprKind kind,
 
 					/* the SQL text a string variable holds from now on */
 					if (list_length(names) == 1 && assign->indirection == NIL &&
-						(v = find_variable(cx, (char *) linitial(names))) != NULL &&
+						(v = lineage_pl_find_variable(cx, (char *) linitial(names))) != NULL &&
 						!v->is_record && !cx->per_trigger)
 						v->text = lineage_dynamic_text((Node *) ((ResTarget *) linitial(((SelectStmt *) assign->val)->targetList))->val,
 													   variable_text, cx);
@@ -685,14 +625,14 @@ parse_embedded(PlpgsqlContext *cx, const char *text, ExprKind kind,
 }
 
 /*
- * run_guarded
+ * lineage_pl_run_guarded
  *		Run a step in a subtransaction that is always rolled back: its locks
  *		are released and an error of the analysis (a table that does not
  *		exist) only costs the edges it was adding.  Returns that error, or
  *		NULL; a cancel or a timeout goes on.
  */
-static ErrorData *
-run_guarded(PlpgsqlContext *cx, GuardedStep step, void *arg)
+ErrorData *
+lineage_pl_run_guarded(PlpgsqlContext *cx, GuardedStep step, void *arg)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -890,11 +830,11 @@ analyze_dynamic_text(PlpgsqlContext *cx, const char *sql, bool literal)
 	e.kind = EXPR_SQL;
 	e.sql_text = true;
 	e.literal = literal;
-	failed = run_guarded(cx, dynamic_step, &e);
+	failed = lineage_pl_run_guarded(cx, dynamic_step, &e);
 	if (failed == NULL && !literal)
 	{
 		/* a piece unknown till run time may read any column of them */
-		(void) run_guarded(cx, names_step, &e);
+		(void) lineage_pl_run_guarded(cx, names_step, &e);
 	}
 	else if (failed != NULL)
 	{
@@ -908,7 +848,7 @@ analyze_dynamic_text(PlpgsqlContext *cx, const char *sql, bool literal)
 		{
 			if (literal || dynamic_error_is_real(failed))
 				lineage_note_error(cx->dependent, failed);
-			(void) run_guarded(cx, names_step, &e);
+			(void) lineage_pl_run_guarded(cx, names_step, &e);
 		}
 	}
 	if (!literal)
@@ -918,13 +858,13 @@ analyze_dynamic_text(PlpgsqlContext *cx, const char *sql, bool literal)
 }
 
 /*
- * analyze_embedded
+ * lineage_pl_analyze_embedded
  *		One embedded expression: parsed as it stands, analyzed, its edges
  *		kept; if it does not analyze, noted, and its names' edges kept.  For
  *		dynamic SQL, the SQL it runs is analyzed too (see the header).
  */
-static void
-analyze_embedded(PlpgsqlContext *cx, const char *text, ExprKind kind,
+void
+lineage_pl_analyze_embedded(PlpgsqlContext *cx, const char *text, ExprKind kind,
 				 Variable *default_of)
 {
 	Embedded	e;
@@ -942,12 +882,12 @@ analyze_embedded(PlpgsqlContext *cx, const char *text, ExprKind kind,
 	e.default_of = default_of;
 	cx->used_newold = false;
 	cx->columns = NIL;
-	failed = run_guarded(cx, analyze_step, &e);
+	failed = lineage_pl_run_guarded(cx, analyze_step, &e);
 	if (failed != NULL)
 	{
 		note_failure(cx, failed);
 		if (e.raw != NIL)
-			(void) run_guarded(cx, names_step, &e);
+			(void) lineage_pl_run_guarded(cx, names_step, &e);
 	}
 	if (kind != EXPR_DYNAMIC || cx->per_trigger || e.sql == NULL)
 		return;
@@ -963,804 +903,6 @@ analyze_embedded(PlpgsqlContext *cx, const char *text, ExprKind kind,
 	if (!any)
 		lineage_note_unresolved(cx->dependent, "(dynamic SQL)",
 								"dynamic SQL whose statement is built at run time: the tables it reads and writes are not known");
-}
-
-/* Where an embedded expression stands decides how it is parsed. */
-static ExprKind
-expression_kind(const char *statement, const char *field)
-{
-	if (strcmp(field, "cursor_explicit_expr") == 0)
-		return EXPR_SQL;		/* c CURSOR FOR query, in a declaration */
-	if (statement == NULL)
-		return EXPR_EXPRESSION;
-	if (strcmp(statement, "PLpgSQL_stmt_assign") == 0)
-		return EXPR_ASSIGN;
-	if (strcmp(field, "dynquery") == 0 ||
-		(strcmp(field, "query") == 0 &&
-		 (strcmp(statement, "PLpgSQL_stmt_dynexecute") == 0 ||
-		  strcmp(statement, "PLpgSQL_stmt_dynfors") == 0)))
-		return EXPR_DYNAMIC;
-	if (strcmp(field, "sqlstmt") == 0 || strcmp(field, "query") == 0 ||
-		strcmp(statement, "PLpgSQL_stmt_perform") == 0 ||
-		strcmp(statement, "PLpgSQL_stmt_call") == 0)
-		return EXPR_SQL;		/* PERFORM's text is stored as SELECT ...;
-								 * CALL's as CALL ... */
-	if (strcmp(field, "cond") == 0 || strcmp(field, "t_expr") == 0 ||
-		(strcmp(field, "expr") == 0 && strcmp(statement, "PLpgSQL_stmt_case") == 0))
-		return EXPR_CONDITION;
-	return EXPR_EXPRESSION;
-}
-
-/*
- * The JSON tree
- *
- * libpg_query gives each node as {"PLpgSQL_<type>": {fields}}.  jsonb (which
- * parses it) keeps array order but sorts object keys, so a statement's
- * fields are visited in the order PL/pgSQL runs them (key_order), the rest
- * after.
- */
-
-typedef struct JsonField
-{
-	char	   *key;
-	JsonbValue	value;
-} JsonField;
-
-/* The fields of a JSON object, in jsonb's order. */
-static int
-object_fields(JsonbContainer *container, JsonField **fields)
-{
-	JsonbIterator *it = JsonbIteratorInit(container);
-	JsonbValue	v;
-	JsonbIteratorToken token;
-	int			n = 0;
-	int			cap = 8;
-
-	*fields = palloc(sizeof(JsonField) * cap);
-	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		if (token == WJB_KEY)
-		{
-			if (n >= cap)
-			{
-				cap *= 2;
-				*fields = repalloc(*fields, sizeof(JsonField) * cap);
-			}
-			(*fields)[n].key = pnstrdup(v.val.string.val, v.val.string.len);
-		}
-		else if (token == WJB_VALUE)
-			(*fields)[n++].value = v;
-	}
-	return n;
-}
-
-/* The value of a key of an object (NULL if absent). */
-static JsonbValue *
-field_value(JsonField *fields, int n, const char *key)
-{
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		if (strcmp(fields[i].key, key) == 0)
-			return &fields[i].value;
-	}
-	return NULL;
-}
-
-static char *
-field_string(JsonField *fields, int n, const char *key)
-{
-	JsonbValue *v = field_value(fields, n, key);
-
-	return (v && v->type == jbvString) ? pnstrdup(v->val.string.val, v->val.string.len)
-		: NULL;
-}
-
-static int
-field_int(JsonField *fields, int n, const char *key, int missing)
-{
-	JsonbValue *v = field_value(fields, n, key);
-
-	return (v && v->type == jbvNumeric)
-		? DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)))
-		: missing;
-}
-
-/* A typed node {"PLpgSQL_x": {...}}: its type and inner object. */
-static bool
-typed_node(JsonbValue *value, char **type, JsonbContainer **inner)
-{
-	JsonField  *fields;
-
-	if (value->type != jbvBinary || !JsonContainerIsObject(value->val.binary.data) ||
-		object_fields(value->val.binary.data, &fields) != 1 ||
-		strncmp(fields[0].key, "PLpgSQL_", 8) != 0 ||
-		fields[0].value.type != jbvBinary)
-		return false;
-	*type = fields[0].key;
-	*inner = fields[0].value.val.binary.data;
-	return true;
-}
-
-/* The order in which PL/pgSQL evaluates a statement's fields. */
-static const char *const key_order[] = {
-	"cond", "t_expr", "expr", "sqlstmt", "query", "dynquery", "lower", "upper",
-	"step", "params", "options", "message", "target", "var", "row", "rec",
-	"body", "then_body", "elsif_list", "case_when_list", "else_body",
-	"else_stmts", "stmts", "action", "exceptions", "exc_list"
-};
-
-static void walk_value(PlpgsqlContext *cx, JsonbValue *value,
-					   const char *statement, const char *field);
-
-/*
- * bind_target
- *		The INTO target or loop variable of a statement whose query was just
- *		analyzed: a record filled by it knows the query's columns from now
- *		on.
- */
-static void
-bind_target(PlpgsqlContext *cx, JsonbValue *value)
-{
-	char	   *type;
-	JsonbContainer *inner;
-	JsonField  *fields;
-	int			n;
-	int			dno = -1;
-
-	if (!typed_node(value, &type, &inner))
-		return;
-	n = object_fields(inner, &fields);
-	if (strcmp(type, "PLpgSQL_row") == 0)
-	{
-		JsonbValue *list = field_value(fields, n, "fields");
-		JsonbValue	elem;
-		JsonField  *f;
-		int			m;
-
-		/* a single record variable; several targets are scalars */
-		if (list == NULL || list->type != jbvBinary ||
-			JsonContainerSize(list->val.binary.data) != 1)
-			return;
-		elem = *getIthJsonbValueFromContainer(list->val.binary.data, 0);
-		if (elem.type != jbvBinary)
-			return;
-		m = object_fields(elem.val.binary.data, &f);
-		dno = field_int(f, m, "varno", -1);
-	}
-	else if (strcmp(type, "PLpgSQL_rec") == 0)
-		dno = field_int(fields, n, "dno", -1);
-	if (dno >= 0 && dno < cx->ndatums && cx->datums[dno] != NULL &&
-		cx->datums[dno]->is_record && !cx->datums[dno]->is_newold &&
-		cx->columns != NIL)
-		cx->datums[dno]->fields = cx->columns;
-}
-
-/*
- * Is this RETURN NEW or RETURN OLD (a trigger's result row, which reads no
- * column: the row is the table's own)?
- */
-static bool
-returns_newold(JsonbContainer *inner)
-{
-	JsonField  *fields;
-	int			n = object_fields(inner, &fields);
-	JsonbValue *expr = field_value(fields, n, "expr");
-	char	   *type;
-	JsonbContainer *einner;
-	JsonField  *efields;
-	int			m;
-	char	   *query;
-
-	if (expr == NULL || !typed_node(expr, &type, &einner))
-		return false;
-	m = object_fields(einner, &efields);
-	query = field_string(efields, m, "query");
-	if (query == NULL)
-		return false;
-	while (isspace((unsigned char) *query))
-		query++;
-	return (pg_strncasecmp(query, "new", 3) == 0 || pg_strncasecmp(query, "old", 3) == 0) &&
-		strspn(query + 3, " \t\r\n") == strlen(query + 3);
-}
-
-/*
- * Branches by table
- *
- * A function shared by the triggers of many tables often branches on the
- * table it fires for (IF TG_TABLE_NAME = 'la' THEN ... OLD.link ...).  Read
- * for one trigger, a branch whose condition is false for that trigger's
- * table is not read: its NEW and OLD fields are another table's.  The
- * conditions understood are comparisons (=, <>, IN, NOT IN) of TG_TABLE_NAME,
- * TG_RELNAME, TG_TABLE_SCHEMA, TG_NAME or TG_ARGV[n] with string literals,
- * combined with AND, OR, NOT, and CASE on one of them; anything else may be
- * true.
- */
-
-typedef enum Tri
-{
-	TRI_FALSE,
-	TRI_TRUE,
-	TRI_UNKNOWN
-} Tri;
-
-static const char *
-literal_string(Node *node)
-{
-	if (node != NULL && IsA(node, TypeCast))
-		node = ((TypeCast *) node)->arg;
-	if (node != NULL && IsA(node, A_Const) && !((A_Const *) node)->isnull &&
-		IsA(&((A_Const *) node)->val, String))
-		return strVal(&((A_Const *) node)->val);
-	return NULL;
-}
-
-/* What a TG_ variable (or the CASE value) holds for this trigger, or NULL. */
-static const char *
-trigger_value(PlpgsqlContext *cx, Node *node)
-{
-	if (node != NULL && IsA(node, TypeCast))
-		node = ((TypeCast *) node)->arg;
-	if (node == NULL)
-		return NULL;
-	if (IsA(node, ColumnRef) && list_length(((ColumnRef *) node)->fields) == 1 &&
-		IsA(linitial(((ColumnRef *) node)->fields), String))
-	{
-		const char *name = strVal(linitial(((ColumnRef *) node)->fields));
-
-		if (strcmp(name, "tg_table_name") == 0 || strcmp(name, "tg_relname") == 0)
-			return cx->tg_table_name;
-		if (strcmp(name, "tg_table_schema") == 0)
-			return cx->tg_table_schema;
-		if (strcmp(name, "tg_name") == 0)
-			return cx->tg_name;
-		if (strncmp(name, "__Case__Variable_", 17) == 0)
-			return cx->case_value;
-		return NULL;
-	}
-	if (IsA(node, A_Indirection))
-	{
-		A_Indirection *ind = (A_Indirection *) node;
-		A_Indices  *idx;
-		ColumnRef  *cref = (ColumnRef *) ind->arg;
-
-		if (!IsA(cref, ColumnRef) || list_length(cref->fields) != 1 ||
-			!IsA(linitial(cref->fields), String) ||
-			strcmp(strVal(linitial(cref->fields)), "tg_argv") != 0 ||
-			list_length(ind->indirection) != 1 ||
-			!IsA(linitial(ind->indirection), A_Indices))
-			return NULL;
-		idx = (A_Indices *) linitial(ind->indirection);
-		if (idx->is_slice || idx->uidx == NULL || !IsA(idx->uidx, A_Const) ||
-			!IsA(&((A_Const *) idx->uidx)->val, Integer))
-			return NULL;
-		/* TG_ARGV counts from 0; beyond the arguments it is NULL */
-		if (intVal(&((A_Const *) idx->uidx)->val) < 0 ||
-			intVal(&((A_Const *) idx->uidx)->val) >= list_length(cx->tg_argv))
-			return NULL;
-		return strVal(list_nth(cx->tg_argv, intVal(&((A_Const *) idx->uidx)->val)));
-	}
-	return NULL;
-}
-
-static Tri
-tri_not(Tri t)
-{
-	return t == TRI_UNKNOWN ? t : (t == TRI_TRUE ? TRI_FALSE : TRI_TRUE);
-}
-
-static Tri
-eval_branch(PlpgsqlContext *cx, Node *node)
-{
-	if (node == NULL)
-		return TRI_UNKNOWN;
-	check_stack_depth();
-	if (IsA(node, BoolExpr))
-	{
-		BoolExpr   *b = (BoolExpr *) node;
-		ListCell   *lc;
-		Tri			result = (b->boolop == AND_EXPR) ? TRI_TRUE : TRI_FALSE;
-
-		if (b->boolop == NOT_EXPR)
-			return tri_not(eval_branch(cx, (Node *) linitial(b->args)));
-		foreach(lc, b->args)
-		{
-			Tri			t = eval_branch(cx, (Node *) lfirst(lc));
-
-			if (b->boolop == AND_EXPR && t == TRI_FALSE)
-				return TRI_FALSE;
-			if (b->boolop == OR_EXPR && t == TRI_TRUE)
-				return TRI_TRUE;
-			if (t == TRI_UNKNOWN)
-				result = TRI_UNKNOWN;
-		}
-		return result;
-	}
-	if (IsA(node, A_Expr))
-	{
-		A_Expr	   *a = (A_Expr *) node;
-		const char *op = list_length(a->name) == 1 ? strVal(linitial(a->name)) : "";
-		const char *value = trigger_value(cx, a->lexpr);
-		const char *other = literal_string(a->rexpr);
-		bool		equal = (strcmp(op, "=") == 0);
-
-		if (!equal && strcmp(op, "<>") != 0 && strcmp(op, "!=") != 0)
-			return TRI_UNKNOWN;
-		if (a->kind == AEXPR_OP)
-		{
-			if (value == NULL)
-			{
-				value = trigger_value(cx, a->rexpr);
-				other = literal_string(a->lexpr);
-			}
-			if (value == NULL || other == NULL)
-				return TRI_UNKNOWN;
-			return (strcmp(value, other) == 0) == equal ? TRI_TRUE : TRI_FALSE;
-		}
-		if (a->kind == AEXPR_IN && value != NULL && IsA(a->rexpr, List))
-		{
-			ListCell   *lc;
-
-			foreach(lc, (List *) a->rexpr)
-			{
-				const char *item = literal_string((Node *) lfirst(lc));
-
-				if (item == NULL)
-					return TRI_UNKNOWN;
-				if (strcmp(item, value) == 0)
-					return equal ? TRI_TRUE : TRI_FALSE;
-			}
-			return equal ? TRI_FALSE : TRI_TRUE;
-		}
-	}
-	return TRI_UNKNOWN;
-}
-
-typedef struct Condition
-{
-	const char *text;
-	Tri			result;
-} Condition;
-
-static void
-condition_step(PlpgsqlContext *cx, void *arg)
-{
-	Condition  *c = (Condition *) arg;
-	SelectStmt *select = (SelectStmt *) linitial_node(RawStmt,
-													  raw_parser(c->text, RAW_PARSE_PLPGSQL_EXPR))->stmt;
-
-	if (IsA(select, SelectStmt) && list_length(select->targetList) == 1)
-		c->result = eval_branch(cx, ((ResTarget *) linitial(select->targetList))->val);
-}
-
-/* CASE x WHEN ...: what x holds for this trigger, if known. */
-static void
-case_value_step(PlpgsqlContext *cx, void *arg)
-{
-	Condition  *c = (Condition *) arg;
-	SelectStmt *select = (SelectStmt *) linitial_node(RawStmt,
-													  raw_parser(c->text, RAW_PARSE_PLPGSQL_EXPR))->stmt;
-
-	if (IsA(select, SelectStmt) && list_length(select->targetList) == 1)
-		cx->case_value = trigger_value(cx, ((ResTarget *) linitial(select->targetList))->val);
-}
-
-/* Is a condition true, false or unknown for this trigger? */
-static Tri
-branch_condition(PlpgsqlContext *cx, JsonbValue *expr)
-{
-	Condition	c = {NULL, TRI_UNKNOWN};
-	char	   *type;
-	JsonbContainer *inner;
-	JsonField  *fields;
-
-	if (expr == NULL || !typed_node(expr, &type, &inner) ||
-		strcmp(type, "PLpgSQL_expr") != 0)
-		return TRI_UNKNOWN;
-	c.text = field_string(fields, object_fields(inner, &fields), "query");
-	if (c.text == NULL || run_guarded(cx, condition_step, &c) != NULL)
-		return TRI_UNKNOWN;
-	return c.result;
-}
-
-/*
- * walk_branches
- *		IF and CASE read for one trigger: a branch whose condition is false
- *		for its table is left out, and so is ELSE once a branch is true.
- */
-static void
-walk_branches(PlpgsqlContext *cx, const char *type, JsonbContainer *inner)
-{
-	JsonField  *fields;
-	int			n = object_fields(inner, &fields);
-	bool		is_case = strcmp(type, "PLpgSQL_stmt_case") == 0;
-	const char *saved_case = cx->case_value;
-	JsonbValue *list;
-	bool		decided = false;
-	Tri			t;
-
-	if (is_case)
-	{
-		JsonbValue *t_expr = field_value(fields, n, "t_expr");
-		Condition	c = {NULL, TRI_UNKNOWN};
-		char	   *ttype;
-		JsonbContainer *tinner;
-		JsonField  *tf;
-
-		if (t_expr != NULL)
-			walk_value(cx, t_expr, type, "t_expr");
-		cx->case_value = NULL;
-		if (t_expr != NULL && typed_node(t_expr, &ttype, &tinner))
-		{
-			c.text = field_string(tf, object_fields(tinner, &tf), "query");
-			if (c.text != NULL)
-				(void) run_guarded(cx, case_value_step, &c);
-		}
-	}
-	else
-	{
-		t = branch_condition(cx, field_value(fields, n, "cond"));
-		if (t != TRI_FALSE)
-		{
-			walk_value(cx, field_value(fields, n, "cond"), type, "cond");
-			if (field_value(fields, n, "then_body"))
-				walk_value(cx, field_value(fields, n, "then_body"), type, "then_body");
-		}
-		decided = (t == TRI_TRUE);
-	}
-
-	/* ELSIF branches, CASE WHEN branches */
-	list = field_value(fields, n, is_case ? "case_when_list" : "elsif_list");
-	if (list != NULL && list->type == jbvBinary && JsonContainerIsArray(list->val.binary.data))
-	{
-		int			size = JsonContainerSize(list->val.binary.data);
-		int			i;
-
-		for (i = 0; i < size && !decided; i++)
-		{
-			JsonbValue *branch = getIthJsonbValueFromContainer(list->val.binary.data, i);
-			char	   *btype;
-			JsonbContainer *binner;
-			JsonField  *bf;
-			int			m;
-			const char *cond_key = is_case ? "expr" : "cond";
-
-			if (!typed_node(branch, &btype, &binner))
-				continue;
-			m = object_fields(binner, &bf);
-			t = branch_condition(cx, field_value(bf, m, cond_key));
-			if (t == TRI_FALSE)
-				continue;
-			if (field_value(bf, m, cond_key))
-				walk_value(cx, field_value(bf, m, cond_key), type, cond_key);
-			if (field_value(bf, m, "stmts"))
-				walk_value(cx, field_value(bf, m, "stmts"), type, "stmts");
-			decided = (t == TRI_TRUE);
-		}
-	}
-	if (!decided && field_value(fields, n, is_case ? "else_stmts" : "else_body"))
-		walk_value(cx, field_value(fields, n, is_case ? "else_stmts" : "else_body"),
-				   type, is_case ? "else_stmts" : "else_body");
-	cx->case_value = saved_case;
-}
-
-/* A PL/pgSQL statement: its fields in the order it runs them. */
-static void
-walk_statement(PlpgsqlContext *cx, const char *type, JsonbContainer *inner)
-{
-	JsonField  *fields;
-	int			n = object_fields(inner, &fields);
-	bool	   *done = palloc0(sizeof(bool) * Max(n, 1));
-	bool		binds = (strcmp(type, "PLpgSQL_stmt_execsql") == 0 ||
-						 strcmp(type, "PLpgSQL_stmt_dynexecute") == 0 ||
-						 strcmp(type, "PLpgSQL_stmt_fors") == 0 ||
-						 strcmp(type, "PLpgSQL_stmt_dynfors") == 0 ||
-						 strcmp(type, "PLpgSQL_stmt_fetch") == 0);
-	int			k;
-	int			i;
-
-	cx->columns = NIL;
-	if (strcmp(type, "PLpgSQL_stmt_return") == 0 && returns_newold(inner))
-		return;
-	if (cx->per_trigger && (strcmp(type, "PLpgSQL_stmt_if") == 0 ||
-							strcmp(type, "PLpgSQL_stmt_case") == 0))
-	{
-		walk_branches(cx, type, inner);
-		return;
-	}
-	for (k = 0; k <= lengthof(key_order); k++)
-	{
-		for (i = 0; i < n; i++)
-		{
-			if (done[i] || (k < lengthof(key_order) &&
-							strcmp(fields[i].key, key_order[k]) != 0))
-				continue;
-			done[i] = true;
-			if (binds && (strcmp(fields[i].key, "target") == 0 ||
-						  strcmp(fields[i].key, "var") == 0 ||
-						  strcmp(fields[i].key, "row") == 0 ||
-						  strcmp(fields[i].key, "rec") == 0))
-				bind_target(cx, &fields[i].value);
-			else
-				walk_value(cx, &fields[i].value, type, fields[i].key);
-		}
-	}
-}
-
-static void
-walk_value(PlpgsqlContext *cx, JsonbValue *value, const char *statement,
-		   const char *field)
-{
-	char	   *type;
-	JsonbContainer *inner;
-
-	if (value->type != jbvBinary)
-		return;
-	check_stack_depth();
-	if (JsonContainerIsArray(value->val.binary.data))
-	{
-		int			size = JsonContainerSize(value->val.binary.data);
-		int			i;
-
-		for (i = 0; i < size; i++)
-		{
-			JsonbValue *elem = getIthJsonbValueFromContainer(value->val.binary.data, i);
-
-			walk_value(cx, elem, statement, field);
-		}
-		return;
-	}
-	if (!typed_node(value, &type, &inner))
-		return;
-	if (strcmp(type, "PLpgSQL_expr") == 0)
-	{
-		JsonField  *fields;
-		int			n = object_fields(inner, &fields);
-		char	   *query = field_string(fields, n, "query");
-
-		if (query != NULL)
-			analyze_embedded(cx, query, expression_kind(statement, field), NULL);
-	}
-	else if (strncmp(type, "PLpgSQL_stmt_", 13) == 0)
-		walk_statement(cx, type, inner);
-	else
-	{
-		/* if_elsif, case_when, exception blocks: inside their statement */
-		JsonField  *fields;
-		int			n = object_fields(inner, &fields);
-		int			i;
-
-		for (i = 0; i < n; i++)
-			walk_value(cx, &fields[i].value, statement, fields[i].key);
-	}
-}
-
-/* The variables of FOR i IN 1..n loops: only inside their loop, integers. */
-static void
-mark_loop_variables(PlpgsqlContext *cx, JsonbValue *value)
-{
-	char	   *type;
-	JsonbContainer *inner;
-	JsonField  *fields;
-	int			n;
-	int			i;
-
-	if (value->type != jbvBinary)
-		return;
-	check_stack_depth();
-	if (JsonContainerIsArray(value->val.binary.data))
-	{
-		int			size = JsonContainerSize(value->val.binary.data);
-
-		for (i = 0; i < size; i++)
-			mark_loop_variables(cx, getIthJsonbValueFromContainer(value->val.binary.data, i));
-		return;
-	}
-	if (!typed_node(value, &type, &inner))
-		return;
-	n = object_fields(inner, &fields);
-	if (strcmp(type, "PLpgSQL_stmt_fori") == 0)
-	{
-		JsonbValue *var = field_value(fields, n, "var");
-		char	   *vtype;
-		JsonbContainer *vinner;
-
-		if (var != NULL && typed_node(var, &vtype, &vinner))
-		{
-			JsonField  *vf;
-			int			m = object_fields(vinner, &vf);
-			char	   *name = field_string(vf, m, "refname");
-			Variable   *v = name ? find_variable(cx, name) : NULL;
-
-			if (name != NULL && v == NULL)
-				v = add_variable(cx, name, INT4OID, false);
-			if (v != NULL)
-			{
-				v->loop_scoped = true;
-				if (v->typid == UNKNOWNOID)
-					v->typid = INT4OID;
-			}
-		}
-	}
-	for (i = 0; i < n; i++)
-		mark_loop_variables(cx, &fields[i].value);
-}
-
-/*
- * declared_type_step
- *		The type a declaration names: a type, name%TYPE (a column's),
- *		name%ROWTYPE or a composite type (a row: its fields are known), or
- *		record; libpg_query only passes the text.
- */
-typedef struct Declared
-{
-	Variable   *v;
-	const char *typname;
-} Declared;
-
-static void
-declared_type_step(PlpgsqlContext *cx, void *arg)
-{
-	Variable   *v = ((Declared *) arg)->v;
-	const char *typname = ((Declared *) arg)->typname;
-	Oid			typid;
-	int32		typmod;
-	const char *pct = strchr(typname, '%');
-
-	if (pct != NULL)
-	{
-		char	   *name = pnstrdup(typname, pct - typname);
-		List	   *names = stringToQualifiedNameList(name);
-		Oid			relid;
-		bool		rowtype = pg_strncasecmp(pct, "%rowtype", 8) == 0;
-
-		if (rowtype)
-		{
-			v->is_record = true;
-			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
-			if (OidIsValid(relid))
-			{
-				v->typid = get_rel_type_id(relid);
-				v->fields = relation_fields(relid);
-			}
-		}
-		else if (list_length(names) >= 2)
-		{
-			/* table.column%TYPE */
-			char	   *column = strVal(llast(names));
-			AttrNumber	attnum;
-			Oid			collid;
-
-			relid = RangeVarGetRelid(makeRangeVarFromNameList(list_truncate(list_copy(names),
-																			list_length(names) - 1)),
-									 NoLock, true);
-			if (OidIsValid(relid) && (attnum = get_attnum(relid, column)) > 0)
-				get_atttypetypmodcoll(relid, attnum, &v->typid, &v->typmod, &collid);
-		}
-		return;
-	}
-	/* missing_ok: an unknown type leaves it unknown */
-	parseTypeString(typname, &typid, &typmod, true);
-	if (!OidIsValid(typid))
-		return;
-	v->typid = typid;
-	v->typmod = typmod;
-	if (get_typtype(typid) == TYPTYPE_COMPOSITE && OidIsValid(get_typ_typrelid(typid)))
-	{
-		v->is_record = true;
-		v->fields = relation_fields(get_typ_typrelid(typid));
-	}
-}
-
-/* The types of PL/pgSQL's own variables, which libpg_query leaves unknown. */
-static const struct
-{
-	const char *name;
-	Oid			typid;
-}			implicit_types[] = {
-	{"found", BOOLOID},
-	{"sqlstate", TEXTOID},
-	{"sqlerrm", TEXTOID}
-};
-
-/*
- * declare_datums
- *		The variables libpg_query lists ("datums"), by number, with their
- *		types; their DECLARE defaults are analyzed after.
- */
-static void
-declare_datums(PlpgsqlContext *cx, JsonbValue *datums, List **defaults)
-{
-	int			size;
-	int			i;
-
-	if (datums == NULL || datums->type != jbvBinary ||
-		!JsonContainerIsArray(datums->val.binary.data))
-		return;
-	size = JsonContainerSize(datums->val.binary.data);
-	cx->ndatums = size;
-	cx->datums = palloc0(sizeof(Variable *) * Max(size, 1));
-	for (i = 0; i < size; i++)
-	{
-		JsonbValue *datum = getIthJsonbValueFromContainer(datums->val.binary.data, i);
-		char	   *type;
-		JsonbContainer *inner;
-		JsonField  *fields;
-		int			n;
-		char	   *name;
-		Variable   *v;
-		int			k;
-
-		if (!typed_node(datum, &type, &inner) ||
-			(strcmp(type, "PLpgSQL_var") != 0 && strcmp(type, "PLpgSQL_rec") != 0))
-			continue;
-		n = object_fields(inner, &fields);
-		name = field_string(fields, n, "refname");
-		if (name == NULL)
-			continue;
-		/* parameters, NEW, OLD and TG_ variables are declared already */
-		v = find_variable(cx, name);
-		if (v == NULL)
-		{
-			JsonbValue *datatype = field_value(fields, n, "datatype");
-			char	   *typname = NULL;
-			char	   *ttype;
-			JsonbContainer *tinner;
-
-			v = add_variable(cx, name, UNKNOWNOID, strcmp(type, "PLpgSQL_rec") == 0);
-			if (datatype != NULL && typed_node(datatype, &ttype, &tinner))
-			{
-				JsonField  *tf;
-				int			m = object_fields(tinner, &tf);
-
-				typname = field_string(tf, m, "typname");
-			}
-			if (typname != NULL && strcmp(typname, "UNKNOWN") != 0)
-			{
-				Declared	d = {v, typname};
-
-				/* a type that does not resolve leaves it unknown */
-				if (pg_strcasecmp(typname, "record") == 0)
-					v->is_record = true;
-				else
-					(void) run_guarded(cx, declared_type_step, &d);
-			}
-			for (k = 0; k < lengthof(implicit_types); k++)
-			{
-				if (v->typid == UNKNOWNOID && strcmp(name, implicit_types[k].name) == 0)
-					v->typid = implicit_types[k].typid;
-			}
-		}
-		/* a DECLAREd default, a declared cursor's query: analyzed after */
-		if (field_value(fields, n, "default_val") != NULL)
-			*defaults = lappend(*defaults, list_make3(v, field_value(fields, n, "default_val"),
-													  makeInteger(EXPR_EXPRESSION)));
-		if (field_value(fields, n, "cursor_explicit_expr") != NULL)
-			*defaults = lappend(*defaults, list_make3(v, field_value(fields, n, "cursor_explicit_expr"),
-													  makeInteger(EXPR_SQL)));
-		cx->datums[i] = v;
-	}
-}
-
-/*
- * The default of a DECLAREd variable (analyzed, and its text kept), or the
- * query of a declared cursor.
- */
-static void
-analyze_default(PlpgsqlContext *cx, Variable *v, JsonbValue *value, ExprKind kind)
-{
-	char	   *type;
-	JsonbContainer *inner;
-	JsonField  *fields;
-	int			n;
-	char	   *query;
-
-	if (!typed_node(value, &type, &inner) || strcmp(type, "PLpgSQL_expr") != 0)
-		return;
-	n = object_fields(inner, &fields);
-	if ((query = field_string(fields, n, "query")) != NULL)
-		analyze_embedded(cx, query, kind, kind == EXPR_EXPRESSION ? v : NULL);
 }
 
 /*
@@ -1793,323 +935,6 @@ trigger_table_of(Oid funcid)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return table;
-}
-
-/*
- * Cursor statements, neutralized for libpg_query
- *
- * libpg_query 15-4.0's PL/pgSQL parser rejects every OPEN, FETCH, MOVE and
- * CLOSE ("variable must be of type cursor or refcursor"): its stand-in for
- * the type lookup never gives a variable the refcursor type.  So before the
- * body is parsed, those statements are rewritten into ones that keep what
- * matters for lineage: OPEN x FOR query becomes PERFORM of that query,
- * OPEN x FOR EXECUTE e becomes EXECUTE e, the others become NULL.  A cursor
- * FOR loop over a declared cursor (rejected the same way) becomes WHILE
- * false LOOP: its body is still read, the cursor's query is read from its
- * declaration, and the loop's record is declared for the analysis.  The
- * scanner skips string literals, dollar quotes, comments and quoted
- * identifiers, and only looks at the first word of a statement.
- */
-
-/* Length of the literal, quoted identifier or comment starting at p, or 0. */
-static int
-skip_quoted(const char *p)
-{
-	const char *q;
-
-	if (p[0] == '\'' || p[0] == '"')
-	{
-		for (q = p + 1; *q; q++)
-		{
-			if (*q == p[0])
-			{
-				if (q[1] == p[0])
-					q++;		/* doubled quote */
-				else
-					return q - p + 1;
-			}
-		}
-		return q - p;
-	}
-	if (p[0] == '-' && p[1] == '-')
-	{
-		for (q = p; *q && *q != '\n'; q++)
-			;
-		return q - p;
-	}
-	if (p[0] == '/' && p[1] == '*')
-	{
-		q = strstr(p + 2, "*/");
-		return q ? q - p + 2 : strlen(p);
-	}
-	if (p[0] == '$')
-	{
-		const char *end = p + 1;
-		char	   *tag;
-		const char *close;
-
-		while (*end && (isalnum((unsigned char) *end) || *end == '_'))
-			end++;
-		if (*end != '$')
-			return 0;
-		tag = pnstrdup(p, end - p + 1);
-		close = strstr(end + 1, tag);
-		return close ? close - p + strlen(tag) : strlen(p);
-	}
-	return 0;
-}
-
-/* The end of the statement starting at p: its ';' (or the end). */
-static const char *
-statement_end(const char *p)
-{
-	int			depth = 0;
-
-	while (*p)
-	{
-		int			skip = skip_quoted(p);
-
-		if (skip > 0)
-		{
-			p += skip;
-			continue;
-		}
-		if (*p == '(')
-			depth++;
-		else if (*p == ')')
-			depth--;
-		else if (*p == ';' && depth <= 0)
-			return p;
-		p++;
-	}
-	return p;
-}
-
-static bool
-word_is(const char *p, const char *word)
-{
-	size_t		n = strlen(word);
-
-	return pg_strncasecmp(p, word, n) == 0 &&
-		!(isalnum((unsigned char) p[n]) || p[n] == '_');
-}
-
-static const char *
-skip_space(const char *p)
-{
-	while (isspace((unsigned char) *p))
-		p++;
-	return p;
-}
-
-/* What an OPEN statement (text between OPEN and ';') becomes. */
-static char *
-rewrite_open(const char *p, const char *end)
-{
-	/* the cursor variable, maybe quoted, maybe with arguments */
-	p = skip_space(p);
-	if (*p == '"')
-		p += skip_quoted(p);
-	else
-		while (p < end && (isalnum((unsigned char) *p) || *p == '_' || *p == '.'))
-			p++;
-	p = skip_space(p);
-	if (*p == '(')
-		return pstrdup("NULL");	/* a bound cursor opened with arguments */
-	if (word_is(p, "no"))
-		p = skip_space(p + 2);
-	if (word_is(p, "scroll"))
-		p = skip_space(p + 6);
-	if (!word_is(p, "for"))
-		return pstrdup("NULL");	/* a bound cursor: its query is declared */
-	p = skip_space(p + 3);
-	if (word_is(p, "execute"))
-		return pnstrdup(p, end - p);
-	if (word_is(p, "select"))
-		return psprintf("PERFORM %s", pnstrdup(p + 6, end - p - 6));
-	return psprintf("PERFORM * FROM (%s) schemaguard_open", pnstrdup(p, end - p));
-}
-
-/* Read an identifier (maybe quoted) at p; returns its end, sets *name. */
-static const char *
-read_identifier(const char *p, char **name)
-{
-	const char *start = p;
-
-	*name = NULL;
-	if (*p == '"')
-	{
-		p += skip_quoted(p);
-		*name = pnstrdup(start + 1, p - start - 2);
-		return p;
-	}
-	while (isalnum((unsigned char) *p) || *p == '_')
-		p++;
-	if (p > start)
-		*name = downcase_identifier(start, p - start, false, false);
-	return p;
-}
-
-/*
- * The cursors a body declares ("name [NO] [SCROLL] CURSOR"), found by a
- * plain scan: enough to recognize a cursor FOR loop over one of them.
- */
-static List *
-declared_cursors(const char *src)
-{
-	List	   *cursors = NIL;
-	const char *p = src;
-
-	while (*p)
-	{
-		int			skip = skip_quoted(p);
-		char	   *name;
-		const char *q;
-
-		if (skip > 0)
-		{
-			p += skip;
-			continue;
-		}
-		if (!(isalpha((unsigned char) *p) || *p == '_' || *p == '"') ||
-			(p > src && (isalnum((unsigned char) p[-1]) || p[-1] == '_')))
-		{
-			p++;
-			continue;
-		}
-		q = skip_space(read_identifier(p, &name));
-		if (word_is(q, "no"))
-			q = skip_space(q + 2);
-		if (word_is(q, "scroll"))
-			q = skip_space(q + 6);
-		if (name != NULL && word_is(q, "cursor"))
-			cursors = lappend(cursors, makeString(name));
-		p = q > p ? q : p + 1;
-	}
-	return cursors;
-}
-
-/*
- * A cursor FOR loop header, "FOR r IN c [(args)] LOOP" over a declared
- * cursor: returns the end of the header (after LOOP) and sets *record to
- * the loop variable, or returns NULL.
- */
-static const char *
-cursor_for_loop(const char *p, List *cursors, char **record)
-{
-	char	   *cursor;
-
-	p = skip_space(read_identifier(skip_space(p + 3), record));
-	if (*record == NULL || !word_is(p, "in"))
-		return NULL;
-	p = skip_space(read_identifier(skip_space(p + 2), &cursor));
-	if (cursor == NULL || !list_member(cursors, makeString(cursor)))
-		return NULL;
-	if (*p == '(')
-	{
-		int			depth = 0;
-
-		for (; *p; p++)
-		{
-			int			skip = skip_quoted(p);
-
-			if (skip > 0)
-				p += skip - 1;
-			else if (*p == '(')
-				depth++;
-			else if (*p == ')' && --depth == 0)
-			{
-				p++;
-				break;
-			}
-		}
-		p = skip_space(p);
-	}
-	return word_is(p, "loop") ? p + 4 : NULL;
-}
-
-static char *
-neutralize_cursor_statements(const char *src, List **loop_records)
-{
-	StringInfoData out;
-	const char *p = src;
-	bool		at_start = true;	/* at the first word of a statement */
-	List	   *cursors = declared_cursors(src);
-
-	initStringInfo(&out);
-	while (*p)
-	{
-		int			skip = skip_quoted(p);
-
-		if (skip > 0)
-		{
-			appendBinaryStringInfo(&out, p, skip);
-			p += skip;
-			at_start = false;
-			continue;
-		}
-		if (isspace((unsigned char) *p))
-		{
-			appendStringInfoChar(&out, *p++);
-			continue;
-		}
-		if (at_start && word_is(p, "return") &&
-			word_is(skip_space(p + 6), "next") &&
-			*skip_space(skip_space(p + 6) + 4) == ';')
-		{
-			/*
-			 * RETURN NEXT; of a function with OUT parameters: libpg_query
-			 * does not know them and rejects it; nothing is read anyway.
-			 */
-			appendStringInfoString(&out, "RETURN NEXT NULL");
-			p = skip_space(skip_space(p + 6) + 4);
-			at_start = false;
-			continue;
-		}
-		if (at_start && word_is(p, "for") && cursors != NIL)
-		{
-			char	   *record;
-			const char *end = cursor_for_loop(p, cursors, &record);
-
-			if (end != NULL)
-			{
-				/* the loop body stays; the cursor's query is its declaration's */
-				appendStringInfoString(&out, "WHILE false LOOP");
-				*loop_records = lappend(*loop_records, makeString(record));
-				p = end;
-				at_start = true;
-				continue;
-			}
-		}
-		if (at_start && (word_is(p, "open") || word_is(p, "fetch") ||
-						 word_is(p, "move") || word_is(p, "close")) &&
-			!strchr(":=.[", *skip_space(p + strcspn(p, " \t\n\r:=.[;("))))
-		{
-			const char *end = statement_end(p);
-
-			appendStringInfoString(&out, word_is(p, "open")
-								   ? rewrite_open(p + 4, end) : "NULL");
-			p = end;
-			continue;
-		}
-		if (isalpha((unsigned char) *p) || *p == '_')
-		{
-			const char *w = p;
-
-			while (isalnum((unsigned char) *p) || *p == '_')
-				p++;
-			appendBinaryStringInfo(&out, w, p - w);
-			/* a statement starts after these */
-			at_start = (p - w == 5 && pg_strncasecmp(w, "begin", 5) == 0) ||
-				(p - w == 4 && (pg_strncasecmp(w, "then", 4) == 0 ||
-								pg_strncasecmp(w, "else", 4) == 0 ||
-								pg_strncasecmp(w, "loop", 4) == 0));
-			continue;
-		}
-		at_start = (*p == ';');
-		appendStringInfoChar(&out, *p++);
-	}
-	return out.data;
 }
 
 /* #variable_conflict in the body, else plpgsql.variable_conflict. */
@@ -2205,16 +1030,9 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *dependent,
 	char	   *definition;
 	char	   *source;
 	List	   *loop_records = NIL;
-	List	   *defaults = NIL;
 	ListCell   *lc;
 	char	   *json;
 	char	   *error;
-	Jsonb	   *jb;
-	JsonbValue *function;
-	char	   *type;
-	JsonbContainer *inner;
-	JsonField  *fields;
-	int			n;
 	bool		isnull;
 	int			i;
 
@@ -2224,12 +1042,12 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *dependent,
 												 Anum_pg_proc_prosrc, &isnull));
 	{
 		/* the body appears verbatim in the definition: swap in the rewrite */
-		char	   *at = strstr(definition, source);
+		char	   *rewritten = lineage_neutralize_cursors(source, &loop_records);
+		char	   *at = strcmp(rewritten, source) != 0 ? strstr(definition, source) : NULL;
 
 		if (at != NULL)
 			definition = psprintf("%.*s%s%s", (int) (at - definition), definition,
-								  neutralize_cursor_statements(source, &loop_records),
-								  at + strlen(source));
+								  rewritten, at + strlen(source));
 	}
 	json = lineage_parse_plpgsql(definition, &error);
 	if (json == NULL)
@@ -2255,18 +1073,18 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *dependent,
 		cx.trigger_table = per_trigger ? trigger_table : trigger_table_of(proc->oid);
 		for (i = 0; i < lengthof(records); i++)
 		{
-			Variable   *v = add_variable(&cx, records[i], RECORDOID, true);
+			Variable   *v = lineage_pl_add_variable(&cx, records[i], RECORDOID, true);
 
 			v->is_newold = true;
 		}
 		for (i = 0; i < lengthof(trigger_variables); i++)
-			(void) add_variable(&cx, trigger_variables[i].name,
+			(void) lineage_pl_add_variable(&cx, trigger_variables[i].name,
 								trigger_variables[i].typid, false);
 	}
 	else if (proc->prorettype == EVENT_TRIGGEROID)
 	{
 		for (i = 0; i < lengthof(event_trigger_variables); i++)
-			(void) add_variable(&cx, event_trigger_variables[i].name,
+			(void) lineage_pl_add_variable(&cx, event_trigger_variables[i].name,
 								event_trigger_variables[i].typid, false);
 	}
 	if (per_trigger && !cx.trigger_function)
@@ -2293,34 +1111,15 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *dependent,
 		{
 			if (argnames[i] == NULL || argnames[i][0] == '\0')
 				continue;
-			(void) add_variable(&cx, argnames[i], types[i], false);
+			(void) lineage_pl_add_variable(&cx, argnames[i], types[i], false);
 		}
 	}
 
 	/* the records of cursor FOR loops, which PL/pgSQL declares implicitly */
 	foreach(lc, loop_records)
-		(void) add_variable(&cx, strVal(lfirst(lc)), RECORDOID, true);
+		(void) lineage_pl_add_variable(&cx, strVal(lfirst(lc)), RECORDOID, true);
 
-	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
-	function = getIthJsonbValueFromContainer(&jb->root, 0);
-	if (function == NULL || !typed_node(function, &type, &inner) ||
-		strcmp(type, "PLpgSQL_function") != 0)
-	{
-		lineage_set_params_only(false);
-		return NIL;
-	}
-	n = object_fields(inner, &fields);
-
-	/* every variable is known before any expression is analyzed */
-	declare_datums(&cx, field_value(fields, n, "datums"), &defaults);
-	if (field_value(fields, n, "action") != NULL)
-		mark_loop_variables(&cx, field_value(fields, n, "action"));
-	foreach(lc, defaults)
-		analyze_default(&cx, (Variable *) linitial((List *) lfirst(lc)),
-						(JsonbValue *) lsecond((List *) lfirst(lc)),
-						(ExprKind) intVal(lthird((List *) lfirst(lc))));
-	if (field_value(fields, n, "action") != NULL)
-		walk_value(&cx, field_value(fields, n, "action"), NULL, "action");
+	lineage_pl_walk(&cx, DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json))));
 
 	lineage_set_param_sources(0, 0, NULL);
 	lineage_set_params_only(false);
