@@ -360,6 +360,57 @@ body_mentions(Oid funcid, const char *name)
 }
 
 /*
+ * Is this ALTER TABLE subcommand a setting: storage, statistics, options,
+ * ownership, NOT NULL, clustering, triggers and rules enabled or disabled,
+ * row security, replica identity?  It changes neither what a body reads
+ * nor what the table's own dependents are made of.
+ */
+static bool
+is_setting(AlterTableType subtype)
+{
+	switch (subtype)
+	{
+		case AT_SetStatistics:
+		case AT_SetOptions:
+		case AT_ResetOptions:
+		case AT_SetStorage:
+		case AT_SetCompression:
+		case AT_ChangeOwner:
+		case AT_ClusterOn:
+		case AT_DropCluster:
+		case AT_SetLogged:
+		case AT_SetUnLogged:
+		case AT_SetTableSpace:
+		case AT_SetRelOptions:
+		case AT_ResetRelOptions:
+		case AT_ReplaceRelOptions:
+		case AT_EnableTrig:
+		case AT_EnableAlwaysTrig:
+		case AT_EnableReplicaTrig:
+		case AT_DisableTrig:
+		case AT_EnableTrigAll:
+		case AT_DisableTrigAll:
+		case AT_EnableTrigUser:
+		case AT_DisableTrigUser:
+		case AT_EnableRule:
+		case AT_EnableAlwaysRule:
+		case AT_EnableReplicaRule:
+		case AT_DisableRule:
+		case AT_ReplicaIdentity:
+		case AT_EnableRowSecurity:
+		case AT_DisableRowSecurity:
+		case AT_ForceRowSecurity:
+		case AT_NoForceRowSecurity:
+		case AT_GenericOptions:
+		case AT_DropNotNull:
+		case AT_SetNotNull:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
  * Is this ALTER TABLE one that changes nothing the table's own dependents
  * are made of (its defaults, constraints, indexes, triggers, policies,
  * statistics and rules)?  A plain ADD COLUMN (no default, no constraint
@@ -401,43 +452,11 @@ keeps_own_lineage(Node *parsetree)
 				}
 				break;
 			case AT_DropColumn:
-			case AT_DropNotNull:
-			case AT_SetNotNull:
-			case AT_SetStatistics:
-			case AT_SetOptions:
-			case AT_ResetOptions:
-			case AT_SetStorage:
-			case AT_SetCompression:
-			case AT_ChangeOwner:
-			case AT_ClusterOn:
-			case AT_DropCluster:
-			case AT_SetLogged:
-			case AT_SetUnLogged:
-			case AT_SetTableSpace:
-			case AT_SetRelOptions:
-			case AT_ResetRelOptions:
-			case AT_ReplaceRelOptions:
-			case AT_EnableTrig:
-			case AT_EnableAlwaysTrig:
-			case AT_EnableReplicaTrig:
-			case AT_DisableTrig:
-			case AT_EnableTrigAll:
-			case AT_DisableTrigAll:
-			case AT_EnableTrigUser:
-			case AT_DisableTrigUser:
-			case AT_EnableRule:
-			case AT_EnableAlwaysRule:
-			case AT_EnableReplicaRule:
-			case AT_DisableRule:
-			case AT_ReplicaIdentity:
-			case AT_EnableRowSecurity:
-			case AT_DisableRowSecurity:
-			case AT_ForceRowSecurity:
-			case AT_NoForceRowSecurity:
-			case AT_GenericOptions:
 				break;
 			default:
-				return false;
+				if (!is_setting(cmd->subtype))
+					return false;
+				break;
 		}
 	}
 	return true;
@@ -512,15 +531,8 @@ readers_of_change(const ObjectAddress *object, Node *parsetree)
 			case AT_DropColumnRecurse:
 			case AT_ColumnDefault:
 			case AT_CookedColumnDefault:
-			case AT_DropNotNull:
-			case AT_SetNotNull:
 			case AT_CheckNotNull:
 			case AT_DropExpression:
-			case AT_SetStatistics:
-			case AT_SetOptions:
-			case AT_ResetOptions:
-			case AT_SetStorage:
-			case AT_SetCompression:
 			case AT_AddIndex:
 			case AT_ReAddIndex:
 			case AT_AddConstraint:
@@ -534,34 +546,7 @@ readers_of_change(const ObjectAddress *object, Node *parsetree)
 			case AT_DropConstraintRecurse:
 			case AT_ReAddComment:
 			case AT_AlterColumnGenericOptions:
-			case AT_ChangeOwner:
-			case AT_ClusterOn:
-			case AT_DropCluster:
-			case AT_SetLogged:
-			case AT_SetUnLogged:
 			case AT_SetAccessMethod:
-			case AT_SetTableSpace:
-			case AT_SetRelOptions:
-			case AT_ResetRelOptions:
-			case AT_ReplaceRelOptions:
-			case AT_EnableTrig:
-			case AT_EnableAlwaysTrig:
-			case AT_EnableReplicaTrig:
-			case AT_DisableTrig:
-			case AT_EnableTrigAll:
-			case AT_DisableTrigAll:
-			case AT_EnableTrigUser:
-			case AT_DisableTrigUser:
-			case AT_EnableRule:
-			case AT_EnableAlwaysRule:
-			case AT_EnableReplicaRule:
-			case AT_DisableRule:
-			case AT_ReplicaIdentity:
-			case AT_EnableRowSecurity:
-			case AT_DisableRowSecurity:
-			case AT_ForceRowSecurity:
-			case AT_NoForceRowSecurity:
-			case AT_GenericOptions:
 			case AT_AttachPartition:
 			case AT_DetachPartition:
 			case AT_DetachPartitionFinalize:
@@ -571,7 +556,8 @@ readers_of_change(const ObjectAddress *object, Node *parsetree)
 			case AT_ReAddStatistics:
 				break;			/* what a body reads is the same */
 			default:
-				readers = add_all_unique(readers, lineage_functions_reading(object));
+				if (!is_setting(cmd->subtype))
+					readers = add_all_unique(readers, lineage_functions_reading(object));
 				break;
 		}
 	}

@@ -45,6 +45,7 @@ typedef struct LineageColumn
 } LineageColumn;
 
 /* query.c */
+extern int	lineage_usage_of(Datum value);
 extern bool lineage_function_tracked(Oid funcid);
 extern bool lineage_namespace_tracked(Oid nspid);
 extern List *view_lineage_edges(Oid relid);
@@ -135,6 +136,18 @@ extern List *lineage_all_objects(void);
 extern void lineage_catalog_presence(bool on);
 
 /* trigger_args.c */
+typedef struct TriggerRow
+{
+	Oid			relid;
+	Oid			funcid;
+	char	   *name;
+	bool		internal;
+	int			nargs;
+	char	   *args;			/* nargs NUL-terminated strings, as tgargs */
+	List	   *argv;			/* the same as String nodes */
+} TriggerRow;
+
+extern bool lineage_trigger_row(Oid trigger, TriggerRow *row);
 extern List *trigger_argument_edges(Oid funcid, const char *args, int nargs,
 									Oid relid, const ObjectAddress *trigger);
 

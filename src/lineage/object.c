@@ -708,41 +708,21 @@ lineage_trigger_relations(Oid funcid)
 bool
 lineage_names_by_text(const ObjectAddress *dependent, const ObjectAddress *source)
 {
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
+	TriggerRow	trig;
 	List	   *edges = NIL;
 	ListCell   *lc;
 	bool		found = false;
 
-	if (dependent->classId != TriggerRelationId || source->classId != RelationRelationId)
+	if (dependent->classId != TriggerRelationId || source->classId != RelationRelationId ||
+		!lineage_trigger_row(dependent->objectId, &trig) || trig.internal ||
+		trig.relid != source->objectId)
 		return false;
-	rel = table_open(TriggerRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(dependent->objectId));
-	scan = systable_beginscan(rel, TriggerOidIndexId, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tuple);
-		bool		isnull;
-		Datum		args = heap_getattr(tuple, Anum_pg_trigger_tgargs,
-										RelationGetDescr(rel), &isnull);
-
-		if (!trig->tgisinternal && trig->tgrelid == source->objectId)
-		{
-			if (lineage_function_tracked(trig->tgfoid))
-				edges = function_trigger_lineage(trig->tgfoid, trig->tgrelid, dependent);
-			if (!isnull && trig->tgnargs > 0)
-				edges = list_concat(edges,
-									trigger_argument_edges(trig->tgfoid,
-														   VARDATA_ANY(DatumGetByteaPP(args)),
-														   trig->tgnargs, trig->tgrelid,
-														   dependent));
-		}
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	if (lineage_function_tracked(trig.funcid))
+		edges = function_trigger_lineage(trig.funcid, trig.relid, dependent);
+	if (trig.nargs > 0)
+		edges = list_concat(edges,
+							trigger_argument_edges(trig.funcid, trig.args, trig.nargs,
+												   trig.relid, dependent));
 	lineage_notes_reset();
 	foreach(lc, edges)
 	{

@@ -967,31 +967,15 @@ variable_conflict(const char *source)
 static void
 trigger_values(PlpgsqlContext *cx, Oid trigger, Oid relid)
 {
-	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
+	TriggerRow	trig;
 
 	cx->tg_table_name = get_rel_name(relid);
 	cx->tg_table_schema = get_namespace_name(get_rel_namespace(relid));
-	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(trigger));
-	scan = systable_beginscan(rel, TriggerOidIndexId, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	if (lineage_trigger_row(trigger, &trig))
 	{
-		Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tuple);
-		bool		isnull;
-		Datum		args = heap_getattr(tuple, Anum_pg_trigger_tgargs,
-										RelationGetDescr(rel), &isnull);
-		const char *arg = isnull ? NULL : VARDATA_ANY(DatumGetByteaPP(args));
-		int			i;
-
-		cx->tg_name = pstrdup(NameStr(trig->tgname));
-		for (i = 0; arg != NULL && i < trig->tgnargs; i++, arg += strlen(arg) + 1)
-			cx->tg_argv = lappend(cx->tg_argv, makeString(pstrdup(arg)));
+		cx->tg_name = trig.name;
+		cx->tg_argv = trig.argv;
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 }
 
 /* PL/pgSQL's variables of a trigger or event trigger function. */

@@ -61,6 +61,23 @@ const char *const lineage_usage_names[] = {
 StaticAssertDecl(lengthof(lineage_usage_names) == LINEAGE_NUM_USAGES,
 				 "lineage_usage_names must name every LineageUsage");
 
+/* The usage a stored text (schemaguard.lineage_edge.usage) names, or -1. */
+int
+lineage_usage_of(Datum value)
+{
+	text	   *t = DatumGetTextPP(value);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	int			i;
+
+	for (i = 0; i < LINEAGE_NUM_USAGES; i++)
+	{
+		if (strlen(lineage_usage_names[i]) == len &&
+			memcmp(lineage_usage_names[i], VARDATA_ANY(t), len) == 0)
+			return i;
+	}
+	return -1;
+}
+
 /* A source (a column, or a function called) and how it is used. */
 typedef struct SourceItem
 {

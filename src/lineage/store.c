@@ -201,23 +201,6 @@ edge_end(HeapTuple tuple, TupleDesc desc, bool source)
 	return end;
 }
 
-/* The usage a stored text names, or -1. */
-static int
-usage_of(Datum value)
-{
-	text	   *t = DatumGetTextPP(value);
-	int			len = VARSIZE_ANY_EXHDR(t);
-	int			i;
-
-	for (i = 0; i < LINEAGE_NUM_USAGES; i++)
-	{
-		if (strlen(lineage_usage_names[i]) == len &&
-			memcmp(lineage_usage_names[i], VARDATA_ANY(t), len) == 0)
-			return i;
-	}
-	return -1;
-}
-
 /* A stored edge row as a LineageEdge (zeroed first: compared as bytes). */
 static bool
 edge_of_tuple(HeapTuple tuple, TupleDesc desc, LineageEdge *edge)
@@ -227,7 +210,7 @@ edge_of_tuple(HeapTuple tuple, TupleDesc desc, LineageEdge *edge)
 	int			usage;
 
 	heap_deform_tuple(tuple, desc, values, nulls);
-	usage = usage_of(values[Anum_edge_usage - 1]);
+	usage = lineage_usage_of(values[Anum_edge_usage - 1]);
 	memset(edge, 0, sizeof(LineageEdge));
 	edge->source.classId = DatumGetObjectId(values[Anum_edge_source_classid - 1]);
 	edge->source.objectId = DatumGetObjectId(values[Anum_edge_source_objid - 1]);

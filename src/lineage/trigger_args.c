@@ -13,6 +13,9 @@
  * (pg_proc.prosrc) and, for a contrib one, its library (probin), whatever
  * schema the extension was installed in.
  *
+ * Also here: lineage_trigger_row(), what a trigger is and its arguments,
+ * for the analyzers that read a trigger's function for it.
+ *
  * To add one: a row of known_trigger_functions, saying what each argument
  * is -- 'w' a column the trigger writes, 'r' a column it reads, 'x' not a
  * column (a text search configuration, a sequence) -- for the first
@@ -22,10 +25,15 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_trigger.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -101,6 +109,54 @@ known_function(Oid funcid)
 			found = k;
 	}
 	ReleaseSysCache(tuple);
+	return found;
+}
+
+/*
+ * lineage_trigger_row
+ *		What a trigger is (by OID): its table, its function, its name, its
+ *		arguments (String nodes), whether it is internal.  False if there is
+ *		no such trigger.
+ */
+bool
+lineage_trigger_row(Oid trigger, TriggerRow *row)
+{
+	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		found = false;
+
+	memset(row, 0, sizeof(TriggerRow));
+	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(trigger));
+	scan = systable_beginscan(rel, TriggerOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tuple);
+		bool		isnull;
+		Datum		args = heap_getattr(tuple, Anum_pg_trigger_tgargs,
+										RelationGetDescr(rel), &isnull);
+		const char *arg = isnull ? NULL : VARDATA_ANY(DatumGetByteaPP(args));
+		int			i;
+
+		row->relid = trig->tgrelid;
+		row->funcid = trig->tgfoid;
+		row->name = pstrdup(NameStr(trig->tgname));
+		row->internal = trig->tgisinternal;
+		row->nargs = trig->tgnargs;
+		row->args = arg ? palloc(VARSIZE_ANY_EXHDR(DatumGetByteaPP(args)) + 1) : NULL;
+		if (arg)
+		{
+			memcpy(row->args, arg, VARSIZE_ANY_EXHDR(DatumGetByteaPP(args)));
+			row->args[VARSIZE_ANY_EXHDR(DatumGetByteaPP(args))] = '\0';
+		}
+		for (i = 0; arg != NULL && i < trig->tgnargs; i++, arg += strlen(arg) + 1)
+			row->argv = lappend(row->argv, makeString(pstrdup(arg)));
+		found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 	return found;
 }
 

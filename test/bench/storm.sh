@@ -149,8 +149,6 @@ storm sw with
 
 # the lineage after the storm: what could not be analyzed then is finished
 # by the next command that changes lineage; then rebuild() must equal upkeep
-EDGES_DIGEST="SELECT count(*) || ' ' || md5(coalesce(string_agg(format('%s.%s.%s>%s.%s.%s:%s', source_classid, source_objid, source_objsubid, dependent_classid, dependent_objid, dependent_objsubid, usage), ',' ORDER BY 1), '')) FROM schemaguard.lineage_edge"
-UNRESOLVED_DIGEST="SELECT count(*) || ' ' || md5(coalesce(string_agg(format('%s.%s:%s:%s', classid, objid, reference, reason), ',' ORDER BY 1), '')) FROM schemaguard.unresolved_reference"
 markers=$(q sw -c "SELECT count(*) FROM schemaguard.unresolved_reference WHERE reason LIKE 'could not analyze now%'")
 q sw -c 'CREATE TABLE storm.next_change ()' > /dev/null
 markers_after=$(q sw -c "SELECT count(*) FROM schemaguard.unresolved_reference WHERE reason LIKE 'could not analyze now%'")
