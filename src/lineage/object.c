@@ -459,6 +459,27 @@ lineage_catalog_presence(bool on)
 	}
 }
 
+/* The catalogs a relation's dependents live in, and how each row is read. */
+typedef struct DependentCatalog
+{
+	Oid			catalog;
+	Oid			index;			/* its index by relation */
+	AttrNumber	relid_attnum;
+	RowFn		row;
+	int			in;				/* its presence bit (above) */
+	bool		not_views;		/* a view has none */
+} DependentCatalog;
+
+static const DependentCatalog dependent_catalogs[] = {
+	{AttrDefaultRelationId, AttrDefaultIndexId, Anum_pg_attrdef_adrelid, attrdef_row, IN_ATTRDEF, true},
+	{ConstraintRelationId, ConstraintRelidTypidNameIndexId, Anum_pg_constraint_conrelid, constraint_row, IN_CONSTRAINT, true},
+	{IndexRelationId, IndexIndrelidIndexId, Anum_pg_index_indrelid, index_row, IN_INDEX, true},
+	{PolicyRelationId, PolicyPolrelidPolnameIndexId, Anum_pg_policy_polrelid, policy_row, IN_POLICY, true},
+	{StatisticExtRelationId, StatisticExtRelidIndexId, Anum_pg_statistic_ext_stxrelid, statistics_row, IN_STATISTIC, true},
+	{TriggerRelationId, TriggerRelidNameIndexId, Anum_pg_trigger_tgrelid, trigger_row, IN_TRIGGER, false},
+	{RewriteRelationId, RewriteRelRulenameIndexId, Anum_pg_rewrite_ev_class, rule_row, IN_RULE, false}
+};
+
 static List *
 relation_lineage(Oid relid, List **owned)
 {
@@ -467,6 +488,7 @@ relation_lineage(Oid relid, List **owned)
 	char		relkind;
 	bool		tracked;
 	List	   *edges = NIL;
+	int			i;
 
 	*owned = lappend(*owned, new_address(RelationRelationId, relid));
 	if (!HeapTupleIsValid(tuple))
@@ -480,30 +502,14 @@ relation_lineage(Oid relid, List **owned)
 
 	if (relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW)
 		edges = view_lineage_edges(relid);
-	if (relkind != RELKIND_VIEW)
+	for (i = 0; i < lengthof(dependent_catalogs); i++)
 	{
-		if (present(relid, IN_ATTRDEF))
-			scan_by_relation(AttrDefaultRelationId, AttrDefaultIndexId,
-							 Anum_pg_attrdef_adrelid, relid, attrdef_row, &edges, owned);
-		if (present(relid, IN_CONSTRAINT))
-			scan_by_relation(ConstraintRelationId, ConstraintRelidTypidNameIndexId,
-							 Anum_pg_constraint_conrelid, relid, constraint_row, &edges, owned);
-		if (present(relid, IN_INDEX))
-			scan_by_relation(IndexRelationId, IndexIndrelidIndexId,
-							 Anum_pg_index_indrelid, relid, index_row, &edges, owned);
-		if (present(relid, IN_POLICY))
-			scan_by_relation(PolicyRelationId, PolicyPolrelidPolnameIndexId,
-							 Anum_pg_policy_polrelid, relid, policy_row, &edges, owned);
-		if (present(relid, IN_STATISTIC))
-			scan_by_relation(StatisticExtRelationId, StatisticExtRelidIndexId,
-							 Anum_pg_statistic_ext_stxrelid, relid, statistics_row, &edges, owned);
+		const DependentCatalog *c = &dependent_catalogs[i];
+
+		if ((relkind != RELKIND_VIEW || !c->not_views) && present(relid, c->in))
+			scan_by_relation(c->catalog, c->index, c->relid_attnum, relid, c->row,
+							 &edges, owned);
 	}
-	if (present(relid, IN_TRIGGER))
-		scan_by_relation(TriggerRelationId, TriggerRelidNameIndexId,
-						 Anum_pg_trigger_tgrelid, relid, trigger_row, &edges, owned);
-	if (present(relid, IN_RULE))
-		scan_by_relation(RewriteRelationId, RewriteRelRulenameIndexId,
-						 Anum_pg_rewrite_ev_class, relid, rule_row, &edges, owned);
 	return edges;
 }
 
