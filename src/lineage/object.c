@@ -488,6 +488,7 @@ relation_lineage(Oid relid, List **owned)
 	char		relkind;
 	bool		tracked;
 	List	   *edges = NIL;
+	int			absent;
 	int			i;
 
 	*owned = lappend(*owned, new_address(RelationRelationId, relid));
@@ -496,6 +497,9 @@ relation_lineage(Oid relid, List **owned)
 	form = (Form_pg_class) GETSTRUCT(tuple);
 	relkind = form->relkind;
 	tracked = relation_tracked(form);
+	/* what pg_class says a relation has none of */
+	absent = (form->relhastriggers ? 0 : IN_TRIGGER) | (form->relhasindex ? 0 : IN_INDEX) |
+		(form->relhasrules ? 0 : IN_RULE);
 	ReleaseSysCache(tuple);
 	if (!tracked)
 		return NIL;
@@ -506,7 +510,8 @@ relation_lineage(Oid relid, List **owned)
 	{
 		const DependentCatalog *c = &dependent_catalogs[i];
 
-		if ((relkind != RELKIND_VIEW || !c->not_views) && present(relid, c->in))
+		if ((relkind != RELKIND_VIEW || !c->not_views) && !(absent & c->in) &&
+			present(relid, c->in))
 			scan_by_relation(c->catalog, c->index, c->relid_attnum, relid, c->row,
 							 &edges, owned);
 	}
