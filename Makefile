@@ -18,9 +18,13 @@ OBJS = \
 	src/lineage/names.o \
 	src/lineage/dynamic_sql.o \
 	src/lineage/trigger_args.o \
+	src/lineage/graph.o \
+	src/lineage/openlineage.o \
+	src/lineage/origin.o \
 	src/guard/hook.o \
 	src/guard/changes.o \
 	src/guard/evidence.o \
+	src/guard/sessions.o \
 	src/guard/registry.o \
 	src/guard/rules/breaks_dependents.o \
 	src/guard/rules/table_rewrite.o \
@@ -29,13 +33,18 @@ OBJS = \
 	src/guard/rules/data_loss.o \
 	src/guard/rules/lock_timeout.o \
 	src/guard/check_ddl.o \
-	src/guard/audit.o
+	src/guard/report.o \
+	src/guard/audit.o \
+	src/guard/user_code.o \
+	src/guard/visibility.o
 
 EXTENSION = schemaguard
 DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql sql/schemaguard--0.2.0--0.3.0.sql
 
 # pg_regress reads sql/<test>.sql and compares with expected/<test>.out
-REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors analysis_interrupts dynamic_sql failed_statements plpgsql_records trigger_functions windows_sorts partitions pagila rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache
+REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors analysis_interrupts dynamic_sql failed_statements plpgsql_records trigger_functions windows_sorts partitions pagila rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache do_no_harm guard_trust
+# lineage out to other tools (OpenLineage, pictures, impact reports, the CLI)
+REGRESS += check_ddl_locations impact_graph openlineage impact_report
 REGRESS_OPTS = --inputdir=.
 
 # pg_isolation_regress reads test/isolation/specs/<test>.spec and
@@ -54,3 +63,21 @@ PG_CFLAGS = -Werror
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies (Debian's server is built without
+# --enable-depend): every object is rebuilt when any of our headers changes,
+# so that a changed struct never meets a stale object.
+$(OBJS): $(wildcard src/*.h src/*/*.h src/*/*/*.h)
+
+# pg_schemaguard, the command-line client, has a makefile of its own
+# (src/cli/Makefile: PGXS builds a PROGRAM and a MODULE_big only apart)
+all: cli
+cli:
+	$(MAKE) -C src/cli PG_CONFIG="$(PG_CONFIG)"
+install: install-cli
+install-cli: cli
+	$(MAKE) -C src/cli PG_CONFIG="$(PG_CONFIG)" install
+clean: clean-cli
+clean-cli:
+	$(MAKE) -C src/cli PG_CONFIG="$(PG_CONFIG)" clean
+.PHONY: cli install-cli clean-cli

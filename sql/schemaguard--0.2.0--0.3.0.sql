@@ -13,6 +13,143 @@
 -- pg_upgrade; who a lock would block.
 --
 
+-- The cluster the lineage catalog was computed in (lineage/origin.c):
+-- pg_upgrade keeps the object ids of relations only, and copies this
+-- table with the catalog; a catalog from another cluster is rebuilt before
+-- it is read.  Not dumped: a restore's CREATE EXTENSION computes it anew.
+CREATE TABLE schemaguard.lineage_origin (
+    system_identifier bigint NOT NULL
+);
+REVOKE ALL ON schemaguard.lineage_origin FROM PUBLIC;
+COMMENT ON TABLE schemaguard.lineage_origin IS
+    'system identifier of the cluster whose catalogs the lineage was computed from';
+INSERT INTO schemaguard.lineage_origin
+SELECT system_identifier FROM pg_catalog.pg_control_system();
+
+-- The tables a session creates: a lock on one that no other session uses
+-- blocks nobody (guard/sessions.c; docs/guard.md, "Who is there").  The
+-- function keeps a session-long note in memory; it writes nothing.
+CREATE FUNCTION schemaguard.on_table_created()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'schemaguard_on_table_created'
+LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION schemaguard.on_table_created() FROM PUBLIC;
+CREATE EVENT TRIGGER schemaguard_table_created ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO',
+                 'CREATE MATERIALIZED VIEW')
+    EXECUTE FUNCTION schemaguard.on_table_created();
+
+-- pg_dump keeps the severities an administrator changed: the rows that
+-- differ from the defaults the install script puts in (a new rule must be
+-- added to this list with its default).  A restore runs CREATE EXTENSION,
+-- which puts the defaults in, then copies the dumped rows: an INSERT of a
+-- rule that has a row already replaces its severity instead of failing on
+-- the primary key (enabled ALWAYS, like the triggers that tell sessions to
+-- read the table again).
+SELECT pg_catalog.pg_extension_config_dump('schemaguard.rule_config',
+    $$WHERE (rule, severity) NOT IN (('breaks-dependents', 'error'),
+        ('table-rewrite', 'error'), ('full-scan-under-lock', 'error'),
+        ('blocking-index-build', 'error'), ('data-loss', 'error'),
+        ('lock-timeout', 'warning'))$$);
+CREATE FUNCTION schemaguard.rule_config_merge()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE schemaguard.rule_config SET severity = NEW.severity
+    WHERE rule = NEW.rule;
+    IF FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION schemaguard.rule_config_merge() FROM PUBLIC;
+CREATE TRIGGER rule_config_merge
+    BEFORE INSERT ON schemaguard.rule_config
+    FOR EACH ROW EXECUTE FUNCTION schemaguard.rule_config_merge();
+ALTER TABLE schemaguard.rule_config ENABLE ALWAYS TRIGGER rule_config_merge;
+
+-- TRUNCATE, VACUUM FULL, CLUSTER and REINDEX fire no event trigger: as a
+-- session's first command they are judged only when the library is
+-- preloaded.  coverage() tells, per database of the cluster, whether new
+-- sessions preload it (shared_preload_libraries; session_preload_libraries
+-- set for the server or the database -- settings for single roles are not
+-- counted), and the command that would: ALTER DATABASE keeps the libraries
+-- already listed.  It reads the server's configuration files: for
+-- superusers and roles granted pg_read_all_settings.
+CREATE FUNCTION schemaguard.coverage()
+RETURNS TABLE (database name, covered boolean, session_preload_libraries text,
+               command text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH server AS (
+    SELECT (SELECT f.setting FROM pg_file_settings f
+            WHERE f.name = 'session_preload_libraries' AND f.error IS NULL
+            ORDER BY f.seqno DESC LIMIT 1) AS libs,
+           current_setting('shared_preload_libraries') AS shared
+), db AS (
+    SELECT d.datname,
+           (SELECT substr(c, length('session_preload_libraries=') + 1)
+            FROM pg_db_role_setting s, unnest(s.setconfig) c
+            WHERE s.setdatabase = d.oid AND s.setrole = 0
+              AND c LIKE 'session\_preload\_libraries=%') AS libs
+    FROM pg_database d
+    WHERE d.datallowconn
+), effective AS (
+    SELECT db.datname, coalesce(db.libs, server.libs, '') AS libs, server.shared
+    FROM db, server
+), listed AS (
+    SELECT e.datname, e.libs,
+           EXISTS (SELECT FROM unnest(string_to_array(e.libs || ',' || e.shared, ',')) l
+                   WHERE btrim(l, ' "') IN ('schemaguard', '$libdir/schemaguard')) AS covered
+    FROM effective e
+)
+SELECT l.datname, l.covered, l.libs,
+       CASE WHEN NOT l.covered THEN
+           format('ALTER DATABASE %I SET session_preload_libraries = %s;', l.datname,
+                  (SELECT string_agg(quote_literal(lib), ', ' ORDER BY n)
+                   FROM (SELECT btrim(x, ' "') AS lib, n
+                         FROM unnest(string_to_array(l.libs, ',')) WITH ORDINALITY AS u(x, n)
+                         WHERE btrim(x, ' "') <> ''
+                         UNION ALL
+                         SELECT 'schemaguard', 2147483647) AS libs))
+       END
+FROM listed l
+ORDER BY l.datname
+$$;
+REVOKE EXECUTE ON FUNCTION schemaguard.coverage() FROM PUBLIC;
+COMMENT ON FUNCTION schemaguard.coverage() IS
+    'per database: whether new sessions preload schemaguard, so that TRUNCATE, VACUUM FULL, CLUSTER and REINDEX are judged as their first command';
+
+-- Say so at CREATE EXTENSION (and ALTER EXTENSION UPDATE), with the exact
+-- command for this database, unless it is covered already.  An extension
+-- script runs with client_min_messages raised to warning; the NOTICE is
+-- sent under the session's own setting (its reset value), then that is
+-- raised again.
+DO $$
+DECLARE
+    c record;
+    raised text := current_setting('client_min_messages');
+BEGIN
+    SELECT * INTO c FROM schemaguard.coverage() WHERE database = current_database();
+    IF FOUND AND NOT c.covered THEN
+        PERFORM set_config('client_min_messages',
+                           (SELECT reset_val FROM pg_catalog.pg_settings
+                            WHERE name = 'client_min_messages'), true);
+        RAISE NOTICE 'TRUNCATE, VACUUM FULL, CLUSTER and REINDEX run as the first command of a session are judged only when schemaguard is preloaded'
+            USING DETAIL = 'Other DDL loads the library through an event trigger; these four fire none.',
+                  HINT = 'To judge them from the first command of every new session of this database (no restart needed): ' || c.command;
+        PERFORM set_config('client_min_messages', raised, true);
+    END IF;
+EXCEPTION WHEN OTHERS THEN
+    -- advice only: nothing here may make CREATE EXTENSION fail
+    NULL;
+END
+$$;
+
 --
 -- Lineage on real code.
 --
@@ -24,3 +161,49 @@
 --
 -- Lineage out to other tools: OpenLineage, pictures, impact reports.
 --
+
+-- check_ddl() also says where each finding's statement starts in the script
+-- (1-based line, and column in characters), so that a client can point at
+-- the file it read.  A function's result type cannot be changed in place.
+DROP FUNCTION schemaguard.check_ddl(text);
+CREATE FUNCTION schemaguard.check_ddl(script text)
+RETURNS TABLE (statement int, rule text, severity text, message text,
+               detail text, hint text, line int, col int)
+AS 'MODULE_PATHNAME', 'schemaguard_check_ddl'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION schemaguard.check_ddl(text) IS
+    'what the DDL guard would say about each statement of a script, without running it';
+
+-- What impact_of() answers, as a picture: Graphviz DOT or a Mermaid
+-- flowchart.  Like impact_of() it resolves the target with the caller's
+-- search_path (not pinned), runs no SQL and shows what impact_of() shows
+-- the caller.
+CREATE FUNCTION schemaguard.impact_graph(target text, format text DEFAULT 'dot',
+                                         max_depth int DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'schemaguard_impact_graph'
+LANGUAGE C STABLE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION schemaguard.impact_graph(text, text, int) IS
+    'what impact_of() answers, as a Graphviz DOT or Mermaid flowchart picture';
+
+-- The lineage catalog as OpenLineage RunEvents (spec 2-0-2, with the
+-- columnLineage dataset facet 1-2-0): one per view, materialized view and
+-- SQL or PL/pgSQL routine the caller may see.  namespace NULL means
+-- postgres://host:port of this server.
+CREATE FUNCTION schemaguard.openlineage_events(namespace text DEFAULT NULL)
+RETURNS SETOF jsonb
+AS 'MODULE_PATHNAME', 'schemaguard_openlineage_events'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION schemaguard.openlineage_events(text) IS
+    'the lineage catalog as OpenLineage run events with column lineage, one per view, materialized view and routine';
+
+-- A Markdown report of a migration script for a pull request: per
+-- statement, the guard's findings, the dependents it touches and the
+-- evidence of their use.  Like check_ddl() it resolves names with the
+-- caller's search_path (not pinned) and runs nothing of the script.
+CREATE FUNCTION schemaguard.impact_report(script text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'schemaguard_impact_report'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION schemaguard.impact_report(text) IS
+    'a Markdown report of a migration script: findings, dependents touched, evidence of their use';

@@ -31,6 +31,7 @@ void		_PG_init(void);
 
 int			guard_mode = GUARD_MODE_ENFORCE;
 int			guard_large_table_threshold_kb = 10 * 1024;
+bool		guard_consider_sessions = true;
 
 static const struct config_enum_entry mode_options[] = {
 	{"enforce", GUARD_MODE_ENFORCE, false},
@@ -55,6 +56,14 @@ _PG_init(void)
 							"or inheritance children a command reaches.",
 							&guard_large_table_threshold_kb, 10 * 1024, 0, INT_MAX,
 							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomBoolVariable("schemaguard.consider_sessions",
+							 "Whether the DDL guard's lock-based rules look at who is there.",
+							 "on: a lock that would block nobody (a table this session "
+							 "created that no other session uses, a database with no "
+							 "other client session but the ones doing the same work) is "
+							 "let through; off: every large table is judged as if in use.",
+							 &guard_consider_sessions, true,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("schemaguard");
 
 	guard_init();

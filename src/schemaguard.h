@@ -26,5 +26,6 @@ typedef enum GuardMode
 /* The settings (schemaguard.c) */
 extern int	guard_mode;
 extern int	guard_large_table_threshold_kb;
+extern bool guard_consider_sessions;
 
 #endif							/* SCHEMAGUARD_H */

@@ -49,11 +49,11 @@ run_cluster make -s PG_CONFIG="$PG_CONFIG" installcheck TAP_TESTS= 2>&1 | tee "$
 status=${PIPESTATUS[0]}
 
 # The TAP tests, by PGXS's own recipe (make installcheck with no REGRESS or
-# ISOLATION).  initdb refuses to run as root and prove writes tmp_check/ next
+# ISOLATION), with what they read: the demo schema, the validators.  initdb refuses to run as root and prove writes tmp_check/ next
 # to the tests, so they run from a scratch copy of the Makefile and test/t/, as
 # postgres when we are root (the checkout need not be readable by postgres).
 tapdir=$(mktemp -d /tmp/schemaguard-tap.XXXXXX)
-mkdir "$tapdir/test" && cp Makefile "$tapdir/" && cp -R test/t "$tapdir/test/"
+mkdir "$tapdir/test" && cp Makefile "$tapdir/" && cp -R test/t test/validate test/demo.sql "$tapdir/test/"
 # one port reservation directory for every checkout on the machine, so
 # that TAP runs of parallel checkouts never pick the same port
 export PG_TEST_PORT_DIR=/tmp/schemaguard-tap-ports

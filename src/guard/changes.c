@@ -9,10 +9,13 @@
  *
  * Names are looked up without locks, as the server's own lookup does
  * before it locks; a name that does not resolve gives no change (the
- * command will fail on its own).  In a check_ddl() dry run, names mean
- * what the earlier statements of the script left them meaning: a table one
- * creates is new and empty, one renamed or moved is found under its new
- * name, one dropped is gone.
+ * command will fail on its own), nor does a statement its caller may not
+ * run (visibility.c: PostgreSQL's own permission error follows, unjudged).
+ * An object named twice is one change.  Tables a statement reaches without
+ * naming them, in schemas the caller may not use, are counted, not judged.
+ * In a check_ddl() dry run, names mean what the earlier statements of the
+ * script left them meaning: a table one creates is new and empty, one
+ * renamed or moved is found under its new name, one dropped is gone.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,6 +28,7 @@
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
@@ -36,6 +40,7 @@
 #include "parser/parse_func.h"
 #include "parser/parse_type.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/regproc.h"
@@ -182,6 +187,11 @@ table_of(GuardStatement *st, RangeVar *rv, bool recurse)
 
 	if (!OidIsValid(relid))
 		return NULL;
+	if (!guard_may_run_on(st, RelationRelationId, relid))
+	{
+		st->denied = true;		/* PostgreSQL refuses it: not judged */
+		return NULL;
+	}
 	rel = guard_relation(st, relid, recurse);
 	if (rel && renamed)
 	{
@@ -199,6 +209,24 @@ table_oid(GuardStatement *st, RangeVar *rv)
 	bool		is_new;
 
 	return script_relid(st, rv, &is_new, NULL);
+}
+
+/*
+ * permitted_table
+ *		The table rv names, as table_oid() finds it, if the caller may run
+ *		the statement on it; InvalidOid otherwise (and st->denied).
+ */
+static Oid
+permitted_table(GuardStatement *st, RangeVar *rv)
+{
+	Oid			relid = table_oid(st, rv);
+
+	if (OidIsValid(relid) && !guard_may_run_on(st, RelationRelationId, relid))
+	{
+		st->denied = true;
+		return InvalidOid;
+	}
+	return relid;
 }
 
 static bool
@@ -345,7 +373,36 @@ index_table(GuardStatement *st, Oid indexid)
 {
 	Oid			relid = IndexGetRelation(indexid, true);
 
-	return OidIsValid(relid) ? guard_relation(st, relid, true) : NULL;
+	if (!OidIsValid(relid))
+		return NULL;
+	if (!guard_may_run_on(st, RelationRelationId, indexid))
+	{
+		st->denied = true;
+		return NULL;
+	}
+	return guard_relation(st, relid, true);
+}
+
+/*
+ * usable_tables
+ *		Of tables a statement reaches without naming them, those in schemas
+ *		the caller may use; the others are counted in st->withheld
+ *		(visibility.c).
+ */
+static List *
+usable_tables(GuardStatement *st, List *tables)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, tables)
+	{
+		if (guard_schema_usable(get_rel_namespace(lfirst_oid(lc))))
+			result = lappend_oid(result, lfirst_oid(lc));
+		else
+			st->withheld++;
+	}
+	return result;
 }
 
 static bool
@@ -425,22 +482,34 @@ reindex_changes(GuardStatement *st, ReindexStmt *stmt)
 			}
 		case REINDEX_OBJECT_TABLE:
 			{
-				Oid			relid = table_oid(st, stmt->relation);
+				Oid			relid = permitted_table(st, stmt->relation);
 
-				if (OidIsValid(relid))
-					tables = list_make1_oid(relid);
+				if (!OidIsValid(relid))
+					return;
+				tables = list_make1_oid(relid);
 				break;
 			}
 		case REINDEX_OBJECT_SCHEMA:
 			{
 				Oid			nspid = get_namespace_oid(stmt->name, true);
 
-				if (OidIsValid(nspid))
-					tables = schema_tables(nspid, true);
+				if (!OidIsValid(nspid))
+					return;
+				if (!guard_may_run_on(st, NamespaceRelationId, nspid))
+				{
+					st->denied = true;
+					return;
+				}
+				tables = usable_tables(st, schema_tables(nspid, true));
 				break;
 			}
 		default:				/* DATABASE, SYSTEM */
-			tables = schema_tables(InvalidOid, true);
+			if (!guard_may_run_on(st, DatabaseRelationId, MyDatabaseId))
+			{
+				st->denied = true;
+				return;
+			}
+			tables = usable_tables(st, schema_tables(InvalidOid, true));
 			break;
 	}
 	foreach(lc, tables)
@@ -459,9 +528,21 @@ function_change(GuardStatement *st, GuardChangeKind kind, const char *command,
 {
 	Oid			funcid = LookupFuncWithArgs(objtype, castNode(ObjectWithArgs, object), true);
 	GuardChange *change;
+	ListCell   *lc;
 
 	if (!OidIsValid(funcid))
 		return NULL;
+	if (!guard_may_run_on(st, ProcedureRelationId, funcid))
+	{
+		st->denied = true;
+		return NULL;
+	}
+	foreach(lc, st->changes)
+	{
+		change = lfirst(lc);
+		if (change->kind == kind && change->object.objectId == funcid)
+			return NULL;		/* named twice: judged once */
+	}
 	change = add_change(st, kind, command, NULL, AccessExclusiveLock, stmt);
 	change->object.classId = ProcedureRelationId;
 	change->object.objectId = funcid;
@@ -469,10 +550,17 @@ function_change(GuardStatement *st, GuardChangeKind kind, const char *command,
 	return change;
 }
 
+/*
+ * drop_changes
+ *		A DROP of tables, views, indexes, functions or schemas: one change
+ *		per object, each object once however often the statement names it
+ *		(PostgreSQL drops it once).
+ */
 static void
 drop_changes(GuardStatement *st, DropStmt *stmt)
 {
 	ListCell   *lc;
+	List	   *seen = NIL;		/* relations and schemas named so far */
 
 	foreach(lc, stmt->objects)
 	{
@@ -488,9 +576,11 @@ drop_changes(GuardStatement *st, DropStmt *stmt)
 					GuardChange *change;
 
 					if (stmt->concurrent || !OidIsValid(indexid) ||
+						list_member_oid(seen, indexid) ||
 						get_rel_relkind(indexid) != RELKIND_INDEX ||
 						(rel = index_table(st, indexid)) == NULL)
 						break;
+					seen = lappend_oid(seen, indexid);
 					change = add_change(st, CHANGE_DROP_INDEX, "DROP INDEX", rel,
 										AccessExclusiveLock, (Node *) stmt);
 					change->object.classId = RelationRelationId;
@@ -505,9 +595,13 @@ drop_changes(GuardStatement *st, DropStmt *stmt)
 			case OBJECT_MATVIEW:
 				{
 					RangeVar   *rv = makeRangeVarFromNameList(castNode(List, object));
-					GuardRelation *rel = table_of(st, rv,
-												  stmt->behavior == DROP_CASCADE);
+					Oid			relid = table_oid(st, rv);
+					GuardRelation *rel;
 
+					if (!OidIsValid(relid) || list_member_oid(seen, relid))
+						break;
+					seen = lappend_oid(seen, relid);
+					rel = table_of(st, rv, stmt->behavior == DROP_CASCADE);
 					if (rel)
 					{
 						GuardChange *change = add_change(st, CHANGE_DROP_RELATION,
@@ -526,9 +620,17 @@ drop_changes(GuardStatement *st, DropStmt *stmt)
 					Oid			nspid = get_namespace_oid(strVal(object), true);
 					ListCell   *lt;
 
-					if (!OidIsValid(nspid) || stmt->behavior != DROP_CASCADE)
+					if (!OidIsValid(nspid) || list_member_oid(seen, nspid))
 						break;
-					foreach(lt, schema_tables(nspid, false))
+					seen = lappend_oid(seen, nspid);
+					if (!guard_may_run_on(st, NamespaceRelationId, nspid))
+					{
+						st->denied = true;
+						break;
+					}
+					if (stmt->behavior != DROP_CASCADE)
+						break;
+					foreach(lt, usable_tables(st, schema_tables(nspid, false)))
 					{
 						GuardRelation *rel = guard_relation(st, lfirst_oid(lt), true);
 						GuardChange *change;
@@ -653,7 +755,15 @@ vacuum_changes(GuardStatement *st, VacuumStmt *stmt)
 	if (!stmt->is_vacuumcmd || !option_true(stmt->options, "full"))
 		return;
 	if (stmt->rels == NIL)
-		tables = schema_tables(InvalidOid, false);
+	{
+		/* PostgreSQL vacuums only the tables the role may vacuum */
+		foreach(lc, schema_tables(InvalidOid, false))
+		{
+			if (guard_vacuum_reaches(lfirst_oid(lc)))
+				tables = lappend_oid(tables, lfirst_oid(lc));
+		}
+		tables = usable_tables(st, tables);
+	}
 	foreach(lc, stmt->rels)
 	{
 		VacuumRelation *vrel = lfirst(lc);
@@ -661,19 +771,26 @@ vacuum_changes(GuardStatement *st, VacuumStmt *stmt)
 		: table_oid(st, vrel->relation);
 
 		if (OidIsValid(relid))
-			tables = lappend_oid(tables, relid);
+			tables = list_append_unique_oid(tables, relid);
 	}
 	foreach(lc, tables)
 	{
-		GuardRelation *rel = guard_relation(st, lfirst_oid(lc), true);
+		GuardRelation *rel;
 
+		/* PostgreSQL skips, with a warning, the tables the role may not vacuum */
+		if (!guard_vacuum_reaches(lfirst_oid(lc)))
+			continue;
+		rel = guard_relation(st, lfirst_oid(lc), true);
 		if (rel && is_table_kind(rel->relkind))
 			add_change(st, CHANGE_VACUUM_FULL, "VACUUM FULL", rel,
 					   AccessExclusiveLock, (Node *) stmt);
 	}
 }
 
-/* CLUSTER without a table: every table with an index marked clustered. */
+/*
+ * CLUSTER without a table: every table with an index marked clustered that
+ * the current role owns (PostgreSQL leaves the others alone).
+ */
 static List *
 clustered_tables(void)
 {
@@ -686,7 +803,7 @@ clustered_tables(void)
 	{
 		Form_pg_index form = (Form_pg_index) GETSTRUCT(tuple);
 
-		if (form->indisclustered)
+		if (form->indisclustered && pg_class_ownercheck(form->indrelid, GetUserId()))
 			result = list_append_unique_oid(result, form->indrelid);
 	}
 	systable_endscan(scan);
@@ -702,13 +819,14 @@ cluster_changes(GuardStatement *st, ClusterStmt *stmt)
 
 	if (stmt->relation)
 	{
-		Oid			relid = table_oid(st, stmt->relation);
+		Oid			relid = permitted_table(st, stmt->relation);
 
-		if (OidIsValid(relid))
-			tables = list_make1_oid(relid);
+		if (!OidIsValid(relid))
+			return;
+		tables = list_make1_oid(relid);
 	}
 	else
-		tables = clustered_tables();
+		tables = usable_tables(st, clustered_tables());
 	foreach(lc, tables)
 	{
 		GuardRelation *rel = guard_relation(st, lfirst_oid(lc), true);
@@ -739,6 +857,11 @@ domain_changes(GuardStatement *st, AlterDomainStmt *stmt)
 	typid = LookupTypeNameOid(NULL, typename, true);
 	if (!OidIsValid(typid) || get_typtype(typid) != TYPTYPE_DOMAIN)
 		return;
+	if (!guard_may_run_on(st, TypeRelationId, typid))
+	{
+		st->denied = true;
+		return;
+	}
 	change = add_change(st, CHANGE_DOMAIN_CONSTRAINT, "ALTER DOMAIN", NULL,
 						ShareLock, (Node *) stmt);
 	change->object.classId = TypeRelationId;
@@ -810,16 +933,26 @@ guard_collect_changes(GuardStatement *st)
 			drop_changes(st, (DropStmt *) parsetree);
 			break;
 		case T_TruncateStmt:
-			foreach(lc, ((TruncateStmt *) parsetree)->relations)
 			{
-				RangeVar   *rv = lfirst(lc);
-				GuardRelation *rel = table_of(st, rv, rv->inh);
+				List	   *seen = NIL;
 
-				if (rel && is_table_kind(rel->relkind))
-					add_change(st, CHANGE_TRUNCATE, "TRUNCATE", rel,
-							   AccessExclusiveLock, parsetree);
+				foreach(lc, ((TruncateStmt *) parsetree)->relations)
+				{
+					RangeVar   *rv = lfirst(lc);
+					Oid			relid = table_oid(st, rv);
+					GuardRelation *rel;
+
+					/* a table named twice is truncated once */
+					if (!OidIsValid(relid) || list_member_oid(seen, relid))
+						continue;
+					seen = lappend_oid(seen, relid);
+					rel = table_of(st, rv, rv->inh);
+					if (rel && is_table_kind(rel->relkind))
+						add_change(st, CHANGE_TRUNCATE, "TRUNCATE", rel,
+								   AccessExclusiveLock, parsetree);
+				}
+				break;
 			}
-			break;
 		case T_RenameStmt:
 			rename_changes(st, (RenameStmt *) parsetree);
 			break;
@@ -858,6 +991,12 @@ guard_collect_changes(GuardStatement *st)
 			break;
 		default:
 			break;
+	}
+	/* the caller may not run it: PostgreSQL's own error follows, unjudged */
+	if (st->denied)
+	{
+		st->changes = NIL;
+		st->withheld = 0;
 	}
 }
 
@@ -957,6 +1096,7 @@ guard_script_note(GuardStatement *st, List **names)
 		case T_DropStmt:
 			{
 				DropStmt   *stmt = (DropStmt *) st->parsetree;
+				List	   *seen = NIL;
 
 				if (stmt->removeType != OBJECT_TABLE && stmt->removeType != OBJECT_VIEW &&
 					stmt->removeType != OBJECT_MATVIEW)
@@ -969,6 +1109,10 @@ guard_script_note(GuardStatement *st, List **names)
 
 					if (!is_new && !OidIsValid(relid))
 						continue;
+					/* a table named twice is gone once */
+					if (OidIsValid(relid) && list_member_oid(seen, relid))
+						continue;
+					seen = lappend_oid(seen, relid);
 					nspname = script_schema(drop, relid, is_new, renamed);
 					if (nspname)
 						note_name(names, nspname, drop->relname, SCRIPT_NAME_GONE,

@@ -20,6 +20,7 @@
 
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "parser/parser.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
@@ -233,6 +234,88 @@ note_lock_timeout(Node *stmt, ScriptTimeout *t)
 	}
 }
 
+/*
+ * statement_start
+ *		Where a statement's first token is: a RawStmt's location is just
+ *		after the previous statement's semicolon, before the whitespace and
+ *		comments (nested, as the server's lexer nests them) that lead to it.
+ */
+static int
+statement_start(const char *script, int location)
+{
+	const char *p = script + location;
+
+	for (;;)
+	{
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' ||
+			*p == '\v')
+			p++;
+		else if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p && *p != '\n')
+				p++;
+		}
+		else if (p[0] == '/' && p[1] == '*')
+		{
+			int			depth = 1;
+
+			p += 2;
+			while (*p && depth > 0)
+			{
+				if (p[0] == '/' && p[1] == '*')
+				{
+					depth++;
+					p += 2;
+				}
+				else if (p[0] == '*' && p[1] == '/')
+				{
+					depth--;
+					p += 2;
+				}
+				else
+					p++;
+			}
+		}
+		else
+			return p - script;
+	}
+}
+
+/*
+ * The 1-based line and column (in characters) of a byte offset, counted on
+ * from an earlier offset whose line and column are known (statements come
+ * in order, so the script is read once).
+ */
+typedef struct ScriptPlace
+{
+	int			offset;
+	int			line;
+	int			col;
+} ScriptPlace;
+
+static void
+advance_place(const char *script, ScriptPlace *place, int offset)
+{
+	const char *p = script + place->offset;
+	const char *end = script + offset;
+
+	while (p < end)
+	{
+		if (*p == '\n')
+		{
+			place->line++;
+			place->col = 1;
+			p++;
+		}
+		else
+		{
+			place->col++;
+			p += pg_mblen(p);
+		}
+	}
+	place->offset = offset;
+}
+
 Datum
 schemaguard_check_ddl(PG_FUNCTION_ARGS)
 {
@@ -242,6 +325,7 @@ schemaguard_check_ddl(PG_FUNCTION_ARGS)
 	List	   *names = NIL;
 	ScriptTimeout timeout;
 	ErrorContextCallback callback;
+	ScriptPlace place = {0, 1, 1};
 	ListCell   *lc;
 
 	if (PG_ARGISNULL(0))
@@ -278,12 +362,13 @@ schemaguard_check_ddl(PG_FUNCTION_ARGS)
 
 		guard_judge_safely(&st, &names);
 		note_lock_timeout(raw->stmt, &timeout);
+		advance_place(script, &place, statement_start(script, raw->stmt_location));
 
 		foreach(lf, st.findings)
 		{
 			GuardFinding *f = lfirst(lf);
-			Datum		values[6];
-			bool		nulls[6] = {false, false, false, false, false, false};
+			Datum		values[8];
+			bool		nulls[8] = {false, false, false, false, false, false, false, false};
 
 			values[0] = Int32GetDatum(foreach_current_index(lc) + 1);
 			values[1] = CStringGetTextDatum(guard_rule_name(f->rule));
@@ -294,6 +379,8 @@ schemaguard_check_ddl(PG_FUNCTION_ARGS)
 				values[5] = CStringGetTextDatum(f->hint);
 			else
 				nulls[5] = true;
+			values[6] = Int32GetDatum(place.line);
+			values[7] = Int32GetDatum(place.col);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

@@ -6,6 +6,10 @@
  *	  holds any row, whether it was created in this transaction, what a lock
  *	  level blocks; and the small SQL-text helpers the rules' hints share.
  *
+ * Whether a table holds rows is looked for only if the caller may read its
+ * rows (visibility.c); otherwise it is withheld, and the table taken to
+ * hold some.
+ *
  * Sizes are read from the storage manager, not from pg_class.relpages
  * (which only VACUUM and ANALYZE update).  The guard runs before the
  * command takes its own lock, so it must never wait for a lock itself nor
@@ -128,6 +132,12 @@ guard_relation(GuardStatement *st, Oid relid, bool recurse)
 	if (!HeapTupleIsValid(tuple))
 		return NULL;
 	form = (Form_pg_class) GETSTRUCT(tuple);
+	/* a temporary table is this session's alone: never judged */
+	if (form->relpersistence == RELPERSISTENCE_TEMP)
+	{
+		ReleaseSysCache(tuple);
+		return NULL;
+	}
 
 	rel = palloc0(sizeof(GuardRelation));
 	rel->relid = relid;
@@ -171,6 +181,17 @@ guard_relation(GuardStatement *st, Oid relid, bool recurse)
 		rel->rows = -1;
 	if (rel->is_new)
 		rel->has_rows = 0;
+	else if (rel->bytes > 0 && !guard_rows_visible(relid))
+	{
+		/*
+		 * Whether it holds rows is not the caller's to know (visibility.c):
+		 * taken to hold some.  Its size is anyone's to know; none means no
+		 * row.
+		 */
+		rel->rows_withheld = true;
+		rel->has_rows = 1;
+	}
+	rel->unwatched = guard_relation_unwatched(st, rel);
 
 	st->relations = lappend(st->relations, rel);
 	return rel;
@@ -236,13 +257,14 @@ guard_relation_has_rows(GuardRelation *rel)
 
 /*
  * guard_relation_large
- *		At or above schemaguard.large_table_threshold, not new, and not
- *		empty: the tables the size-based rules care about.
+ *		At or above schemaguard.large_table_threshold, not new, not empty,
+ *		and a lock on it would block somebody (sessions.c): the tables the
+ *		size-based rules care about.
  */
 bool
 guard_relation_large(GuardRelation *rel)
 {
-	if (rel == NULL || rel->is_new)
+	if (rel == NULL || rel->is_new || rel->unwatched)
 		return false;
 	if (rel->bytes < (int64) guard_large_table_threshold_kb * 1024)
 		return false;
@@ -289,7 +311,9 @@ guard_size_evidence(GuardRelation *rel)
 						 children, children == 1 ? "" : "ren", size_pretty(rel->bytes));
 	else
 		appendStringInfo(&buf, "holds %s", size_pretty(rel->bytes));
-	if (rel->rows >= 0)
+	if (rel->rows_withheld)
+		appendStringInfoString(&buf, " (whether it holds rows is withheld: you may not read them)");
+	else if (rel->rows >= 0)
 		appendStringInfo(&buf, " (about %.0f row%s)", rel->rows, rel->rows == 1 ? "" : "s");
 	else
 		appendStringInfoString(&buf, " (rows not yet counted by ANALYZE)");
@@ -400,19 +424,96 @@ guard_insert_after_keyword(const char *sql, const char *keyword,
 }
 
 /*
+ * code_length
+ *		The length of sql up to the end of its last token that is code: not
+ *		a blank, a comment or a semicolon.  String literals (E'' ones with
+ *		their backslash escapes), quoted identifiers and dollar-quoted
+ *		strings are skipped whole, so that what they hold counts as code.
+ */
+static int
+code_length(const char *sql)
+{
+	const char *p = sql;
+	const char *end = sql;
+
+	while (*p)
+	{
+		if (isspace((unsigned char) *p) || *p == ';')
+			p++;
+		else if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p && *p != '\n')
+				p++;
+		}
+		else if (p[0] == '/' && p[1] == '*')
+		{
+			int			depth = 1;
+
+			for (p += 2; *p && depth > 0; p++)
+			{
+				if (p[0] == '/' && p[1] == '*')
+					depth++, p++;
+				else if (p[0] == '*' && p[1] == '/')
+					depth--, p++;
+			}
+		}
+		else if (*p == '\'' || *p == '"')
+		{
+			char		quote = *p;
+			bool		escapes = (quote == '\'' && p > sql &&
+								   (p[-1] == 'E' || p[-1] == 'e') &&
+								   (p - 1 == sql || !(isalnum((unsigned char) p[-2]) || p[-2] == '_')));
+
+			for (p++; *p; p++)
+			{
+				if (escapes && *p == '\\' && p[1])
+					p++;
+				else if (*p == quote && p[1] == quote)
+					p++;
+				else if (*p == quote)
+					break;
+			}
+			if (*p)
+				p++;
+			end = p;
+		}
+		else if (*p == '$' && (p == sql || !(isalnum((unsigned char) p[-1]) || p[-1] == '_')))
+		{
+			/* $tag$...$tag$, unless it is a parameter ($1) */
+			const char *tag_end = p + 1;
+
+			while (isalnum((unsigned char) *tag_end) || *tag_end == '_' ||
+				   IS_HIGHBIT_SET(*tag_end))
+				tag_end++;
+			if (*tag_end == '$' && !isdigit((unsigned char) p[1]))
+			{
+				int			taglen = tag_end - p + 1;
+				const char *close = strstr(tag_end + 1, pnstrdup(p, taglen));
+
+				p = close ? close + taglen : p + strlen(p);
+			}
+			else
+				p = tag_end;
+			end = p;
+		}
+		else
+			end = ++p;
+	}
+	return end - sql;
+}
+
+/*
  * guard_statement_sql
- *		A statement's text as a hint shows it: without trailing blanks and
- *		semicolons, then one semicolon.
+ *		A statement's text as a hint shows it: its code, without the blanks,
+ *		comments and semicolons around it, then one semicolon (a trailing
+ *		"-- note" would otherwise swallow it).
  */
 char *
 guard_statement_sql(const char *text)
 {
 	const char *start = skip_blanks(text);
-	int			len = strlen(start);
 
-	while (len > 0 && (isspace((unsigned char) start[len - 1]) || start[len - 1] == ';'))
-		len--;
-	return psprintf("%.*s;", len, start);
+	return psprintf("%.*s;", code_length(start), start);
 }
 
 /*
@@ -429,6 +530,49 @@ guard_choose_constraint_name(GuardRelation *rel, const char *colname,
 	if (!OidIsValid(nspid))
 		return makeObjectName(rel->relname, colname, label);
 	return ChooseConstraintName(rel->relname, colname, label, nspid, NIL);
+}
+
+/*
+ * guard_choose_relation_name
+ *		The name of a table, sequence or index a hint creates beside rel, as
+ *		PostgreSQL chooses one (ChooseRelationName): "<table>_<name2>_<label>"
+ *		shortened to fit NAMEDATALEN, with a number added until no relation
+ *		of the schema (nor, if isconstraint, constraint) has it.
+ */
+char *
+guard_choose_relation_name(GuardRelation *rel, const char *name2,
+						   const char *label, bool isconstraint)
+{
+	Oid			nspid = get_namespace_oid(rel->nspname, true);
+
+	if (!OidIsValid(nspid))
+		return makeObjectName(rel->relname, name2, label);
+	return ChooseRelationName(rel->relname, name2, label, nspid, isconstraint);
+}
+
+/*
+ * guard_choose_column_name
+ *		The name of a column a hint adds to rel: "<colname>_<label>"
+ *		shortened to fit NAMEDATALEN (makeObjectName), with a number added
+ *		while the table has a column of that name, or it is taken.
+ */
+char *
+guard_choose_column_name(GuardRelation *rel, const char *colname,
+						 const char *label, const char *taken)
+{
+	char		modlabel[NAMEDATALEN];
+	char	   *name;
+
+	strlcpy(modlabel, label, sizeof(modlabel));
+	for (int pass = 1;; pass++)
+	{
+		name = makeObjectName(colname, NULL, modlabel);
+		if ((taken == NULL || strcmp(name, taken) != 0) &&
+			(!OidIsValid(rel->relid) || get_attnum(rel->relid, name) == InvalidAttrNumber))
+			return name;
+		pfree(name);
+		snprintf(modlabel, sizeof(modlabel), "%s%d", label, pass);
+	}
 }
 
 /*
@@ -483,8 +627,8 @@ guard_expand_contract_hint(GuardRelation *rel, const char *colname,
 						   const char *newtype, const char *using_sql,
 						   const char *why)
 {
-	char	   *newcol = psprintf("%s_new", colname);
-	char	   *oldcol = psprintf("%s_old", colname);
+	char	   *newcol = guard_choose_column_name(rel, colname, "new", NULL);
+	char	   *oldcol = guard_choose_column_name(rel, colname, "old", newcol);
 	const char *col = quote_identifier(colname);
 	const char *qnew = quote_identifier(newcol);
 	char	   *value = using_sql ? pstrdup(using_sql) : psprintf("%s::%s", col, newtype);

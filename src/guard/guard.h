@@ -15,9 +15,12 @@
 #include "postgres.h"
 
 #include "catalog/objectaddress.h"
+#include "catalog/pg_attribute.h"
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "storage/lockdefs.h"
+#include "utils/relcache.h"
+#include "utils/resowner.h"
 
 #include "schemaguard.h"
 
@@ -61,6 +64,9 @@ typedef struct GuardRelation
 	double		rows;			/* sum of reltuples; -1 if never analyzed */
 	int			has_rows;		/* -1: not looked at yet; 0; 1 */
 	List	   *member_oids;
+	bool		unwatched;		/* a lock on it blocks nobody (sessions.c) */
+	bool		rows_withheld;	/* the caller may not read its rows: taken
+								 * to hold some, rows and estimate unsaid */
 } GuardRelation;
 
 /* What a statement does, one entry per effect the rules judge. */
@@ -149,6 +155,11 @@ typedef struct GuardStatement
 	List	   *relations;		/* GuardRelation cache */
 	List	   *changes;		/* GuardChange */
 	List	   *findings;		/* GuardFinding */
+	struct GuardSessions *sessions; /* who is there (sessions.c), looked up once */
+	bool		denied;			/* the caller may not run it: not judged */
+	int			withheld;		/* tables it reaches in schemas the caller
+								 * may not use: not named, not judged */
+	int			rule_running;	/* the rule judging it now, or -1 */
 } GuardStatement;
 
 /* changes.c */
@@ -174,6 +185,17 @@ extern char *guard_expand_contract_hint(GuardRelation *rel, const char *colname,
 extern char *guard_impact_query(GuardRelation *rel, const char *colname);
 extern char *guard_choose_constraint_name(GuardRelation *rel, const char *colname,
 										  const char *label);
+extern char *guard_choose_relation_name(GuardRelation *rel, const char *name2,
+										const char *label, bool isconstraint);
+extern char *guard_choose_column_name(GuardRelation *rel, const char *colname,
+									  const char *label, const char *taken);
+
+/* sessions.c: who is there */
+extern void guard_sessions_init(void);
+extern bool guard_relation_unwatched(GuardStatement *st, GuardRelation *rel);
+extern char *guard_lock_holders(GuardStatement *st, GuardRelation *rel, LOCKMODE mode);
+extern char *guard_statement_lock_holders(GuardStatement *st);
+extern void guard_name_lock_holders(GuardStatement *st);
 
 /* registry.c */
 extern void guard_rules_init(void);
@@ -182,6 +204,8 @@ extern const char *guard_rule_name(GuardRuleId rule);
 extern int	guard_rule_by_name(const char *name);
 extern void guard_add_finding(GuardStatement *st, GuardRuleId rule,
 							  char *message, char *detail, char *hint);
+extern void guard_add_note(GuardStatement *st, GuardRuleId rule,
+						   char *message, char *detail, char *hint);
 extern void guard_judge(GuardStatement *st);
 extern const char *guard_severity_name(GuardSeverity severity);
 
@@ -202,6 +226,27 @@ extern bool guard_type_change_rewrites(GuardStatement *st, GuardChange *change,
 extern const char *guard_add_column_rewrites(GuardStatement *st, GuardChange *change,
 											 char **hint);
 
+/* user_code.c: the guard runs no code users wrote */
+extern bool guard_function_trusted(Oid funcid);
+extern void guard_trap_begin(void);
+extern void guard_trap_end(void);
+extern Oid	guard_trapped_function(void);
+extern bool guard_expr_evaluable(Node *expr, char **why);
+extern char *guard_expr_user_code(Node *expr);
+extern Node *guard_simplify(Node *expr, bool plan);
+extern List *guard_partition_keys_unbuilt(Oid relid);
+extern void guard_forget_partition_keys(List *relids);
+extern Expr *guard_not_null_test(Form_pg_attribute att);
+extern bool guard_constraints_imply(Relation rel, List *test, bool with_not_null,
+									bool *undecided);
+
+/* visibility.c: what the caller may run and see */
+extern bool guard_may_run_on(GuardStatement *st, Oid classId, Oid objectId);
+extern bool guard_vacuum_reaches(Oid relid);
+extern bool guard_schema_usable(Oid nspid);
+extern bool guard_rows_visible(Oid relid);
+extern void guard_withheld_note(GuardStatement *st);
+
 /* audit.c */
 typedef enum GuardDecision
 {
@@ -217,6 +262,8 @@ extern void guard_audit(GuardStatement *st, GuardDecision decision,
 extern void guard_init(void);
 extern const char *guard_override_reason(GuardRuleId rule);
 extern void guard_judge_safely(GuardStatement *st, List **names);
+extern ErrorData *guard_end_failed_subtransaction(MemoryContext cxt,
+												  ResourceOwner owner);
 
 /* SQLSTATE of a statement the guard blocks (class SG: schemaguard) */
 #define ERRCODE_SCHEMAGUARD_BLOCKED MAKE_SQLSTATE('S','G','0','0','1')

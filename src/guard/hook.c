@@ -25,8 +25,9 @@
  * lock_timeout) costs a look at the parse tree and its type; whether the
  * extension exists is kept between statements (extension_exists, below),
  * as are the severities (registry.c).  Judging runs in a subtransaction
- * that is always released: an error while judging (a type or column that
- * does not exist) leaves the command to fail or succeed on its own.
+ * that is always rolled back, and runs no code users wrote (user_code.c):
+ * an error while judging (a type or column that does not exist) leaves
+ * the command to fail or succeed on its own.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +48,7 @@
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/queryjumble.h"
+#include "utils/regproc.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
@@ -104,6 +106,7 @@ guard_init(void)
 	RegisterSubXactCallback(overrides_subxact_callback, NULL);
 	CacheRegisterSyscacheCallback(PROCOID, forget_extension, (Datum) 0);
 	guard_rules_init();
+	guard_sessions_init();
 
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = guard_process_utility;
@@ -137,13 +140,13 @@ overrides_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 }
 
 /*
- * end_failed_subtransaction
+ * guard_end_failed_subtransaction
  *		In a PG_CATCH of work done in an internal subtransaction begun in
  *		cxt under owner: roll the subtransaction back and return the error,
  *		unless it is a cancel or a shutdown, which goes on.
  */
-static ErrorData *
-end_failed_subtransaction(MemoryContext cxt, ResourceOwner owner)
+ErrorData *
+guard_end_failed_subtransaction(MemoryContext cxt, ResourceOwner owner)
 {
 	ErrorData  *edata;
 
@@ -161,38 +164,61 @@ end_failed_subtransaction(MemoryContext cxt, ResourceOwner owner)
 
 /*
  * guard_judge_safely
- *		guard_judge() in a subtransaction that is always released; an error
- *		while judging leaves no finding (it is logged at DEBUG1), except a
- *		cancel, which goes on.  names: a dry run's table names as the
- *		script has left them so far, updated with this statement's.
+ *		guard_judge() in a subtransaction that is always rolled back, so
+ *		that nothing judging did stays; with the trap of user_code.c armed,
+ *		so that it runs no code users wrote.  An error while judging leaves
+ *		no finding (it is logged at DEBUG1), except a cancel, which goes
+ *		on, and the trap, which leaves a note that the rule it stopped
+ *		cannot judge without running user code.  names: a dry run's table
+ *		names as the script has left them so far, updated with this
+ *		statement's.
  */
 void
 guard_judge_safely(GuardStatement *st, List **names)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool armed = false;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
+		guard_trap_begin();
+		armed = true;
 		if (guard_statement_relevant(st->parsetree))
 			guard_judge(st);
 		if (names)
 			guard_script_note(st, names);
-		ReleaseCurrentSubTransaction();
+		armed = false;
+		guard_trap_end();
+		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata = end_failed_subtransaction(cxt, owner);
+		Oid			trapped = guard_trapped_function();
+		int			rule = st->rule_running;
+		ErrorData  *edata;
 
+		if (armed)
+			guard_trap_end();
+		edata = guard_end_failed_subtransaction(cxt, owner);
 		ereport(DEBUG1,
 				(errmsg_internal("schemaguard could not judge the statement: %s",
 								 edata->message)));
-		st->changes = NIL;
-		st->findings = NIL;
+		if (OidIsValid(trapped) && rule >= 0)
+			guard_add_note(st, rule,
+						   pstrdup("cannot judge this statement without running user code"),
+						   psprintf("Judging the statement would call function %s, which the guard never runs: the statement's own expressions and the constraints it meets are judged from their definitions only.",
+									format_procedure_qualified(trapped)),
+						   NULL);
+		else
+		{
+			st->changes = NIL;
+			st->findings = NIL;
+		}
 	}
 	PG_END_TRY();
 }
@@ -233,17 +259,83 @@ report(int elevel, GuardFinding *f, const char *override_reason)
 				 f->hint ? errhint("%s", f->hint) : 0));
 }
 
+/* Messages of a blocked statement shown in its errmsg; the rest are counted. */
+#define BLOCKING_MESSAGES_SHOWN 3
+
+/*
+ * report_blocked
+ *		The one ERROR of a blocked statement, carrying every finding that
+ *		blocks it: most clients show the ERROR only (no WARNING, no NOTICE),
+ *		so a second rule must not wait for the first to be fixed.  errmsg
+ *		names every rule, errdetail gives each finding's evidence, errhint
+ *		each distinct way forward, rule by rule.  One finding keeps the
+ *		form of report().
+ */
+static void
+report_blocked(List *blocking)
+{
+	StringInfoData ids;
+	StringInfoData messages;
+	StringInfoData detail;
+	StringInfoData hint;
+	List	   *hints = NIL;
+	ListCell   *lc;
+	int			n = list_length(blocking);
+
+	if (n == 1)
+		report(ERROR, linitial(blocking), NULL);
+
+	initStringInfo(&ids);
+	initStringInfo(&messages);
+	initStringInfo(&detail);
+	initStringInfo(&hint);
+	for (int rule = 0; rule < GUARD_NUM_RULES; rule++)
+	{
+		foreach(lc, blocking)
+		{
+			if (((GuardFinding *) lfirst(lc))->rule == rule)
+			{
+				appendStringInfo(&ids, "%s%s", ids.len ? ", " : "", guard_rule_name(rule));
+				break;
+			}
+		}
+	}
+	foreach(lc, blocking)
+	{
+		GuardFinding *f = lfirst(lc);
+		const char *id = guard_rule_name(f->rule);
+		int			i = foreach_current_index(lc);
+
+		if (i < BLOCKING_MESSAGES_SHOWN)
+			appendStringInfo(&messages, "%s%s", i ? "; " : "", f->message);
+		else if (i == BLOCKING_MESSAGES_SHOWN)
+			appendStringInfo(&messages, "; and %d more", n - BLOCKING_MESSAGES_SHOWN);
+		appendStringInfo(&detail, "%s%s: %s", i ? "\n" : "", id, f->detail);
+		if (f->hint && !list_member(hints, makeString(f->hint)))
+		{
+			hints = lappend(hints, makeString(f->hint));
+			appendStringInfo(&hint, "%s%s: %s", hint.len ? "\n" : "", id, f->hint);
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_SCHEMAGUARD_BLOCKED),
+			 errmsg("%s: %s", ids.data, messages.data),
+			 errdetail("%s", detail.data),
+			 hint.len ? errhint("Each rule's way forward:\n%s", hint.data) : 0));
+}
+
 /*
  * enforce
- *		Act on the findings: in enforce mode the first finding at severity
- *		error that no override allows blocks the statement, the others are
- *		shown; in warn mode every finding warns.  Every statement with a
+ *		Act on the findings: in enforce mode the findings at severity error
+ *		that no override allows block the statement, all in one ERROR; the
+ *		others are shown first, as WARNINGs (NOTICEs for the overridden
+ *		ones); in warn mode every finding warns.  Every statement with a
  *		finding is audited.
  */
 static void
 enforce(GuardStatement *st)
 {
-	GuardFinding *blocking = NULL;
+	List	   *blocking = NIL;
 	StringInfoData reasons;
 	ListCell   *lc;
 	GuardDecision decision;
@@ -262,8 +354,8 @@ enforce(GuardStatement *st)
 			appendStringInfo(&reasons, "%s%s: %s", reasons.len ? "; " : "",
 							 guard_rule_name(f->rule), reason);
 		}
-		else if (blocking == NULL)
-			blocking = f;
+		else
+			blocking = lappend(blocking, f);
 	}
 	decision = blocking ? DECISION_BLOCKED
 		: reasons.len ? DECISION_ALLOWED_BY_OVERRIDE : DECISION_WARNED;
@@ -273,13 +365,13 @@ enforce(GuardStatement *st)
 	{
 		GuardFinding *f = lfirst(lc);
 
-		if (f == blocking)
+		if (list_member_ptr(blocking, f))
 			continue;
 		report(f->overridden ? NOTICE : WARNING, f,
 			   f->overridden ? guard_override_reason(f->rule) : NULL);
 	}
 	if (blocking)
-		report(ERROR, blocking, NULL);
+		report_blocked(blocking);
 }
 
 /*
@@ -293,7 +385,7 @@ guard_statement(Node *parsetree, const char *source, int location, int len)
 	MemoryContext cxt;
 	MemoryContext old;
 
-	if (creating_extension || IsAbortedTransactionBlockState())
+	if (creating_extension || IsBinaryUpgrade || IsAbortedTransactionBlockState())
 		return;
 
 	/*
@@ -396,7 +488,7 @@ locate_statement(Node *parsetree, const char *query, int *location, int *len)
 	}
 	PG_CATCH();
 	{
-		(void) end_failed_subtransaction(cxt, owner);
+		(void) guard_end_failed_subtransaction(cxt, owner);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);

@@ -312,6 +312,26 @@ guard_add_finding(GuardStatement *st, GuardRuleId rule, char *message,
 }
 
 /*
+ * guard_add_note
+ *		A finding that is no verdict -- the guard cannot judge without
+ *		running user code, or withholds evidence from the caller -- at the
+ *		rule's severity but never above warning: it never blocks.
+ */
+void
+guard_add_note(GuardStatement *st, GuardRuleId rule, char *message,
+			   char *detail, char *hint)
+{
+	GuardFinding *f;
+
+	guard_add_finding(st, rule, message, detail, hint);
+	if (st->findings == NIL)
+		return;
+	f = llast(st->findings);
+	if (f->rule == rule && f->message == message && f->severity > SEVERITY_WARNING)
+		f->severity = SEVERITY_WARNING;
+}
+
+/*
  * plain_column_type
  *		Is a new column's declared type known to be neither a domain, nor
  *		serial, nor %TYPE?  Looked up as LookupTypeName() does, but never
@@ -411,17 +431,20 @@ guard_judge(GuardStatement *st)
 {
 	bool		any = false;
 
+	st->rule_running = -1;
 	load_severities();
 	for (int i = 0; i < GUARD_NUM_RULES; i++)
 		any |= (severities[i] != SEVERITY_OFF);
 	if (!any)
 		return;
 	guard_collect_changes(st);
-	if (st->changes == NIL)
-		return;
-	for (int i = 0; i < GUARD_NUM_RULES; i++)
+	for (int i = 0; i < GUARD_NUM_RULES && st->changes != NIL; i++)
 	{
+		st->rule_running = i;
 		if (severities[i] != SEVERITY_OFF)
 			rules[i].check(st);
 	}
+	st->rule_running = -1;
+	guard_withheld_note(st);
+	guard_name_lock_holders(st);
 }

@@ -41,6 +41,7 @@
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "tcop/cmdtag.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -233,6 +234,10 @@ object_names(const ObjectAddress *object)
 	List	   *names = NIL;
 	char	   *name = NULL;
 
+	/* a temporary table never resolves a body's name (it is gone soon) */
+	if (object->classId == RelationRelationId &&
+		get_rel_persistence(object->objectId) == RELPERSISTENCE_TEMP)
+		return NIL;
 	if (object->classId == RelationRelationId)
 	{
 		AttrNumber *attnums;
@@ -681,8 +686,9 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	check_event_trigger_call(fcinfo, "schemaguard.on_ddl_command_end");
 	trigdata = (EventTriggerData *) fcinfo->context;
 	effects = command_effects(trigdata->tag);
-	if (effects == 0)
+	if (effects == 0 || IsBinaryUpgrade)
 		PG_RETURN_NULL();
+	(void) lineage_ensure_current();	/* after pg_upgrade */
 
 	/*
 	 * Make the command's last catalog changes visible (e.g. the relkind of a
@@ -809,8 +815,10 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 	check_event_trigger_call(fcinfo, "schemaguard.on_sql_drop");
 
 	/* DROP EXTENSION schemaguard itself: nothing left to maintain */
-	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
+	if (!lineage_catalog_oids(&table, &source_index, &dependent_index) ||
+		IsBinaryUpgrade)
 		PG_RETURN_NULL();
+	(void) lineage_ensure_current();	/* after pg_upgrade */
 
 	/*
 	 * Forget every dropped object; then analyze again the functions that

@@ -122,9 +122,9 @@ sql_statement_edges(RawStmt *raw, const char *src,
 				edges = lineage_raw_name_edges(raw->stmt, function, NULL, NULL, false);
 				break;
 			case BIND_TEMPORARY:
-				/* as where no such temporary relation exists */
+				/* as in a session without it; a permanent relation of the name resolves it */
 				lineage_note_unresolved(function, name,
-										psprintf("relation \"%s\" does not exist", name));
+										psprintf(LINEAGE_TEMPORARY_REASON, name));
 				edges = lineage_raw_name_edges(raw->stmt, function, NULL, NULL, false);
 				break;
 		}

@@ -22,6 +22,8 @@
  * a schema the caller cannot see; the walk still goes through such objects,
  * so depths stay true.  Names, types and visibility are computed once per
  * object: a large answer names the same few thousand objects many times.
+ * lineage_walk() gives the same rows as data (lineage.h), for the picture
+ * (graph.c) and the guard's impact report.
  *
  *-------------------------------------------------------------------------
  */
@@ -62,17 +64,6 @@ typedef struct LineageRow
 	const char *usage;
 	NodeKey		via;
 } LineageRow;
-
-/* One result row as text, ready to sort and return. */
-typedef struct OutputRow
-{
-	int			depth;
-	char	   *object_type;
-	char	   *object_identity;
-	char	   *column_name;
-	const char *usage;
-	char	   *via;
-} OutputRow;
 
 /*
  * What a result row shows of an object: its type and identity (those of
@@ -491,61 +482,58 @@ compare_strings(const char *a, const char *b)
 }
 
 static int
-compare_output_rows(const void *pa, const void *pb)
+compare_impact_rows(const void *pa, const void *pb)
 {
-	const OutputRow *a = (const OutputRow *) pa;
-	const OutputRow *b = (const OutputRow *) pb;
+	const LineageImpactRow *a = (const LineageImpactRow *) pa;
+	const LineageImpactRow *b = (const LineageImpactRow *) pb;
 	int			c;
 
 	if (a->depth != b->depth)
 		return a->depth < b->depth ? -1 : 1;
-	if ((c = compare_strings(a->object_identity, b->object_identity)) != 0)
+	if ((c = compare_strings(a->object.identity, b->object.identity)) != 0)
 		return c;
-	if ((c = compare_strings(a->column_name, b->column_name)) != 0)
+	if ((c = compare_strings(a->object.column, b->object.column)) != 0)
 		return c;
 	if ((c = compare_strings(a->usage, b->usage)) != 0)
 		return c;
-	return compare_strings(a->via, b->via);
+	return compare_strings(a->via.visible ? a->via.name : NULL,
+						   b->via.visible ? b->via.name : NULL);
+}
+
+/* What a row shows of one of its ends. */
+static void
+describe_node(LineageNode *node, ObjectNames *names)
+{
+	ObjectAddressSubSet(node->address, names->key.classid, names->key.objid,
+						names->key.subid);
+	node->type = names->whole->type;
+	node->identity = names->whole->identity;
+	node->column = names->column;
+	node->name = names->identity;
+	node->relkind = names->whole->relkind;
+	node->visible = names->visible;
 }
 
 /*
- * lineage_query
- *		The body of impact_of() and lineage_of().
+ * lineage_walk
+ *		The rows of impact_of() (downstream) or lineage_of() (upstream) of a
+ *		resolved target (attnum 0: every column of relid), up to max_depth
+ *		levels (0: no limit), in the order those functions return them:
+ *		rows whose object the caller may not see are left out, and a "via"
+ *		the caller may not see is marked so (visible false), not left out.
+ *		Everything is allocated in the current memory context.
  */
-static Datum
-lineage_query(FunctionCallInfo fcinfo, bool downstream)
+LineageImpactRow *
+lineage_walk(Oid relid, AttrNumber attnum, int max_depth, bool downstream,
+			 int *nrows)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Traversal	tr;
-	Oid			relid;
-	AttrNumber	attnum;
-	int			max_depth = 0;
-	OutputRow  *out;
+	LineageImpactRow *out;
 	int			nout = 0;
 	int			i;
 	HASHCTL		ctl;
 	NameCache	names;
-	MemoryContext rowcxt;
-	MemoryContext oldcxt = CurrentMemoryContext;
 	ObjectNames *via = NULL;
-
-	InitMaterializedSRF(fcinfo, 0);
-
-	/* NULL in, nothing out */
-	if (PG_ARGISNULL(0))
-		return (Datum) 0;
-	if (!PG_ARGISNULL(1))
-	{
-		max_depth = PG_GETARG_INT32(1);
-		if (max_depth < 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("max_depth must be at least 1"),
-					 errdetail("The value given was %d.", max_depth),
-					 errhint("Pass NULL for no limit, or 1 for direct dependencies only.")));
-	}
-
-	lineage_resolve_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), &relid, &attnum);
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(NodeKey);
@@ -565,12 +553,12 @@ lineage_query(FunctionCallInfo fcinfo, bool downstream)
 	traverse(&tr, relid, attnum, max_depth);
 	table_close(tr.edges, AccessShareLock);
 
-	out = palloc(sizeof(OutputRow) * Max(tr.nrows, 1));
+	out = palloc(sizeof(LineageImpactRow) * Max(tr.nrows, 1));
 	for (i = 0; i < tr.nrows; i++)
 	{
 		LineageRow *row = &tr.rows[i];
 		ObjectNames *object;
-		OutputRow  *o = &out[nout];
+		LineageImpactRow *o = &out[nout];
 
 		object = object_names(&names, row->object.classid, row->object.objid,
 							  row->object.subid);
@@ -582,33 +570,66 @@ lineage_query(FunctionCallInfo fcinfo, bool downstream)
 							   row->via.subid);
 
 		o->depth = row->depth;
-		o->object_type = object->whole->type;
-		o->object_identity = object->whole->identity;
-		o->column_name = object->column;
 		o->usage = row->usage;
-		o->via = via->visible ? via->identity : NULL;
+		describe_node(&o->object, object);
+		/* shown: its relation (or itself) is visible */
+		o->object.visible = true;
+		describe_node(&o->via, via);
 		nout++;
 	}
-	qsort(out, nout, sizeof(OutputRow), compare_output_rows);
+	qsort(out, nout, sizeof(LineageImpactRow), compare_impact_rows);
+	MemoryContextDelete(names.scratch);
+	*nrows = nout;
+	return out;
+}
+
+/*
+ * lineage_query
+ *		The body of impact_of() and lineage_of().
+ */
+static Datum
+lineage_query(FunctionCallInfo fcinfo, bool downstream)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relid;
+	AttrNumber	attnum;
+	int			max_depth = 0;
+	LineageImpactRow *rows;
+	int			nrows;
+	int			i;
+	MemoryContext rowcxt;
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	/* NULL in, nothing out */
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	if (!PG_ARGISNULL(1))
+		max_depth = lineage_check_max_depth(PG_GETARG_INT32(1));
+
+	lineage_resolve_target(text_to_cstring(PG_GETARG_TEXT_PP(0)), &relid, &attnum);
+	rows = lineage_walk(relid, attnum, max_depth, downstream, &nrows);
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard result row",
 								   ALLOCSET_SMALL_SIZES);
-	for (i = 0; i < nout; i++)
+	for (i = 0; i < nrows; i++)
 	{
+		LineageImpactRow *row = &rows[i];
 		Datum		values[6];
 		bool		nulls[6] = {false, false, false, false, false, false};
 
 		MemoryContextSwitchTo(rowcxt);
-		values[0] = Int32GetDatum(out[i].depth);
-		values[1] = CStringGetTextDatum(out[i].object_type);
-		values[2] = CStringGetTextDatum(out[i].object_identity);
-		if (out[i].column_name)
-			values[3] = CStringGetTextDatum(out[i].column_name);
+		values[0] = Int32GetDatum(row->depth);
+		values[1] = CStringGetTextDatum(row->object.type);
+		values[2] = CStringGetTextDatum(row->object.identity);
+		if (row->object.column)
+			values[3] = CStringGetTextDatum(row->object.column);
 		else
 			nulls[3] = true;
-		values[4] = CStringGetTextDatum(out[i].usage);
-		if (out[i].via)
-			values[5] = CStringGetTextDatum(out[i].via);
+		values[4] = CStringGetTextDatum(row->usage);
+		if (row->via.visible)
+			values[5] = CStringGetTextDatum(row->via.name);
 		else
 			nulls[5] = true;
 		MemoryContextSwitchTo(oldcxt);
@@ -618,8 +639,43 @@ lineage_query(FunctionCallInfo fcinfo, bool downstream)
 	return (Datum) 0;
 }
 
+/*
+ * lineage_check_max_depth
+ *		A max_depth argument as the walk takes it, or the error for one
+ *		that is not at least 1.
+ */
+int
+lineage_check_max_depth(int32 max_depth)
+{
+	if (max_depth < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_depth must be at least 1"),
+				 errdetail("The value given was %d.", max_depth),
+				 errhint("Pass NULL for no limit, or 1 for direct dependencies only.")));
+	return max_depth;
+}
+
 PG_FUNCTION_INFO_V1(schemaguard_impact_of);
 PG_FUNCTION_INFO_V1(schemaguard_lineage_of);
+
+/*
+ * lineage_query_current
+ *		lineage_query() on a catalog computed in this cluster (origin.c): a
+ *		catalog just rebuilt is read under a snapshot that sees it.
+ */
+static Datum
+lineage_query_current(FunctionCallInfo fcinfo, bool downstream)
+{
+	Datum		result;
+
+	if (!lineage_ensure_current())
+		return lineage_query(fcinfo, downstream);
+	PushActiveSnapshot(GetTransactionSnapshot());
+	result = lineage_query(fcinfo, downstream);
+	PopActiveSnapshot();
+	return result;
+}
 
 /*
  * impact_of(target text, max_depth int) : everything that depends on the
@@ -628,7 +684,7 @@ PG_FUNCTION_INFO_V1(schemaguard_lineage_of);
 Datum
 schemaguard_impact_of(PG_FUNCTION_ARGS)
 {
-	return lineage_query(fcinfo, true);
+	return lineage_query_current(fcinfo, true);
 }
 
 /*
@@ -638,5 +694,5 @@ schemaguard_impact_of(PG_FUNCTION_ARGS)
 Datum
 schemaguard_lineage_of(PG_FUNCTION_ARGS)
 {
-	return lineage_query(fcinfo, false);
+	return lineage_query_current(fcinfo, false);
 }

@@ -93,6 +93,10 @@ extern void lineage_store_forget_vanished(Oid relid);
 extern void lineage_store_forget_vanished_class(Oid classid);
 extern int64 lineage_store_rebuild(void);
 
+/* origin.c */
+extern void lineage_origin_set(void);
+extern bool lineage_ensure_current(void);
+
 /*
  * A name an object's definition uses that does not resolve (a table or
  * column that does not exist, yet or any more), or a body that does not
@@ -105,6 +109,14 @@ typedef struct UnresolvedRef
 	char	   *reason;
 	bool		deferred;		/* not analyzed now: locked (see notes.c) */
 } UnresolvedRef;
+
+/*
+ * The reason of a name only a temporary relation has (a format: its name):
+ * what the server says in any session without it, so that the reason does
+ * not go stale when the relation goes (no event says so), and rebuild()
+ * in any session stores what upkeep stored.
+ */
+#define LINEAGE_TEMPORARY_REASON "relation \"%s\" does not exist"
 
 /* The reason of a table the body creates as TEMP and then names. */
 #define LINEAGE_RUNTIME_TEMP_REASON "created at run time by this function"

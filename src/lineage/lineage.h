@@ -85,4 +85,33 @@ extern int	lineage_relation_attributes(Oid relid, AttrNumber **attnums,
 										char ***names);
 extern List *lineage_relation_columns(Oid relid);
 
+/*
+ * impact.c: the rows of impact_of() and lineage_of() as data.  A node is
+ * a column (pg_class, relation, attnum) or an object as a whole (objsubid
+ * 0): a function, a view used as a whole, a trigger, an index...
+ */
+typedef struct LineageNode
+{
+	ObjectAddress address;
+	const char *type;			/* pg_identify_object's type of the object */
+	const char *identity;		/* its identity (of the object as a whole) */
+	const char *column;			/* the column's name; NULL for a whole */
+	const char *name;			/* as "via" shows it: identity[.column] */
+	char		relkind;		/* relations: pg_class.relkind; else '\0' */
+	bool		visible;		/* the caller may see its schema */
+} LineageNode;
+
+typedef struct LineageImpactRow
+{
+	int			depth;
+	const char *usage;			/* one of lineage_usage_names */
+	LineageNode object;			/* the dependent (upstream: the source) */
+	LineageNode via;			/* reached from; not to be named unless visible */
+} LineageImpactRow;
+
+extern LineageImpactRow *lineage_walk(Oid relid, AttrNumber attnum,
+									  int max_depth, bool downstream,
+									  int *nrows);
+extern int	lineage_check_max_depth(int32 max_depth);
+
 #endif							/* SCHEMAGUARD_LINEAGE_H */

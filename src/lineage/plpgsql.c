@@ -504,10 +504,10 @@ analyze_raw(PlpgsqlContext *cx, RawStmt *raw, const char *text)
 														   rawref, cx, cx->per_trigger));
 			return;
 		case BIND_TEMPORARY:
-			/* as where no such temporary relation exists */
+			/* as in a session without it; a permanent relation of the name resolves it */
 			if (!cx->per_trigger)
 				lineage_note_unresolved(cx->dependent, name,
-										psprintf("relation \"%s\" does not exist", name));
+										psprintf(LINEAGE_TEMPORARY_REASON, name));
 			cx->edges = list_concat(cx->edges,
 									lineage_raw_name_edges(raw->stmt, cx->dependent,
 														   rawref, cx, cx->per_trigger));
@@ -815,8 +815,9 @@ dynamic_error_is_real(ErrorData *edata)
  *		One text dynamic SQL may run: analyzed as SQL; with placeholders, its
  *		edges are "dynamic".  Where it does not analyze, its names still
  *		give what they resolve to.  Returns whether it was understood: it
- *		gave an edge, or it is entirely known, or it is a utility statement
- *		(which binds no column, as in static SQL).
+ *		gave an edge, or it is entirely known, or it names a table or column
+ *		that does not exist (noted: its creation resolves it), or it is a
+ *		utility statement (which binds no column, as in static SQL).
  */
 static bool
 analyze_dynamic_text(PlpgsqlContext *cx, const char *sql, bool literal)
@@ -824,6 +825,7 @@ analyze_dynamic_text(PlpgsqlContext *cx, const char *sql, bool literal)
 	Embedded	e;
 	int			before = list_length(cx->edges);
 	ErrorData  *failed;
+	bool		missing = false;	/* it names what does not exist (yet) */
 
 	memset(&e, 0, sizeof(e));
 	e.text = sql;
@@ -846,14 +848,15 @@ analyze_dynamic_text(PlpgsqlContext *cx, const char *sql, bool literal)
 		}
 		else
 		{
-			if (literal || dynamic_error_is_real(failed))
+			missing = dynamic_error_is_real(failed);
+			if (literal || missing)
 				lineage_note_error(cx->dependent, failed);
 			(void) lineage_pl_run_guarded(cx, names_step, &e);
 		}
 	}
 	if (!literal)
 		mark_dynamic(cx, before);
-	return list_length(cx->edges) > before || literal ||
+	return list_length(cx->edges) > before || literal || missing ||
 		(failed == NULL && all_utility(e.raw));
 }
 

@@ -655,6 +655,58 @@ lock_lineage_of(Oid table, const ObjectAddress *object)
 }
 
 /*
+ * drop_temporary_sources
+ *		Lineage is never bound to a temporary relation: it is this session's
+ *		alone and vanishes without an event.  A body that reads one (a
+ *		function creating and dropping a temporary table while a table of
+ *		that name exists) keeps the name as an unresolved reference instead,
+ *		which a permanent table of that name resolves when it appears.
+ */
+static List *
+drop_temporary_sources(List *edges, List **unresolved)
+{
+	ListCell   *lc;
+	Oid			last = InvalidOid;	/* an object's edges come by relation */
+	bool		last_temporary = false;
+
+	foreach(lc, edges)
+	{
+		LineageEdge *edge = (LineageEdge *) lfirst(lc);
+		char	   *name;
+		UnresolvedRef *ref;
+		ListCell   *lu;
+		bool		known = false;
+
+		if (edge->source.classId != RelationRelationId)
+			continue;
+		if (edge->source.objectId != last)
+		{
+			last = edge->source.objectId;
+			last_temporary = get_rel_persistence(last) == RELPERSISTENCE_TEMP;
+		}
+		if (!last_temporary)
+			continue;
+		name = get_rel_name(edge->source.objectId);
+		ref = palloc0(sizeof(UnresolvedRef));
+		ObjectAddressSet(ref->object, edge->dependent.classId, edge->dependent.objectId);
+		ref->reference = name;
+		ref->reason = psprintf(LINEAGE_TEMPORARY_REASON, name);
+		foreach(lu, *unresolved)
+		{
+			UnresolvedRef *other = (UnresolvedRef *) lfirst(lu);
+
+			if (other->object.objectId == ref->object.objectId &&
+				strcmp(other->reference, name) == 0)
+				known = true;
+		}
+		if (!known)
+			*unresolved = lappend(*unresolved, ref);
+		edges = foreach_delete_current(edges, lc);
+	}
+	return edges;
+}
+
+/*
  * refresh_one
  *		Replace the stored edges of every dependent an object owns with
  *		freshly computed ones (a relation or a function: refreshed_objects()
@@ -693,7 +745,8 @@ refresh_one(Relation rel, CatalogIndexState indstate, Oid dependent_index,
 			{
 				owned = NIL;
 				unresolved = NIL;
-				edges = object_lineage(&object, &owned, &unresolved);
+				edges = drop_temporary_sources(object_lineage(&object, &owned, &unresolved),
+											   &unresolved);
 				n = 0;
 				append_edges(edges, &buf, &n, &cap);
 				qsort(buf, n, sizeof(LineageEdge), edge_cmp);
@@ -1040,6 +1093,7 @@ lineage_dependents(const ObjectAddress *source)
 
 	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
 		return NIL;
+	(void) lineage_ensure_current();	/* after pg_upgrade */
 	rel = table_open(table, AccessShareLock);
 	ScanKeyInit(&keys[0], Anum_edge_source_classid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(source->classId));
@@ -1317,7 +1371,9 @@ lineage_store_rebuild(void)
 
 			CHECK_FOR_INTERRUPTS();
 			oldcxt = MemoryContextSwitchTo(cxt);
-			append_edges(object_lineage(object, &owned, &unresolved), &buf, &n, &cap);
+			append_edges(drop_temporary_sources(object_lineage(object, &owned, &unresolved),
+												&unresolved),
+						 &buf, &n, &cap);
 			for (i = 0; i < n; i++)
 			{
 				StoredEdge *e = stored_lookup(stored, buf[i]);
@@ -1352,6 +1408,7 @@ lineage_store_rebuild(void)
 	CatalogCloseIndexes(indstate);
 	close_unresolved(&ut);
 	table_close(rel, NoLock);
+	lineage_origin_set();
 	return total;
 }
 

@@ -45,9 +45,14 @@ schemaguard_unresolved_references(PG_FUNCTION_ARGS)
 	Relation	rel;
 	TableScanDesc scan;
 	HeapTuple	tuple;
+	bool		rebuilt;
 
 	InitMaterializedSRF(fcinfo, 0);
 	table = lineage_unresolved_table(&index);
+	/* a catalog just rebuilt (origin.c) is read under a snapshot that sees it */
+	rebuilt = lineage_ensure_current();
+	if (rebuilt)
+		PushActiveSnapshot(GetTransactionSnapshot());
 
 	rel = table_open(table, AccessShareLock);
 	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
@@ -80,5 +85,7 @@ schemaguard_unresolved_references(PG_FUNCTION_ARGS)
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
+	if (rebuilt)
+		PopActiveSnapshot();
 	return (Datum) 0;
 }

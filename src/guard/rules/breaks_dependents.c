@@ -23,6 +23,8 @@
  *	 - DROP ... CASCADE: only those too, since CASCADE drops the dependents
  *	   PostgreSQL tracks, as the user asked, and leaves those it does not
  *	   track to fail.
+ * A DROP of several objects is judged as a set: a dependent that the same
+ * statement drops (DROP TABLE pa, ch; DROP VIEW v1, v2) breaks nothing.
  * Names of dependents in schemas the current role has no USAGE on are not
  * shown, only counted.
  *
@@ -36,6 +38,7 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "miscadmin.h"
+#include "parser/parse_coerce.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -64,10 +67,120 @@ binds_by_name(const ObjectAddress *object)
 	return result;
 }
 
+/*
+ * dropped_along
+ *		Does the statement drop this object (a relation or function that
+ *		owns a dependent) itself?  A multi-object DROP is judged as a set:
+ *		DROP TABLE pa, ch drops ch's foreign key with ch, DROP VIEW v1, v2
+ *		drops v2 with v1.  Partitions (and, with CASCADE, inheritance
+ *		children) go with their table.
+ */
+static bool
+dropped_along(GuardStatement *st, const ObjectAddress *owner)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->changes)
+	{
+		GuardChange *change = lfirst(lc);
+
+		if (change->kind == CHANGE_DROP_RELATION && change->rel &&
+			owner->classId == RelationRelationId &&
+			(owner->objectId == change->rel->relid ||
+			 list_member_oid(change->rel->member_oids, owner->objectId)))
+			return true;
+		if (change->kind == CHANGE_DROP_FUNCTION &&
+			owner->classId == ProcedureRelationId &&
+			owner->objectId == change->object.objectId)
+			return true;
+	}
+	return false;
+}
+
 static int
 compare_names(const ListCell *a, const ListCell *b)
 {
 	return strcmp(lfirst(a), lfirst(b));
+}
+
+/* "view, function" */
+static char *
+kinds_text(List *kinds)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, kinds)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", strVal(lfirst(lc)));
+	return buf.data;
+}
+
+/*
+ * consequences
+ *		What the change will actually do to the dependents, by kind of
+ *		change.  Dependents PostgreSQL records (views, rules, policies,
+ *		triggers, SQL-standard bodies: tracked) make it refuse a DROP
+ *		without CASCADE and any type change; function bodies written as
+ *		strings (untracked) let the statement through.  After a DROP they
+ *		fail when they next run; after a type change they run on with the
+ *		new type: an assignment to a variable, parameter or result of the
+ *		old type converts by assignment cast, silently, or, with none,
+ *		fails (PL/pgSQL tries text I/O, which fails on what does not read
+ *		as the old type; an SQL function's result check fails at once);
+ *		what they compute with the column changes type or scale with it; a
+ *		RETURN QUERY into a column of the old type fails.
+ */
+static void
+consequences(StringInfo detail, GuardChange *change, int tracked,
+			 List *tracked_kinds, int untracked)
+{
+	bool		type_change = (change->kind == CHANGE_ALTER_TYPE);
+	Oid			oldtype,
+				newtype;
+	int32		oldtypmod,
+				newtypmod;
+	char	   *old_name;
+	char	   *new_name;
+
+	appendStringInfoChar(detail, '.');
+	if (tracked > 0)
+		appendStringInfo(detail, type_change
+						 ? " PostgreSQL records %d of them (%s) and refuses to change the type of a column that a view, rule, policy, trigger or SQL-standard function body uses."
+						 : " PostgreSQL records %d of them (%s) and refuses the drop while they exist; DROP ... CASCADE would drop them too.",
+						 tracked, kinds_text(tracked_kinds));
+	if (untracked == 0)
+		return;
+	if (!type_change ||
+		!guard_type_change_target(change, &oldtype, &oldtypmod, &newtype, &newtypmod))
+	{
+		if (untracked == 1)
+			appendStringInfo(detail, " One function body written as a string, which PostgreSQL does not track, %s: it fails when it next runs.",
+							 type_change ? "goes on running" : "lets the drop through");
+		else
+			appendStringInfo(detail, " %d function bodies written as strings, which PostgreSQL does not track, %s: they fail when they next run.",
+							 untracked, type_change ? "go on running" : "let the drop through");
+		return;
+	}
+	old_name = format_type_with_typemod(oldtype, oldtypmod);
+	new_name = format_type_with_typemod(newtype, newtypmod);
+	appendStringInfo(detail, " %s, which PostgreSQL does not track, %s on with %s in place of %s: ",
+					 untracked == 1 ? "One function body written as a string"
+					 : psprintf("%d function bodies written as strings", untracked),
+					 untracked == 1 ? "runs" : "run", new_name, old_name);
+	if (can_coerce_type(1, &newtype, &oldtype, COERCION_ASSIGNMENT))
+		appendStringInfo(detail, "a value of the column assigned to a variable, parameter or result of type %s is converted silently by the assignment cast from %s to %s; ",
+						 old_name, new_name, old_name);
+	else
+		appendStringInfo(detail, "where one assigns the column to a variable, parameter or result of type %s, it fails when it next runs, there being no assignment cast from %s to %s (PL/pgSQL converts through text, which fails on values that are not valid %s; an SQL function declared to return %s fails at once); ",
+						 old_name, new_name, old_name, old_name, old_name);
+	appendStringInfo(detail, "expressions on the column now compute with %s, so their results change type or scale, or fail where an operator or function does not take %s",
+					 new_name, new_name);
+	/* result columns of functions carry no typmod: only a new type counts */
+	if (newtype != oldtype)
+		appendStringInfo(detail, "; a RETURN QUERY into a result column of type %s fails (\"structure of query does not match function result type\")",
+						 format_type_be(oldtype));
+	appendStringInfoChar(detail, '.');
 }
 
 static void
@@ -77,6 +190,8 @@ report(GuardStatement *st, GuardChange *change, const ObjectAddress *source,
 	ListCell   *lc;
 	List	   *names = NIL;
 	int			hidden = 0;
+	int			tracked = 0;
+	List	   *tracked_kinds = NIL;
 	StringInfoData detail;
 	Oid			dropped_schema = (change->object.classId == NamespaceRelationId)
 		? change->object.objectId : InvalidOid;
@@ -84,15 +199,18 @@ report(GuardStatement *st, GuardChange *change, const ObjectAddress *source,
 	foreach(lc, lineage_dependents(source))
 	{
 		ObjectAddress *dep = lfirst(lc);
+		ObjectAddress owner = lineage_owner(dep);
 		Oid			nspid;
 
 		/* a trigger whose function or arguments name the column breaks */
 		bool		by_text = source->objectSubId != 0 &&
 			lineage_names_by_text(dep, source);
 
-		if (change->rel != NULL && lineage_owner(dep).objectId == change->rel->relid &&
-			!by_text)
+		if (change->rel != NULL && owner.classId == RelationRelationId &&
+			owner.objectId == change->rel->relid && !by_text)
 			continue;			/* the table's own objects go with it */
+		if (dropped_along(st, &owner))
+			continue;			/* dropped by the same statement */
 		if (dep->classId == source->classId && dep->objectId == source->objectId)
 			continue;			/* a recursive function */
 		if (by_name_only && !binds_by_name(dep) && !by_text)
@@ -100,6 +218,12 @@ report(GuardStatement *st, GuardChange *change, const ObjectAddress *source,
 		nspid = lineage_object_schema(dep);
 		if (OidIsValid(dropped_schema) && nspid == dropped_schema)
 			continue;			/* dropped along */
+		if (!binds_by_name(dep) && !by_text)
+		{
+			tracked++;
+			tracked_kinds = list_append_unique(tracked_kinds,
+											   makeString(getObjectTypeDescription(dep, true)));
+		}
 		if (OidIsValid(nspid) &&
 			pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
 		{
@@ -129,11 +253,13 @@ report(GuardStatement *st, GuardChange *change, const ObjectAddress *source,
 	if (hidden)
 		appendStringInfo(&detail, "%s%d in schemas you have no USAGE on",
 						 names ? ", and " : "", hidden);
-	appendStringInfoString(&detail, !by_name_only
-						   ? ". Function bodies among them are not tracked by PostgreSQL: they fail when they next run."
-						   : change->cascade
-						   ? ". They name it as text in their bodies, which PostgreSQL does not track: CASCADE does not drop them, and they fail when they next run."
-						   : ". They name it as text in their bodies, which PostgreSQL does not track: they fail when they next run.");
+	if (!by_name_only)
+		consequences(&detail, change, tracked, tracked_kinds,
+					 list_length(names) + hidden - tracked);
+	else
+		appendStringInfoString(&detail, change->cascade
+							   ? ". They name it as text in their bodies, which PostgreSQL does not track: CASCADE does not drop them, and they fail when they next run."
+							   : ". They name it as text in their bodies, which PostgreSQL does not track: they fail when they next run.");
 
 	guard_add_finding(st, RULE_BREAKS_DEPENDENTS,
 					  psprintf("%s breaks %d dependent%s", what, list_length(names) + hidden,

@@ -5,7 +5,11 @@
  *	  CASCADE of data that exists (any size: one row is enough), and type
  *	  changes that silently lose information.
  *
- * "Exists" is a visible row in the latest snapshot, not a statistic.  A
+ * "Exists" is a visible row in the latest snapshot, not a statistic (of a
+ * table whose rows the caller may not read, taken for granted: evidence.c);
+ * for DROP COLUMN, a value other than NULL in the column (column_values:
+ * read in the null bitmaps of at most 128 MB of heap; statistics are not
+ * proof, ANALYZE samples rows and a new column has none).  A
  * type change is lossy when the assignment cast rounds or truncates
  * without an error: a smaller numeric scale, fewer fractional-second
  * digits, float8 to real, a fractional type to an integer, numeric to a
@@ -18,16 +22,24 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
+#include "access/relation.h"
+#include "access/tableam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/rel.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 
 #include "guard/guard.h"
 
@@ -132,6 +144,92 @@ primary_key_columns(Oid relid)
 	return result;
 }
 
+/*
+ * Heap read at most, over all the members, to find out whether a dropped
+ * column holds any value but NULL: 128 MB, a fraction of a second from
+ * the cache.  A longer table is taken to hold values.
+ */
+#define COLUMN_SCAN_BYTES	((int64) 128 * 1024 * 1024)
+
+/*
+ * column_values
+ *		Does the column hold a value other than NULL in a row the latest
+ *		snapshot sees?  1 yes; 0 no: every row of every member was read; -1
+ *		cannot tell (a member locked by someone now, not heap, or longer than
+ *		what is left of COLUMN_SCAN_BYTES), taken as yes.  A NOT NULL column, or one added with
+ *		a default stored in the catalog (attmissingval), has a value in
+ *		every row.  Rows written before the column was added hold no value
+ *		for it (their header counts fewer attributes), so for the column a
+ *		migration just added and reverts, only rows written since are read
+ *		in the tuple's null bitmap; nothing is decoded.
+ *
+ * The scan takes ACCESS SHARE only if it is free at once, and releases it
+ * at once: the DROP waits for its own lock after, as it would anyway.
+ */
+static int
+column_values(GuardRelation *rel, const char *colname)
+{
+	ListCell   *lc;
+	int64		budget = COLUMN_SCAN_BYTES;
+
+	foreach(lc, rel->member_oids)
+	{
+		Oid			member = lfirst_oid(lc);
+		AttrNumber	attnum;
+		Relation	r;
+		Form_pg_attribute att;
+		BlockNumber nblocks;
+		Snapshot	snapshot;
+		TableScanDesc scan;
+		HeapTuple	tuple;
+		bool		found = false;
+
+		if (!RELKIND_HAS_STORAGE(get_rel_relkind(member)))
+			continue;
+		attnum = get_attnum(member, colname);
+		if (attnum <= 0)
+			continue;
+		if (!ConditionalLockRelationOid(member, AccessShareLock))
+			return -1;
+		r = try_relation_open(member, NoLock);
+		if (r == NULL)
+		{
+			UnlockRelationOid(member, AccessShareLock);
+			continue;
+		}
+		att = TupleDescAttr(RelationGetDescr(r), attnum - 1);
+		nblocks = RelationGetNumberOfBlocks(r);
+		if (att->attnotnull || (att->atthasmissing && nblocks > 0))
+			found = true;
+		else if (r->rd_rel->relam != HEAP_TABLE_AM_OID ||
+				 (int64) nblocks * BLCKSZ > budget)
+		{
+			relation_close(r, NoLock);
+			UnlockRelationOid(member, AccessShareLock);
+			return -1;
+		}
+		else if (nblocks > 0)
+		{
+			budget -= (int64) nblocks * BLCKSZ;
+			snapshot = RegisterSnapshot(GetLatestSnapshot());
+			scan = table_beginscan(r, snapshot, 0, NULL);
+			while (!found &&
+				   (tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+			{
+				CHECK_FOR_INTERRUPTS();
+				found = !heap_attisnull(tuple, attnum, RelationGetDescr(r));
+			}
+			table_endscan(scan);
+			UnregisterSnapshot(snapshot);
+		}
+		relation_close(r, NoLock);
+		UnlockRelationOid(member, AccessShareLock);
+		if (found)
+			return 1;
+	}
+	return 0;
+}
+
 static char *
 approve_sql(void)
 {
@@ -157,7 +255,8 @@ rule_data_loss(GuardStatement *st)
 			continue;
 		if (!guard_relation_has_rows(rel))
 			continue;
-		backup = quote_qualified_identifier(rel->nspname, psprintf("%s_backup", rel->relname));
+		backup = quote_qualified_identifier(rel->nspname,
+											guard_choose_relation_name(rel, NULL, "backup", false));
 
 		switch (change->kind)
 		{
@@ -173,8 +272,10 @@ rule_data_loss(GuardStatement *st)
 												 change->object_name, rel->nspname, rel->relname)
 									  : psprintf("%s deletes the rows of table \"%s.%s\"",
 												 verb, rel->nspname, rel->relname),
-									  psprintf("%s The table holds rows now; %s cannot be undone once committed.",
-											   guard_size_evidence(rel), verb),
+									  psprintf("%s %s%s cannot be undone once committed.",
+											   guard_size_evidence(rel),
+											   rel->rows_withheld ? "" : "The table holds rows now; ",
+											   verb),
 									  psprintf("Keep a copy first, or, if the data may go, approve it for this transaction:\n"
 											   "CREATE TABLE %s AS TABLE %s;\n%s",
 											   backup, rel->sql_name, approve_sql()));
@@ -184,19 +285,32 @@ rule_data_loss(GuardStatement *st)
 				{
 					char	   *key;
 
+					int			values;
+
 					if (change->attnum <= 0)
+						break;
+					/*
+					 * A column holding only NULLs loses nothing (a tool's
+					 * revert); whether it does is not for a caller who may
+					 * not read the rows to learn (evidence.c).
+					 */
+					values = rel->rows_withheld ? -1 : column_values(rel, change->colname);
+					if (values == 0)
 						break;
 					key = primary_key_columns(rel->relid);
 					guard_add_finding(st, RULE_DATA_LOSS,
 									  psprintf("dropping column \"%s\" deletes its values in table \"%s.%s\"",
 											   change->colname, rel->nspname, rel->relname),
-									  psprintf("%s The column's values cannot be read back once the drop is committed.",
-											   guard_size_evidence(rel)),
+									  psprintf("%s %s The column's values cannot be read back once the drop is committed.",
+											   guard_size_evidence(rel),
+											   values > 0 ? "The column holds values other than NULL."
+											   : rel->rows_withheld ? "Whether the column holds a value other than NULL is withheld: you may not read the table's rows."
+											   : "Whether the column holds a value other than NULL was not read (a table locked by another session now, or longer than 128 MB)."),
 									  psprintf("Keep the values first, or, if they may go, approve it for this transaction:\n"
 											   "CREATE TABLE %s AS SELECT %s%s%s FROM %s;\n%s",
 											   quote_qualified_identifier(rel->nspname,
-																		  psprintf("%s_%s_backup", rel->relname,
-																				   change->colname)),
+																		  guard_choose_relation_name(rel, change->colname,
+																									 "backup", false)),
 											   key ? key : "ctid AS original_ctid",
 											   ", ", quote_identifier(change->colname),
 											   rel->sql_name, approve_sql()));

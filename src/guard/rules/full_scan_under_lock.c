@@ -55,67 +55,72 @@
 
 #include "guard/guard.h"
 
-/* Do one table's validated CHECK constraints prove the column NOT NULL? */
-static bool
+/* What a table's constraints say about a predicate */
+typedef enum Proof
+{
+	NOT_PROVEN = 0,
+	PROVEN,
+	UNDECIDED					/* only folding user code could tell */
+} Proof;
+
+/*
+ * Do one table's validated CHECK constraints prove the column NOT NULL?
+ * Tested as ALTER TABLE tests it (NotNullImpliedByRelConstraints), without
+ * running user code (guard_constraints_imply).
+ */
+static Proof
 member_proves_not_null(Oid relid, const char *colname)
 {
 	Relation	rel;
-	TupleConstr *constr;
-	List	   *known = NIL;
 	AttrNumber	attnum;
 	Form_pg_attribute att;
-	NullTest   *test;
-	bool		result;
+	Proof		result;
+	bool		undecided;
 
 	if (!ConditionalLockRelationOid(relid, AccessShareLock))
-		return false;
+		return NOT_PROVEN;
 	rel = relation_open(relid, NoLock);
 	attnum = get_attnum(relid, colname);
-	constr = RelationGetDescr(rel)->constr;
 	if (attnum <= 0)
-		result = false;
+		result = NOT_PROVEN;
 	else if ((att = TupleDescAttr(RelationGetDescr(rel), attnum - 1))->attnotnull)
-		result = true;
+		result = PROVEN;
 	else
-	{
-		for (int i = 0; constr && i < constr->num_check; i++)
-		{
-			Node	   *expr;
-
-			if (!constr->check[i].ccvalid)
-				continue;
-			expr = eval_const_expressions(NULL, stringToNode(constr->check[i].ccbin));
-			expr = (Node *) canonicalize_qual((Expr *) expr, true);
-			known = list_concat(known, make_ands_implicit((Expr *) expr));
-		}
-		test = makeNode(NullTest);
-		test->arg = (Expr *) makeVar(1, attnum, att->atttypid, att->atttypmod,
-									 att->attcollation, 0);
-		test->nulltesttype = IS_NOT_NULL;
-		test->argisrow = false;
-		test->location = -1;
-		result = predicate_implied_by(list_make1(test), known, true);
-	}
+		result = guard_constraints_imply(rel, list_make1(guard_not_null_test(att)),
+										 false, &undecided)
+			? PROVEN : undecided ? UNDECIDED : NOT_PROVEN;
 	relation_close(rel, NoLock);
 	UnlockRelationOid(relid, AccessShareLock);
+	return result;
+}
+
+/* The proof for every table under rel that holds rows. */
+static Proof
+not_null_proof(GuardRelation *rel, const char *colname)
+{
+	ListCell   *lc;
+	Proof		result = PROVEN;
+
+	foreach(lc, rel->member_oids)
+	{
+		Oid			member = lfirst_oid(lc);
+		Proof		proof;
+
+		if (get_rel_relkind(member) == RELKIND_PARTITIONED_TABLE)
+			continue;			/* holds no row */
+		proof = member_proves_not_null(member, colname);
+		if (proof == NOT_PROVEN)
+			return NOT_PROVEN;
+		if (proof == UNDECIDED)
+			result = UNDECIDED;
+	}
 	return result;
 }
 
 static bool
 proves_not_null(GuardRelation *rel, const char *colname)
 {
-	ListCell   *lc;
-
-	foreach(lc, rel->member_oids)
-	{
-		Oid			member = lfirst_oid(lc);
-
-		if (get_rel_relkind(member) == RELKIND_PARTITIONED_TABLE)
-			continue;			/* holds no row */
-		if (!member_proves_not_null(member, colname))
-			return false;
-	}
-	return true;
+	return not_null_proof(rel, colname) == PROVEN;
 }
 
 /* The CHECK, VALIDATE, SET NOT NULL, DROP CHECK recipe for one column. */
@@ -221,6 +226,25 @@ report(GuardStatement *st, GuardChange *change, const char *what, const char *wh
 					  hint);
 }
 
+/*
+ * cannot_judge
+ *		A note that the scan cannot be judged without running user code:
+ *		what it would cost if it happens, and why the guard cannot tell.
+ */
+static void
+cannot_judge(GuardStatement *st, GuardChange *change, const char *what,
+			 const char *why)
+{
+	guard_add_note(st, RULE_FULL_SCAN_UNDER_LOCK,
+				   psprintf("%s may scan table \"%s.%s\" under lock: cannot judge without running user code",
+							what, change->rel->nspname, change->rel->relname),
+				   psprintf("%s %s If it does, it reads every row while holding %s, %s.",
+							guard_size_evidence(change->rel), why,
+							guard_lock_phrase(change->lockmode),
+							guard_lock_effect(change->lockmode)),
+				   NULL);
+}
+
 static void
 add_constraint(GuardStatement *st, GuardChange *change)
 {
@@ -314,8 +338,8 @@ add_constraint(GuardStatement *st, GuardChange *change)
 					return;
 				}
 				name = con->conname ? con->conname
-					: guard_choose_constraint_name(rel, primary ? NULL : strVal(linitial(con->keys)),
-												   primary ? "pkey" : "key");
+					: guard_choose_relation_name(rel, primary ? NULL : strVal(linitial(con->keys)),
+												 primary ? "pkey" : "key", true);
 				initStringInfo(&sql);
 				if (primary)
 				{
@@ -508,9 +532,9 @@ add_column(GuardStatement *st, GuardChange *change)
 				{
 					bool		primary = (con->contype == CONSTR_PRIMARY);
 					const char *name = quote_identifier(con->conname ? con->conname
-														: guard_choose_constraint_name(rel,
-																					   primary ? NULL : def->colname,
-																					   primary ? "pkey" : "key"));
+														: guard_choose_relation_name(rel,
+																					 primary ? NULL : def->colname,
+																					 primary ? "pkey" : "key", true));
 
 					report(st, change,
 						   psprintf("adding column \"%s\" with a %s", def->colname,
@@ -557,11 +581,48 @@ add_column(GuardStatement *st, GuardChange *change)
  *		Do the validated constraints of every table under rel that holds
  *		rows prove qual (in the attribute numbers of parent)?  ALTER TABLE's
  *		own test (PartConstraintImpliedByRelConstraint), table by table as
- *		QueuePartitionConstraintValidation goes.  A table someone else holds
- *		locked counts as not proven.
+ *		QueuePartitionConstraintValidation goes, without running user code
+ *		(UNDECIDED: only folding a constraint's user code could tell).  A
+ *		table someone else holds locked counts as not proven.
+ */
+static Proof
+implied_by_constraints(Relation parent, GuardRelation *rel, List *qual)
+{
+	ListCell   *lc;
+	Proof		result = PROVEN;
+
+	foreach(lc, rel->member_oids)
+	{
+		Oid			member = lfirst_oid(lc);
+		Relation	r;
+		bool		implied;
+		bool		undecided;
+
+		if (get_rel_relkind(member) == RELKIND_PARTITIONED_TABLE)
+			continue;			/* holds no row */
+		if (!ConditionalLockRelationOid(member, AccessShareLock))
+			return NOT_PROVEN;
+		r = relation_open(member, NoLock);
+		implied = guard_constraints_imply(r, map_partition_varattnos(qual, 1, r, parent),
+										  true, &undecided);
+		relation_close(r, NoLock);
+		UnlockRelationOid(member, AccessShareLock);
+		if (!implied && !undecided)
+			return NOT_PROVEN;
+		if (!implied)
+			result = UNDECIDED;
+	}
+	return result;
+}
+
+/*
+ * could_prove_anything
+ *		Has any table under rel that holds rows a validated CHECK constraint
+ *		or a NOT NULL column, with which ALTER TABLE could prove a partition
+ *		bound?  A table someone else holds locked counts as not.
  */
 static bool
-implied_by_constraints(Relation parent, GuardRelation *rel, List *qual)
+could_prove_anything(GuardRelation *rel)
 {
 	ListCell   *lc;
 
@@ -569,21 +630,107 @@ implied_by_constraints(Relation parent, GuardRelation *rel, List *qual)
 	{
 		Oid			member = lfirst_oid(lc);
 		Relation	r;
-		bool		implied;
+		TupleConstr *constr;
+		bool		result = false;
 
-		if (get_rel_relkind(member) == RELKIND_PARTITIONED_TABLE)
-			continue;			/* holds no row */
-		if (!ConditionalLockRelationOid(member, AccessShareLock))
-			return false;
+		if (get_rel_relkind(member) == RELKIND_PARTITIONED_TABLE ||
+			!ConditionalLockRelationOid(member, AccessShareLock))
+			continue;
 		r = relation_open(member, NoLock);
-		implied = PartConstraintImpliedByRelConstraint(r,
-													   map_partition_varattnos(qual, 1, r, parent));
+		constr = RelationGetDescr(r)->constr;
+		for (int i = 0; constr && i < constr->num_check; i++)
+			result |= constr->check[i].ccvalid;
+		if (constr && constr->has_not_null)
+			result = true;
 		relation_close(r, NoLock);
 		UnlockRelationOid(member, AccessShareLock);
-		if (!implied)
-			return false;
+		if (result)
+			return true;
 	}
-	return true;
+	return false;
+}
+
+/*
+ * default_constraint
+ *		The constraint the default partition must satisfy once a partition
+ *		with this bound qual exists: get_proposed_default_constraint(),
+ *		simplified only if that runs no user code (NIL if it would).
+ */
+static List *
+default_constraint(List *bound_qual)
+{
+	Expr	   *expr = makeBoolExpr(NOT_EXPR, list_make1(make_ands_explicit(bound_qual)), -1);
+	Node	   *simplified = guard_simplify((Node *) expr, false);
+
+	if (simplified == NULL)
+		return NIL;
+	return make_ands_implicit(canonicalize_qual((Expr *) simplified, true));
+}
+
+/*
+ * bound_unknown
+ *		Why the partition bound's values cannot be worked out without
+ *		running user code (or a function with side effects), or NULL when
+ *		transformPartitionBound() can evaluate every one of them with the
+ *		server's own immutable functions.  Each value is transformed and
+ *		coerced to the key column's type as transformPartitionBoundValue()
+ *		does, and only looked at.
+ */
+static char *
+bound_value_unknown(ParseState *pstate, PartitionKey key, int col, Node *raw)
+{
+	Node	   *value;
+	char	   *why;
+
+	/* MINVALUE and MAXVALUE of a range come as column references */
+	if (IsA(raw, ColumnRef) && list_length(((ColumnRef *) raw)->fields) == 1 &&
+		IsA(linitial(((ColumnRef *) raw)->fields), String) &&
+		(strcmp(strVal(linitial(((ColumnRef *) raw)->fields)), "minvalue") == 0 ||
+		 strcmp(strVal(linitial(((ColumnRef *) raw)->fields)), "maxvalue") == 0))
+		return NULL;
+	if (col >= get_partition_natts(key))
+		return NULL;			/* the statement fails */
+	value = transformExpr(pstate, copyObject(raw), EXPR_KIND_PARTITION_BOUND);
+	value = coerce_to_target_type(pstate, value, exprType(value),
+								  get_partition_col_typid(key, col),
+								  get_partition_col_typmod(key, col),
+								  COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
+	if (value == NULL || IsA(value, Const) || guard_expr_evaluable(value, &why))
+		return NULL;
+	return why;
+}
+
+static char *
+bound_unknown(ParseState *pstate, Relation parent, PartitionBoundSpec *spec)
+{
+	PartitionKey key = RelationGetPartitionKey(parent);
+	ListCell   *lc;
+	char	   *why = NULL;
+
+	if (spec->is_default)
+		return NULL;
+	if (spec->strategy == PARTITION_STRATEGY_LIST)
+		foreach(lc, spec->listdatums)
+		{
+			if ((why = bound_value_unknown(pstate, key, 0, lfirst(lc))) != NULL)
+				return why;
+		}
+	else if (spec->strategy == PARTITION_STRATEGY_RANGE)
+	{
+		foreach(lc, spec->lowerdatums)
+		{
+			if ((why = bound_value_unknown(pstate, key, foreach_current_index(lc),
+										   lfirst(lc))) != NULL)
+				return why;
+		}
+		foreach(lc, spec->upperdatums)
+		{
+			if ((why = bound_value_unknown(pstate, key, foreach_current_index(lc),
+										   lfirst(lc))) != NULL)
+				return why;
+		}
+	}
+	return NULL;				/* hash: modulus and remainder are integers */
 }
 
 /*
@@ -643,7 +790,9 @@ proven_attach_recipe(GuardStatement *st, Relation parent, GuardRelation *rel,
  *		parent has a default partition, every row of that one, under ACCESS
  *		EXCLUSIVE too, to check none belongs in the new partition -- unless
  *		its constraints prove it.  Bounds and constraints are worked out as
- *		ALTER TABLE works them out (ATExecAttachPartition).
+ *		ALTER TABLE works them out (ATExecAttachPartition).  No partition
+ *		key built here, with the trap of user_code.c armed, stays in the
+ *		relcache (guard_partition_keys_unbuilt).
  */
 static void
 attach_partition(GuardStatement *st, GuardChange *change)
@@ -658,7 +807,10 @@ attach_partition(GuardStatement *st, GuardChange *change)
 	Relation	parent;
 	ParseState *pstate;
 	PartitionBoundSpec *bound;
+	List	   *bound_qual;
 	List	   *qual;
+	char	   *unknown;
+	List	   *unbuilt;
 	bool		part_large = guard_relation_large(part);
 
 	if (IsA(change->node, CreateStmt))
@@ -685,20 +837,69 @@ attach_partition(GuardStatement *st, GuardChange *change)
 		def = guard_relation(st, defaultid, true);
 	if (!part_large && !guard_relation_large(def))
 		return;
+	if (def && !guard_schema_usable(get_rel_namespace(def->relid)))
+	{
+		/* its name and evidence are not the caller's to see */
+		st->withheld++;
+		def = NULL;
+		if (!part_large)
+			return;
+	}
 	if (!ConditionalLockRelationOid(parentid, AccessShareLock))
 		return;
+	unbuilt = guard_partition_keys_unbuilt(parentid);
 	parent = relation_open(parentid, NoLock);
 	pstate = make_parsestate(NULL);
 	pstate->p_sourcetext = st->source;
+
+	/*
+	 * A bound whose value takes user code to compute (or a function with
+	 * side effects) is not evaluated: a table is then read for certain only
+	 * if it has nothing that could prove any bound.
+	 */
+	if ((unknown = bound_unknown(pstate, parent, spec)) != NULL)
+	{
+		char	   *why = psprintf("The partition bound is not evaluated by the guard: %s.", unknown);
+		const char *hint = "Write the partition bound with constants: the guard then gives the CHECK constraint that proves it, added NOT VALID and validated first (reads and writes go on), after which the scan is skipped.";
+
+		for (int i = 0; i < 2; i++)
+		{
+			GuardChange scan = *change;
+
+			scan.rel = (i == 0) ? (part_large ? part : NULL) : def;
+			if (scan.rel == NULL || (i == 1 && !guard_relation_large(def)))
+				continue;
+			if (could_prove_anything(scan.rel))
+				cannot_judge(st, &scan, what,
+							 psprintf("%s Only its value tells whether the table's validated constraints prove %s.",
+									  why, i == 0 ? "that its rows fit the bound"
+									  : "that none of its rows belongs in the new partition"));
+			else
+				report(st, &scan, what,
+					   psprintf("%s %s, and the table has no validated CHECK constraint or NOT NULL column that could prove anything, so every row is checked.",
+								why, i == 0 ? "Its rows must fit the bound"
+								: psprintf("It is the default partition of %s: none of its rows may belong in the new partition", change->object_name)),
+					   pstrdup(hint));
+		}
+		relation_close(parent, NoLock);
+		UnlockRelationOid(parentid, AccessShareLock);
+		guard_forget_partition_keys(unbuilt);
+		return;
+	}
 	bound = transformPartitionBound(pstate, parent, copyObject(spec));
-	qual = list_concat(get_qual_from_partbound(parent, bound),
-					   RelationGetPartitionQual(parent));
+	bound_qual = get_qual_from_partbound(parent, bound);
+	qual = list_concat_copy(bound_qual, RelationGetPartitionQual(parent));
 
 	if (part_large && qual != NIL)
 	{
-		List	   *check = list_make1(make_ands_explicit((List *) eval_const_expressions(NULL, (Node *) qual)));
+		Node	   *simplified = guard_simplify((Node *) qual, false);
+		List	   *check = simplified ? list_make1(make_ands_explicit((List *) simplified)) : NIL;
+		Proof		proof = check ? implied_by_constraints(parent, part, check) : UNDECIDED;
 
-		if (!implied_by_constraints(parent, part, check))
+		if (proof == UNDECIDED)
+			cannot_judge(st, change, what,
+						 "Its validated constraints, or the partition key, call a function that PostgreSQL folds to a constant when it looks for a proof that the rows fit the bound; the guard does not run it.");
+		else if (proof == NOT_PROVEN)
 			report(st, change,
 				   what,
 				   psprintf("No validated CHECK constraint proves its rows fit the partition bound of %s, so every row is checked.",
@@ -708,13 +909,16 @@ attach_partition(GuardStatement *st, GuardChange *change)
 	}
 	if (guard_relation_large(def))
 	{
-		List	   *check = get_proposed_default_constraint(qual);
+		List	   *check = default_constraint(bound_qual);
+		Proof		proof = check ? implied_by_constraints(parent, def, check) : UNDECIDED;
+		GuardChange scan = *change;
 
-		if (!implied_by_constraints(parent, def, check))
-		{
-			GuardChange scan = *change;
-
-			scan.rel = def;
+		scan.rel = def;
+		if (proof == UNDECIDED)
+			cannot_judge(st, &scan, what,
+						 psprintf("It is the default partition of %s. Its validated constraints, or the partition key, call a function that PostgreSQL folds to a constant when it looks for a proof that none of its rows belongs in the new partition; the guard does not run it.",
+								  change->object_name));
+		else if (proof == NOT_PROVEN)
 			report(st, &scan,
 				   what,
 				   psprintf("It is the default partition of %s: every row is checked not to belong in the new partition (one that does makes the statement fail).",
@@ -722,10 +926,10 @@ attach_partition(GuardStatement *st, GuardChange *change)
 				   proven_attach_recipe(st, parent, def, check,
 										psprintf("Prove first that no row of the default partition belongs in the new one, with a CHECK constraint added NOT VALID and validated (reads and writes go on; move any such row out first); %s then skips the scan",
 												 IsA(change->node, CreateStmt) ? "CREATE TABLE" : "ATTACH PARTITION")));
-		}
 	}
 	relation_close(parent, NoLock);
 	UnlockRelationOid(parentid, AccessShareLock);
+	guard_forget_partition_keys(unbuilt);
 }
 
 /* The tables with a column of the domain (or of an array over it). */
@@ -782,8 +986,15 @@ domain_constraint(GuardStatement *st, GuardChange *change)
 	initStringInfo(&tables);
 	foreach(lc, domain_tables(change->object.objectId))
 	{
-		GuardRelation *rel = guard_relation(st, lfirst_oid(lc), false);
+		GuardRelation *rel;
 
+		/* tables in schemas the caller may not use: counted, not named */
+		if (!guard_schema_usable(get_rel_namespace(lfirst_oid(lc))))
+		{
+			st->withheld++;
+			continue;
+		}
+		rel = guard_relation(st, lfirst_oid(lc), false);
 		if (!guard_relation_large(rel))
 			continue;
 		appendStringInfo(&tables, "%s\"%s.%s\"", nlarge ? ", " : "", rel->nspname, rel->relname);
@@ -831,6 +1042,38 @@ domain_constraint(GuardStatement *st, GuardChange *change)
 					  hint);
 }
 
+/*
+ * foreign_key_blocks_referenced
+ *		ADD FOREIGN KEY scans the table it is added to while it holds SHARE
+ *		ROW EXCLUSIVE on the referenced table as well, which blocks that
+ *		table's writers: a large table whose own lock blocks nobody
+ *		(sessions.c: this session created it) is judged all the same when
+ *		the referenced table is one others use.
+ */
+static bool
+foreign_key_blocks_referenced(GuardStatement *st, GuardChange *change)
+{
+	Constraint *con;
+	Oid			refid;
+	GuardRelation *ref;
+	bool		large;
+
+	if (change->kind != CHANGE_ADD_CONSTRAINT || change->rel == NULL ||
+		!change->rel->unwatched)
+		return false;
+	con = castNode(Constraint, ((AlterTableCmd *) change->node)->def);
+	if (con->contype != CONSTR_FOREIGN || con->skip_validation)
+		return false;
+	refid = RangeVarGetRelid(con->pktable, NoLock, true);
+	ref = OidIsValid(refid) ? guard_relation(st, refid, false) : NULL;
+	if (ref == NULL || ref->is_new || ref->unwatched)
+		return false;
+	change->rel->unwatched = false;
+	large = guard_relation_large(change->rel);
+	change->rel->unwatched = !large;
+	return large;
+}
+
 void
 rule_full_scan_under_lock(GuardStatement *st)
 {
@@ -850,12 +1093,23 @@ rule_full_scan_under_lock(GuardStatement *st)
 			attach_partition(st, change);	/* the default partition counts too */
 			continue;
 		}
-		if (!guard_relation_large(change->rel))
+		if (!guard_relation_large(change->rel) &&
+			!foreign_key_blocks_referenced(st, change))
 			continue;
 		if (change->kind == CHANGE_SET_NOT_NULL)
 		{
-			if (change->attnum <= 0 || proves_not_null(change->rel, change->colname))
+			Proof		proof;
+
+			if (change->attnum <= 0 ||
+				(proof = not_null_proof(change->rel, change->colname)) == PROVEN)
 				continue;
+			if (proof == UNDECIDED)
+			{
+				cannot_judge(st, change,
+							 psprintf("SET NOT NULL on column \"%s\"", change->colname),
+							 "A validated CHECK constraint of it calls a function that PostgreSQL folds to a constant when it looks for a proof that the column has no null; the guard does not run it, so it cannot tell whether every row will be checked.");
+				continue;
+			}
 			report(st, change,
 				   psprintf("SET NOT NULL on column \"%s\"", change->colname),
 				   "No validated CHECK constraint proves the column has no null, so every row is checked.",

@@ -17,6 +17,10 @@
  * pg_proc.provolatile by contain_volatile_functions), an identity or serial
  * column, a stored generated column, or a domain with constraints.
  *
+ * Planning runs no user code (user_code.c): a USING expression whose
+ * planning would fold a user function to a constant is not the column, and
+ * rewrites; a default's volatility is then read from the unplanned tree.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -165,9 +169,17 @@ guard_type_change_rewrites(GuardStatement *st, GuardChange *change, char **using
 		result = false;			/* no such cast: the command fails */
 	else
 	{
+		Node	   *planned;
+
 		assign_expr_collations(pstate, expr);
-		expr = (Node *) expression_planner((Expr *) expr);
-		result = conversion_rewrites(expr, change->attnum);
+		planned = guard_simplify(expr, true);
+		if (planned)
+		{
+			expr = planned;
+			result = conversion_rewrites(expr, change->attnum);
+		}
+		else
+			result = true;		/* a user function folded to a constant: not the column */
 	}
 	if (rel)
 	{
@@ -230,6 +242,7 @@ guard_add_column_rewrites(GuardStatement *st, GuardChange *change, char **hint)
 	int32		typmod;
 	char	   *typesql;
 	Node	   *defval = NULL;
+	Node	   *planned;
 	char	   *unused;
 
 	if (hint == NULL)
@@ -250,7 +263,7 @@ guard_add_column_rewrites(GuardStatement *st, GuardChange *change, char **hint)
 	{
 		const char *base = identity ? NULL : serial_base_type(strVal(linitial(def->typeName->names)));
 		char	   *seq = quote_qualified_identifier(rel->nspname,
-													 makeObjectName(rel->relname, def->colname, "seq"));
+													 guard_choose_relation_name(rel, def->colname, "seq", false));
 
 		if (base == NULL)
 		{
@@ -311,7 +324,14 @@ guard_add_column_rewrites(GuardStatement *st, GuardChange *change, char **hint)
 						 rel->sql_name, col, format_type_be(base));
 		return "a column of a domain with constraints is checked in each row";
 	}
-	if (defval && contain_volatile_functions((Node *) expression_planner((Expr *) defval)))
+	/*
+	 * Volatile after planning, as ATExecAddColumn decides it; when planning
+	 * would fold a user function (which the guard does not run), the
+	 * unplanned tree's volatility (planning only ever removes some).
+	 */
+	if (defval && (planned = guard_simplify(defval, true)) == NULL)
+		planned = defval;
+	if (defval && contain_volatile_functions(planned))
 	{
 		char	   *sql = deparse_expression(defval, NIL, false, false);
 
