@@ -655,7 +655,6 @@ partitions_moved(Node *parsetree)
 	return partitions;
 }
 
-
 /* Does this relation have (or had) triggers?  (pg_class.relhastriggers) */
 static bool
 has_triggers(Oid relid)
