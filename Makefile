@@ -7,12 +7,17 @@ OBJS = \
 	src/lineage/object.o \
 	src/lineage/function.o \
 	src/lineage/plpgsql.o \
+	src/lineage/plpgsql_cursors.o \
+	src/lineage/plpgsql_walk.o \
 	src/lineage/pg_query_sealed.o \
 	src/lineage/store.o \
 	src/lineage/target.o \
 	src/lineage/impact.o \
 	src/lineage/unresolved.o \
 	src/lineage/notes.o \
+	src/lineage/names.o \
+	src/lineage/dynamic_sql.o \
+	src/lineage/trigger_args.o \
 	src/lineage/graph.o \
 	src/lineage/openlineage.o \
 	src/lineage/origin.o \
@@ -56,7 +61,7 @@ EXTENSION = schemaguard
 DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql sql/schemaguard--0.2.0--0.3.0.sql
 
 # pg_regress reads sql/<test>.sql and compares with expected/<test>.out
-REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache do_no_harm guard_trust
+REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors analysis_interrupts dynamic_sql failed_statements plpgsql_records trigger_functions windows_sorts partitions pagila rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache do_no_harm guard_trust
 # expand/contract migrations
 REGRESS += migrate_plan migrate_states migrate_permissions
 # lineage out to other tools (OpenLineage, pictures, impact reports, the CLI)
@@ -65,7 +70,7 @@ REGRESS_OPTS = --inputdir=.
 
 # pg_isolation_regress reads test/isolation/specs/<test>.spec and
 # test/isolation/expected/<test>.out
-ISOLATION = rebuild_concurrent_ddl upkeep_concurrent_refresh guard_blocks_writers guard_cache
+ISOLATION = rebuild_concurrent_ddl upkeep_concurrent_refresh analysis_no_wait analysis_cancel guard_blocks_writers guard_cache
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # prove runs test/t/*.pl (PostgreSQL::Test::Cluster makes its own clusters

@@ -22,11 +22,17 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/index.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
@@ -37,8 +43,10 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "tcop/cmdtag.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 #include "lineage/internal.h"
@@ -108,6 +116,42 @@ event_objects(Oid funcid, int *n)
 	}
 	FreeExprContext(econtext, true);
 	return objects;
+}
+
+/*
+ * altered_table
+ *		For ALTER TABLE and CREATE [OR REPLACE] VIEW, the object the server
+ *		reports is the relation the statement names: found here from the
+ *		parse tree (the command has it locked), which saves the server
+ *		computing the textual identity of every reported command.  NULL for
+ *		any other statement.
+ */
+static ObjectAddress *
+altered_table(Node *parsetree, int *n)
+{
+	RangeVar   *rv;
+	ObjectAddress *object;
+	Oid			relid;
+
+	if (parsetree != NULL && IsA(parsetree, AlterTableStmt) &&
+		((AlterTableStmt *) parsetree)->objtype == OBJECT_TABLE)
+		rv = ((AlterTableStmt *) parsetree)->relation;
+	else if (parsetree != NULL && IsA(parsetree, ViewStmt))
+		rv = ((ViewStmt *) parsetree)->view;
+	else
+		return NULL;
+	if (rv == NULL)
+		return NULL;
+	/* a view is where CREATE VIEW made it, whatever a temporary one shadows */
+	relid = IsA(parsetree, ViewStmt)
+		? get_relname_relid(rv->relname, RangeVarGetCreationNamespace(rv))
+		: RangeVarGetRelid(rv, NoLock, true);
+	if (!OidIsValid(relid))
+		return NULL;			/* IF EXISTS, and it did not */
+	object = palloc(sizeof(ObjectAddress));
+	ObjectAddressSet(*object, RelationRelationId, relid);
+	*n = 1;
+	return object;
 }
 
 /* Add an object to a list unless it is there already. */
@@ -241,6 +285,390 @@ add_all_unique(List *objects, List *more)
 	return objects;
 }
 
+static List *
+add_relation(List *objects, Oid relid)
+{
+	ObjectAddress object;
+
+	ObjectAddressSet(object, RelationRelationId, relid);
+	return add_unique(objects, &object);
+}
+
+/* Lower-case ASCII letters in place (identifiers fold so; enough here). */
+static char *
+ascii_lower(char *s)
+{
+	char	   *p;
+
+	for (p = s; *p; p++)
+	{
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	}
+	return s;
+}
+
+/*
+ * Does this text use "*" for all columns (SELECT *, t.*, RETURNING *), not
+ * as count(*) or a product?  Looked at as plain text: a "*" after "." or
+ * after the words SELECT, DISTINCT, RETURNING or a ",".
+ */
+static bool
+uses_star(const char *lower_body)
+{
+	const char *p;
+
+	for (p = strchr(lower_body, '*'); p != NULL; p = strchr(p + 1, '*'))
+	{
+		const char *q = p;
+
+		while (q > lower_body && isspace((unsigned char) q[-1]))
+			q--;
+		if (q == lower_body)
+			continue;
+		if (q[-1] == '.' || q[-1] == ',')
+			return true;
+		if ((q - lower_body >= 6 && strncmp(q - 6, "select", 6) == 0) ||
+			(q - lower_body >= 8 && strncmp(q - 8, "distinct", 8) == 0) ||
+			(q - lower_body >= 9 && strncmp(q - 9, "returning", 9) == 0))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does the body of this function name "name" (as any part of its text,
+ * case-insensitive), or use "*" for all columns, which a new column joins?
+ * What it does not name, a new column cannot change.
+ */
+static bool
+body_mentions(Oid funcid, const char *name)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	bool		isnull;
+	bool		found = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		Datum		src = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_prosrc, &isnull);
+
+		if (!isnull)
+		{
+			char	   *lower_body = ascii_lower(TextDatumGetCString(src));
+
+			found = strstr(lower_body, ascii_lower(pstrdup(name))) != NULL ||
+				uses_star(lower_body);
+		}
+		ReleaseSysCache(tuple);
+	}
+	return found;
+}
+
+/*
+ * Is this ALTER TABLE subcommand a setting: storage, statistics, options,
+ * ownership, NOT NULL, clustering, triggers and rules enabled or disabled,
+ * row security, replica identity?  It changes neither what a body reads
+ * nor what the table's own dependents are made of.
+ */
+static bool
+is_setting(AlterTableType subtype)
+{
+	switch (subtype)
+	{
+		case AT_SetStatistics:
+		case AT_SetOptions:
+		case AT_ResetOptions:
+		case AT_SetStorage:
+		case AT_SetCompression:
+		case AT_ChangeOwner:
+		case AT_ClusterOn:
+		case AT_DropCluster:
+		case AT_SetLogged:
+		case AT_SetUnLogged:
+		case AT_SetTableSpace:
+		case AT_SetRelOptions:
+		case AT_ResetRelOptions:
+		case AT_ReplaceRelOptions:
+		case AT_EnableTrig:
+		case AT_EnableAlwaysTrig:
+		case AT_EnableReplicaTrig:
+		case AT_DisableTrig:
+		case AT_EnableTrigAll:
+		case AT_DisableTrigAll:
+		case AT_EnableTrigUser:
+		case AT_DisableTrigUser:
+		case AT_EnableRule:
+		case AT_EnableAlwaysRule:
+		case AT_EnableReplicaRule:
+		case AT_DisableRule:
+		case AT_ReplicaIdentity:
+		case AT_EnableRowSecurity:
+		case AT_DisableRowSecurity:
+		case AT_ForceRowSecurity:
+		case AT_NoForceRowSecurity:
+		case AT_GenericOptions:
+		case AT_DropNotNull:
+		case AT_SetNotNull:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * Is this ALTER TABLE one that changes nothing the table's own dependents
+ * are made of (its defaults, constraints, indexes, triggers, policies,
+ * statistics and rules)?  A plain ADD COLUMN (no default, no constraint
+ * but NOT NULL, not generated, not identity), a DROP COLUMN (what goes
+ * with the column is reported to sql_drop, and the triggers that read it
+ * are analyzed again there), and settings: then the table is not analyzed
+ * again.
+ */
+static bool
+keeps_own_lineage(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt) ||
+		((AlterTableStmt *) parsetree)->objtype != OBJECT_TABLE)
+		return false;
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_AddColumn:
+				{
+					ColumnDef  *def = castNode(ColumnDef, cmd->def);
+					ListCell   *cc;
+
+					if (def->raw_default != NULL || def->cooked_default != NULL ||
+						def->identity != '\0' || def->generated != '\0' ||
+						def->identitySequence != NULL)
+						return false;
+					foreach(cc, def->constraints)
+					{
+						ConstrType	type = castNode(Constraint, lfirst(cc))->contype;
+
+						if (type != CONSTR_NOTNULL && type != CONSTR_NULL)
+							return false;
+					}
+				}
+				break;
+			case AT_DropColumn:
+				break;
+			default:
+				if (!is_setting(cmd->subtype))
+					return false;
+				break;
+		}
+	}
+	return true;
+}
+
+/*
+ * readers_of_change
+ *		The functions an ALTER TABLE (or a rename, or SET SCHEMA) may break
+ *		or change, as far as what they read goes: only those that can be
+ *		affected are analyzed again (a DROP COLUMN's are, by sql_drop).
+ *		ADD COLUMN: those that read the table and name the column (or use
+ *		*); ALTER COLUMN TYPE, RENAME COLUMN: those that read the column;
+ *		RENAME, SET SCHEMA: those that read the table; a constraint, a
+ *		default, storage, statistics, an index, ownership...: none.  An
+ *		ALTER of another kind of object: those that read it.
+ */
+static List *
+readers_of_change(const ObjectAddress *object, Node *parsetree)
+{
+	List	   *readers = NIL;
+	ListCell   *lc;
+
+	if (object->classId != RelationRelationId || parsetree == NULL)
+		return lineage_functions_reading(object);
+	if (IsA(parsetree, RenameStmt))
+	{
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+		ObjectAddress column;
+
+		if (stmt->renameType != OBJECT_COLUMN)
+			return lineage_functions_reading(object);
+		/* the column has its new name already */
+		ObjectAddressSubSet(column, RelationRelationId, object->objectId,
+							get_attnum(object->objectId, stmt->newname));
+		return column.objectSubId > 0 ? lineage_functions_reading(&column) : NIL;
+	}
+	if (!IsA(parsetree, AlterTableStmt))
+		return lineage_functions_reading(object);
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_AddColumn:
+			case AT_AddColumnRecurse:
+			case AT_AddColumnToView:
+				{
+					const char *name = castNode(ColumnDef, cmd->def)->colname;
+					ListCell   *fc;
+
+					foreach(fc, lineage_functions_reading(object))
+					{
+						ObjectAddress *f = (ObjectAddress *) lfirst(fc);
+
+						if (body_mentions(f->objectId, name))
+							readers = add_unique(readers, f);
+					}
+				}
+				break;
+			case AT_AlterColumnType:
+				{
+					ObjectAddress column;
+
+					ObjectAddressSubSet(column, RelationRelationId, object->objectId,
+										get_attnum(object->objectId, cmd->name));
+					if (column.objectSubId > 0)
+						readers = add_all_unique(readers, lineage_functions_reading(&column));
+				}
+				break;
+			case AT_DropColumn:
+			case AT_DropColumnRecurse:
+			case AT_ColumnDefault:
+			case AT_CookedColumnDefault:
+			case AT_CheckNotNull:
+			case AT_DropExpression:
+			case AT_AddIndex:
+			case AT_ReAddIndex:
+			case AT_AddConstraint:
+			case AT_AddConstraintRecurse:
+			case AT_ReAddConstraint:
+			case AT_AlterConstraint:
+			case AT_ValidateConstraint:
+			case AT_ValidateConstraintRecurse:
+			case AT_AddIndexConstraint:
+			case AT_DropConstraint:
+			case AT_DropConstraintRecurse:
+			case AT_ReAddComment:
+			case AT_AlterColumnGenericOptions:
+			case AT_SetAccessMethod:
+			case AT_AttachPartition:
+			case AT_DetachPartition:
+			case AT_DetachPartitionFinalize:
+			case AT_AddIdentity:
+			case AT_SetIdentity:
+			case AT_DropIdentity:
+			case AT_ReAddStatistics:
+				break;			/* what a body reads is the same */
+			default:
+				if (!is_setting(cmd->subtype))
+					readers = add_all_unique(readers, lineage_functions_reading(object));
+				break;
+		}
+	}
+	return readers;
+}
+
+/*
+ * The tables with a foreign key referencing one of these relations: a
+ * partition attached to (or detached from, created in) a referenced
+ * partitioned table adds (or drops) constraints on them, unreported.
+ */
+static List *
+referencing_tables(List *relids)
+{
+	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tuple;
+	List	   *tables = NIL;
+
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tuple);
+
+		if (con->contype == CONSTRAINT_FOREIGN && list_member_oid(relids, con->confrelid))
+			tables = list_append_unique_oid(tables, con->conrelid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return tables;
+}
+
+/*
+ * partition_family
+ *		What attaching, detaching or creating a partition can change the
+ *		catalog entries of, unreported: the partition and its partitions
+ *		(indexes, foreign keys and triggers cloned onto them or left on
+ *		them), the partitioned tables above it, and the tables whose
+ *		foreign keys reference any of them.  Their edges of entries that no
+ *		longer exist are forgotten, and all of them are analyzed again.
+ */
+static List *
+partition_family(List *owners, Oid partition)
+{
+	List	   *relids;
+	ListCell   *lc;
+
+	if (!OidIsValid(partition) || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(partition)))
+		return owners;
+	relids = list_concat_unique_oid(find_all_inheritors(partition, NoLock, NULL),
+									get_partition_ancestors(partition));
+	relids = list_concat_unique_oid(relids, referencing_tables(relids));
+	foreach(lc, relids)
+	{
+		lineage_store_forget_vanished(lfirst_oid(lc));
+		owners = add_relation(owners, lfirst_oid(lc));
+	}
+	return owners;
+}
+
+/* The partitions a command attaches, detaches or creates (their OIDs). */
+static List *
+partitions_moved(Node *parsetree)
+{
+	List	   *partitions = NIL;
+	ListCell   *lc;
+
+	if (parsetree == NULL)
+		return NIL;
+	if (IsA(parsetree, CreateStmt) && ((CreateStmt *) parsetree)->partbound != NULL)
+		partitions = lappend_oid(partitions,
+								 RangeVarGetRelid(((CreateStmt *) parsetree)->relation,
+												  NoLock, true));
+	if (!IsA(parsetree, AlterTableStmt))
+		return partitions;
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+		Oid			relid;
+
+		if (cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition &&
+			cmd->subtype != AT_DetachPartitionFinalize)
+			continue;
+		relid = RangeVarGetRelid(castNode(PartitionCmd, cmd->def)->name, NoLock, true);
+		/* ALTER INDEX ... ATTACH PARTITION: the index's table */
+		if (OidIsValid(relid) && (get_rel_relkind(relid) == RELKIND_INDEX ||
+								  get_rel_relkind(relid) == RELKIND_PARTITIONED_INDEX))
+			relid = IndexGetRelation(relid, true);
+		partitions = lappend_oid(partitions, relid);
+	}
+	return partitions;
+}
+
+/* Does this relation have (or had) triggers?  (pg_class.relhastriggers) */
+static bool
+has_triggers(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		result = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		result = ((Form_pg_class) GETSTRUCT(tuple))->relhastriggers;
+		ReleaseSysCache(tuple);
+	}
+	return result;
+}
 
 Datum
 schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
@@ -249,6 +677,8 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	ObjectAddress *objects;
 	List	   *owners = NIL;
 	int			effects;
+	bool		keep_own;
+	bool		any_unresolved;
 	int			n;
 	int			i;
 
@@ -265,7 +695,9 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	 */
 	CommandCounterIncrement();
 
-	objects = event_objects(F_PG_EVENT_TRIGGER_DDL_COMMANDS, &n);
+	objects = altered_table(trigdata->parsetree, &n);
+	if (objects == NULL)
+		objects = event_objects(F_PG_EVENT_TRIGGER_DDL_COMMANDS, &n);
 
 	/*
 	 * ALTER COLUMN TYPE rebuilds what is built on the column under new OIDs
@@ -292,25 +724,69 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 		}
 	}
 
+	keep_own = keeps_own_lineage(trigdata->parsetree);
 	for (i = 0; i < n; i++)
 	{
 		ObjectAddress owner = lineage_owner(&objects[i]);
 		Oid			trigger_function = lineage_trigger_function(&objects[i]);
 
+		/*
+		 * An ADD COLUMN or a setting leaves the table's own lineage as it is
+		 * -- unless it has triggers, whose functions may read NEW.* (which a
+		 * new column joins)
+		 */
+		if (keep_own && owner.classId == RelationRelationId &&
+			!has_triggers(owner.objectId))
+			owner.objectId = InvalidOid;
 		if (OidIsValid(owner.objectId))
 			owners = add_unique(owners, &owner);
-		/* a trigger gives its function's NEW and OLD a table */
+		/*
+		 * What the command did to a table with partitions or children it
+		 * did to them too (an index, a foreign key, a trigger cloned onto
+		 * each partition; a default or a CHECK inherited), unreported.
+		 */
+		if (owner.classId == RelationRelationId && OidIsValid(owner.objectId) &&
+			has_subclass(owner.objectId))
+		{
+			ListCell   *lc;
+
+			foreach(lc, find_all_inheritors(owner.objectId, NoLock, NULL))
+				owners = add_relation(owners, lfirst_oid(lc));
+		}
+		/* a trigger types its function's NEW and OLD (see plpgsql.c) */
 		if (OidIsValid(trigger_function))
 		{
 			ObjectAddressSet(owner, ProcedureRelationId, trigger_function);
 			owners = add_unique(owners, &owner);
 		}
+		/* a trigger function's body: what each of its triggers reads */
+		if (objects[i].classId == ProcedureRelationId)
+		{
+			ListCell   *lc;
+
+			foreach(lc, lineage_trigger_relations(objects[i].objectId))
+				owners = add_relation(owners, lfirst_oid(lc));
+		}
 		/* a renamed or changed table or function may break what reads it */
 		if (effects & ALTERS_NAMES)
-			owners = add_all_unique(owners, lineage_functions_reading(&objects[i]));
+			owners = add_all_unique(owners, readers_of_change(&objects[i],
+															  trigdata->parsetree));
 	}
+	/* partitions attached, detached or created */
+	{
+		List	   *moved = partitions_moved(trigdata->parsetree);
+		ListCell   *lc;
+
+		foreach(lc, moved)
+			owners = partition_family(owners, lfirst_oid(lc));
+		/* the triggers DETACH dropped from the partition, unreported */
+		if (moved != NIL)
+			lineage_store_forget_vanished_class(TriggerRelationId);
+	}
+	/* what could not be analyzed before (store.c, "Deferred analysis") */
+	owners = add_all_unique(owners, lineage_deferred_objects(&any_unresolved));
 	/* a new or renamed name may resolve what did not */
-	if ((effects & ADDS_NAMES) && lineage_has_unresolved())
+	if ((effects & ADDS_NAMES) && any_unresolved)
 	{
 		List	   *names = NIL;
 
@@ -355,6 +831,18 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 		/* a dropped trigger takes the table of its function's NEW and OLD */
 		if (objects[i].classId == TriggerRelationId)
 			readers = add_all_unique(readers, lineage_functions_called_by(&objects[i]));
+		/* a trigger reading a dropped column through NEW or OLD: its table */
+		if (objects[i].classId == RelationRelationId && objects[i].objectSubId != 0 &&
+			has_triggers(objects[i].objectId))
+		{
+			ListCell   *lc;
+
+			foreach(lc, lineage_dependents(&objects[i]))
+			{
+				if (((ObjectAddress *) lfirst(lc))->classId == TriggerRelationId)
+					readers = add_unique(readers, (ObjectAddress *) lfirst(lc));
+			}
+		}
 	}
 	for (i = 0; i < n; i++)
 	{

@@ -299,17 +299,10 @@ follow(Traversal *tr, ObjectNames *object, NodeKey key)
 static const char *
 usage_name(Datum value)
 {
-	text	   *t = DatumGetTextPP(value);
-	int			len = VARSIZE_ANY_EXHDR(t);
-	int			i;
+	int			usage = lineage_usage_of(value);
 
-	for (i = 0; i < LINEAGE_NUM_USAGES; i++)
-	{
-		if (strlen(lineage_usage_names[i]) == len &&
-			memcmp(lineage_usage_names[i], VARDATA_ANY(t), len) == 0)
-			return lineage_usage_names[i];
-	}
-	return text_to_cstring(t);
+	return usage >= 0 ? lineage_usage_names[usage]
+		: text_to_cstring(DatumGetTextPP(value));
 }
 
 static void

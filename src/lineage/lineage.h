@@ -75,6 +75,8 @@ extern List *lineage_functions_called_by(const ObjectAddress *object);
 /* object.c: catalog entries and their owners */
 extern ObjectAddress lineage_owner(const ObjectAddress *object);
 extern Oid	lineage_object_schema(const ObjectAddress *object);
+extern bool lineage_names_by_text(const ObjectAddress *dependent,
+								  const ObjectAddress *source);
 
 /* dependents.c: for the migration engine */
 typedef struct LineageReader

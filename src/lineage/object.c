@@ -13,8 +13,10 @@
  *	- its CHECK constraints (filter) and foreign keys (join, both sides);
  *	- its indexes: key columns (identity), expressions (transformation),
  *	  partial-index predicates (filter);
- *	- its triggers: UPDATE OF columns and WHEN condition (conditional), and
- *	  the trigger function (call);
+ *	- its triggers: UPDATE OF columns and WHEN condition (conditional), the
+ *	  trigger function (call), what a PL/pgSQL trigger function's NEW and
+ *	  OLD read and write of this table (function.c), the columns the
+ *	  arguments of a known C trigger function name (trigger_args.c);
  *	- its row-level security policies: USING and WITH CHECK (filter);
  *	- its extended statistics: columns (identity), expressions;
  *	- its rules other than a view's "_RETURN": condition (filter) and
@@ -43,10 +45,13 @@
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
 #include "rewrite/rewriteSupport.h"
 #include "utils/array.h"
+#include "utils/fmgrprotos.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -235,8 +240,25 @@ trigger_row(HeapTuple tuple, TupleDesc desc, Oid relid, List **edges,
 						 expression_lineage_edges(stored_tree(tuple, Anum_pg_trigger_tgqual, desc),
 												  relid, &dependent, USAGE_CONDITIONAL));
 	if (lineage_function_tracked(trig->tgfoid))
+	{
 		*edges = lappend(*edges, new_edge(ProcedureRelationId, trig->tgfoid, 0,
 										  &dependent, USAGE_CALL));
+		/* what its NEW and OLD read and write of this table */
+		*edges = list_concat(*edges,
+							 function_trigger_lineage(trig->tgfoid, relid, &dependent));
+	}
+	if (trig->tgnargs > 0)
+	{
+		/* columns named by the arguments of a known C trigger function */
+		bool		isnull;
+		Datum		args = heap_getattr(tuple, Anum_pg_trigger_tgargs, desc, &isnull);
+
+		if (!isnull)
+			*edges = list_concat(*edges,
+								 trigger_argument_edges(trig->tgfoid,
+														VARDATA_ANY(DatumGetByteaPP(args)),
+														trig->tgnargs, relid, &dependent));
+	}
 	*owned = lappend(*owned, new_address(TriggerRelationId, trig->oid));
 }
 
@@ -323,6 +345,141 @@ relation_tracked(Form_pg_class form)
 		lineage_namespace_tracked(form->relnamespace);
 }
 
+/*
+ * Presence: during a rebuild, which relations have any row in each catalog
+ * their dependents live in.  Reading each catalog once, for every
+ * relation, costs a few milliseconds; looking in each one with an index
+ * for each of thousands of relations (most of which have nothing there)
+ * cost tens.
+ */
+#define IN_ATTRDEF		0x01
+#define IN_CONSTRAINT	0x02
+#define IN_INDEX		0x04
+#define IN_POLICY		0x08
+#define IN_STATISTIC	0x10
+#define IN_TRIGGER		0x20
+#define IN_RULE			0x40
+
+typedef struct Presence
+{
+	Oid			relid;
+	int			in;
+} Presence;
+
+static HTAB *presence = NULL;
+
+static void
+note_presence(Oid relid, int in)
+{
+	Presence   *entry;
+	bool		found;
+
+	if (!OidIsValid(relid))
+		return;
+	entry = hash_search(presence, &relid, HASH_ENTER, &found);
+	if (!found)
+		entry->in = 0;
+	entry->in |= in;
+}
+
+/* Is there possibly a row of this catalog for this relation? */
+static bool
+present(Oid relid, int in)
+{
+	Presence   *entry;
+
+	if (presence == NULL)
+		return true;
+	entry = hash_search(presence, &relid, HASH_FIND, NULL);
+	return entry != NULL && (entry->in & in) != 0;
+}
+
+/*
+ * lineage_catalog_presence
+ *		Start (on) or end a rebuild's reading of the catalogs, made in the
+ *		current memory context (see "Presence" above).
+ */
+void
+lineage_catalog_presence(bool on)
+{
+	static const Oid catalogs[] = {AttrDefaultRelationId, ConstraintRelationId,
+		IndexRelationId, PolicyRelationId, StatisticExtRelationId,
+	TriggerRelationId, RewriteRelationId};
+	HASHCTL		ctl;
+	int			i;
+
+	if (presence != NULL)
+		hash_destroy(presence);
+	presence = NULL;
+	if (!on)
+		return;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(Presence);
+	ctl.hcxt = CurrentMemoryContext;
+	presence = hash_create("schemaguard catalog presence", 4096, &ctl,
+						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < lengthof(catalogs); i++)
+	{
+		Relation	rel = table_open(catalogs[i], AccessShareLock);
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+		HeapTuple	tuple;
+
+		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		{
+			switch (catalogs[i])
+			{
+				case AttrDefaultRelationId:
+					note_presence(((Form_pg_attrdef) GETSTRUCT(tuple))->adrelid, IN_ATTRDEF);
+					break;
+				case ConstraintRelationId:
+					note_presence(((Form_pg_constraint) GETSTRUCT(tuple))->conrelid, IN_CONSTRAINT);
+					break;
+				case IndexRelationId:
+					note_presence(((Form_pg_index) GETSTRUCT(tuple))->indrelid, IN_INDEX);
+					break;
+				case PolicyRelationId:
+					note_presence(((Form_pg_policy) GETSTRUCT(tuple))->polrelid, IN_POLICY);
+					break;
+				case StatisticExtRelationId:
+					note_presence(((Form_pg_statistic_ext) GETSTRUCT(tuple))->stxrelid, IN_STATISTIC);
+					break;
+				case TriggerRelationId:
+					note_presence(((Form_pg_trigger) GETSTRUCT(tuple))->tgrelid, IN_TRIGGER);
+					break;
+				case RewriteRelationId:
+					if (strcmp(NameStr(((Form_pg_rewrite) GETSTRUCT(tuple))->rulename),
+							   ViewSelectRuleName) != 0)
+						note_presence(((Form_pg_rewrite) GETSTRUCT(tuple))->ev_class, IN_RULE);
+					break;
+			}
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+}
+
+/* The catalogs a relation's dependents live in, and how each row is read. */
+typedef struct DependentCatalog
+{
+	Oid			catalog;
+	Oid			index;			/* its index by relation */
+	AttrNumber	relid_attnum;
+	RowFn		row;
+	int			in;				/* its presence bit (above) */
+	bool		not_views;		/* a view has none */
+} DependentCatalog;
+
+static const DependentCatalog dependent_catalogs[] = {
+	{AttrDefaultRelationId, AttrDefaultIndexId, Anum_pg_attrdef_adrelid, attrdef_row, IN_ATTRDEF, true},
+	{ConstraintRelationId, ConstraintRelidTypidNameIndexId, Anum_pg_constraint_conrelid, constraint_row, IN_CONSTRAINT, true},
+	{IndexRelationId, IndexIndrelidIndexId, Anum_pg_index_indrelid, index_row, IN_INDEX, true},
+	{PolicyRelationId, PolicyPolrelidPolnameIndexId, Anum_pg_policy_polrelid, policy_row, IN_POLICY, true},
+	{StatisticExtRelationId, StatisticExtRelidIndexId, Anum_pg_statistic_ext_stxrelid, statistics_row, IN_STATISTIC, true},
+	{TriggerRelationId, TriggerRelidNameIndexId, Anum_pg_trigger_tgrelid, trigger_row, IN_TRIGGER, false},
+	{RewriteRelationId, RewriteRelRulenameIndexId, Anum_pg_rewrite_ev_class, rule_row, IN_RULE, false}
+};
+
 static List *
 relation_lineage(Oid relid, List **owned)
 {
@@ -331,6 +488,8 @@ relation_lineage(Oid relid, List **owned)
 	char		relkind;
 	bool		tracked;
 	List	   *edges = NIL;
+	int			absent;
+	int			i;
 
 	*owned = lappend(*owned, new_address(RelationRelationId, relid));
 	if (!HeapTupleIsValid(tuple))
@@ -338,29 +497,24 @@ relation_lineage(Oid relid, List **owned)
 	form = (Form_pg_class) GETSTRUCT(tuple);
 	relkind = form->relkind;
 	tracked = relation_tracked(form);
+	/* what pg_class says a relation has none of */
+	absent = (form->relhastriggers ? 0 : IN_TRIGGER) | (form->relhasindex ? 0 : IN_INDEX) |
+		(form->relhasrules ? 0 : IN_RULE);
 	ReleaseSysCache(tuple);
 	if (!tracked)
 		return NIL;
 
 	if (relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW)
 		edges = view_lineage_edges(relid);
-	if (relkind != RELKIND_VIEW)
+	for (i = 0; i < lengthof(dependent_catalogs); i++)
 	{
-		scan_by_relation(AttrDefaultRelationId, AttrDefaultIndexId,
-						 Anum_pg_attrdef_adrelid, relid, attrdef_row, &edges, owned);
-		scan_by_relation(ConstraintRelationId, ConstraintRelidTypidNameIndexId,
-						 Anum_pg_constraint_conrelid, relid, constraint_row, &edges, owned);
-		scan_by_relation(IndexRelationId, IndexIndrelidIndexId,
-						 Anum_pg_index_indrelid, relid, index_row, &edges, owned);
-		scan_by_relation(PolicyRelationId, PolicyPolrelidPolnameIndexId,
-						 Anum_pg_policy_polrelid, relid, policy_row, &edges, owned);
-		scan_by_relation(StatisticExtRelationId, StatisticExtRelidIndexId,
-						 Anum_pg_statistic_ext_stxrelid, relid, statistics_row, &edges, owned);
+		const DependentCatalog *c = &dependent_catalogs[i];
+
+		if ((relkind != RELKIND_VIEW || !c->not_views) && !(absent & c->in) &&
+			present(relid, c->in))
+			scan_by_relation(c->catalog, c->index, c->relid_attnum, relid, c->row,
+							 &edges, owned);
 	}
-	scan_by_relation(TriggerRelationId, TriggerRelidNameIndexId,
-					 Anum_pg_trigger_tgrelid, relid, trigger_row, &edges, owned);
-	scan_by_relation(RewriteRelationId, RewriteRelRulenameIndexId,
-					 Anum_pg_rewrite_ev_class, relid, rule_row, &edges, owned);
 	return edges;
 }
 
@@ -520,6 +674,76 @@ lineage_trigger_function(const ObjectAddress *object)
 	return catalog_row_oid(TriggerRelationId, TriggerOidIndexId,
 						   Anum_pg_trigger_oid, object->objectId,
 						   Anum_pg_trigger_tgfoid);
+}
+
+/*
+ * lineage_trigger_relations
+ *		The tables with a trigger calling this function (their OIDs, each
+ *		once): what each of them reads through its NEW and OLD changes with
+ *		the function's body.
+ */
+List *
+lineage_trigger_relations(Oid funcid)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *relids = NIL;
+
+	if (get_func_rettype(funcid) != TRIGGEROID)
+		return NIL;
+	rel = table_open(TriggerRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_trigger trig = (Form_pg_trigger) GETSTRUCT(tuple);
+
+		if (trig->tgfoid == funcid && !trig->tgisinternal)
+			relids = list_append_unique_oid(relids, trig->tgrelid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return relids;
+}
+
+/*
+ * lineage_names_by_text
+ *		Does a trigger name a column of its table as text that PostgreSQL
+ *		does not track -- its PL/pgSQL function through NEW and OLD, or the
+ *		arguments of a known C trigger function -- so that dropping or
+ *		renaming the column breaks the trigger instead of dropping or
+ *		following it?  (UPDATE OF and WHEN are tracked: PostgreSQL refuses
+ *		the drop, and follows the rename.)  source is a column, or a
+ *		relation (any of its columns).
+ */
+bool
+lineage_names_by_text(const ObjectAddress *dependent, const ObjectAddress *source)
+{
+	TriggerRow	trig;
+	List	   *edges = NIL;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (dependent->classId != TriggerRelationId || source->classId != RelationRelationId ||
+		!lineage_trigger_row(dependent->objectId, &trig) || trig.internal ||
+		trig.relid != source->objectId)
+		return false;
+	if (lineage_function_tracked(trig.funcid))
+		edges = function_trigger_lineage(trig.funcid, trig.relid, dependent);
+	if (trig.nargs > 0)
+		edges = list_concat(edges,
+							trigger_argument_edges(trig.funcid, trig.args, trig.nargs,
+												   trig.relid, dependent));
+	lineage_notes_reset();
+	foreach(lc, edges)
+	{
+		LineageEdge *edge = (LineageEdge *) lfirst(lc);
+
+		if (edge->source.objectId == source->objectId &&
+			(source->objectSubId == 0 || edge->source.objectSubId == source->objectSubId))
+			found = true;
+	}
+	return found;
 }
 
 /*

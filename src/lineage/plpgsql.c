@@ -6,31 +6,63 @@
  *	  catalog by the server's own analyzer.
  *
  * libpg_query (pg_query_sealed.c) turns the function's CREATE statement
- * into a JSON tree of PL/pgSQL statements; each PLpgSQL_expr in it carries
- * its text.  The parse mode follows from where it stands, as in PL/pgSQL's
- * own compiler: a whole SQL statement (an SQL statement, a FOR or cursor
- * query, RETURN QUERY), an assignment (target := expression), or an
- * expression.  Each is parsed with raw_parser() and analyzed with
- * parse_analyze_withcb() under column-reference hooks that apply PL/pgSQL's
- * rule for names: a name that is a variable or parameter is a value, not a
- * column, according to #variable_conflict (or plpgsql.variable_conflict):
- * use_variable (the variable wins), use_column (the column wins), error (the
- * default: the column is kept and the reference recorded as ambiguous).
- * Conditions of IF, WHILE, EXIT WHEN, CASE and ASSERT are "conditional".
- * Variables become typed NULL constants; in a trigger function, NEW.col and
- * OLD.col become Params standing for the trigger table's column
- * (query.c reads them as that column), and assigning NEW.col writes
- * it.
+ * (its cursor statements rewritten first: plpgsql_cursors.c) into a JSON
+ * tree of PL/pgSQL statements; each PLpgSQL_expr in it carries its text.
+ * The tree is walked in the order the function runs it (plpgsql_walk.c): a
+ * statement's expressions before its body, a FOR loop's query before the
+ * loop's record is read.  The parse mode follows from where an expression
+ * stands, as in PL/pgSQL's own compiler: a whole SQL statement (an SQL
+ * statement, a FOR or cursor query, RETURN QUERY), an assignment (target
+ * := expression), or an expression.  Each is parsed with raw_parser(), its
+ * relations bound (names.c: never a temporary one; locked only if that
+ * needs no wait, else the object is analyzed again later) and analyzed
+ * with parse_analyze_withcb() under column-reference hooks that apply
+ * PL/pgSQL's rule for names: a name that is a variable or parameter is a
+ * value, not a column, according to #variable_conflict (or
+ * plpgsql.variable_conflict): use_variable (the variable wins), use_column
+ * (the column wins), error (the default: the column is kept and the
+ * reference recorded as ambiguous).  Conditions of IF, WHILE, EXIT WHEN,
+ * CASE and ASSERT are "conditional".
+ *
+ * Variables are typed NULL constants; PL/pgSQL's own (FOUND, SQLSTATE,
+ * SQLERRM, and in a trigger function TG_OP, TG_ARGV, TG_TABLE_NAME and the
+ * others, TG_EVENT and TG_TAG in an event trigger function) are variables
+ * too, not missing columns.  A record a query fills (FOR r IN SELECT ...,
+ * SELECT ... INTO rec) knows the query's columns: r.amount is a Param that
+ * stands for what that column was made of (query.c reads it), so the field
+ * read is traced to its source.  A %ROWTYPE or composite variable knows its
+ * fields' types.
+ *
+ * Trigger functions.  A function may be used by triggers of many tables
+ * (the common last_updated, audit and replication triggers).  Its own
+ * lineage (dependent: the function) is what it reads, writes and calls
+ * whatever its table: NEW and OLD are typed as the row of one of its
+ * tables (the first trigger's, so that NEW.r resolves to its type) but
+ * stand for no column.  What NEW and OLD read and write of a table belongs
+ * to each trigger: for each trigger the body is read again
+ * (function_trigger_lineage, per_trigger), NEW and OLD typed as that
+ * table's row, and only the columns read through them and assigned to
+ * NEW.col are kept, attached to the trigger.  So a shared function reading
+ * OLD.link on one of its tables makes that table's trigger depend on
+ * link; a field its table lacks is an unresolved reference of that trigger
+ * (record "old" has no field "link").
  *
  * Dynamic SQL (EXECUTE, FOR ... IN EXECUTE, OPEN ... FOR EXECUTE, RETURN
- * QUERY EXECUTE): a string literal, or format() of a literal template whose
- * arguments are literals, is analyzed as SQL.  Otherwise the tables the
- * string visibly names get "dynamic" edges (the relation as a whole), so
- * impact_of shows the function instead of silently missing it.
+ * QUERY EXECUTE): the text it runs, as far as the body shows it, is built
+ * by dynamic_sql.c from literal pieces, format(), quoting functions and
+ * string variables the body assigned from such pieces.  A text entirely
+ * known is analyzed as any SQL; one with placeholders (pieces known only at
+ * run time) is analyzed too, and its columns get "dynamic"; where it does
+ * not analyze, what its names resolve to does (names.c).  A statement
+ * whose text the body does not show at all is listed as an unresolved
+ * reference, "(dynamic SQL)": never silently dropped.
  *
  * Each statement is analyzed in its own subtransaction, always rolled back
- * (locks released, an error in one statement does not lose the others; it
- * is recorded as an unresolved reference).
+ * (locks released, an error in one statement does not lose the others).
+ * An error of the analysis is an unresolved reference, and what the
+ * statement's names still resolve to is kept (names.c); a table the body
+ * creates as TEMP at run time is listed as "created at run time by this
+ * function".  A cancel or a timeout goes on to the user's statement.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +79,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
@@ -60,59 +93,22 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 #include "utils/varlena.h"
 
 #include "lineage/internal.h"
+#include "lineage/plpgsql.h"
 
-/* Params standing for NEW/OLD columns get ids from here up. */
-#define NEWOLD_PARAM_BASE	100000
+/* Params standing for NEW/OLD columns and record fields get ids from here. */
+#define PARAM_BASE	100000
 
-typedef enum VariableConflict
-{
-	CONFLICT_ERROR,
-	CONFLICT_USE_VARIABLE,
-	CONFLICT_USE_COLUMN
-} VariableConflict;
-
-typedef struct Variable
-{
-	char	   *name;
-	Oid			typid;			/* UNKNOWNOID if not known */
-	int32		typmod;
-	bool		is_record;		/* a record or row: name.field is a field */
-	bool		loop_scoped;	/* a FOR loop's variable: only inside it */
-} Variable;
-
-typedef struct PlpgsqlContext
-{
-	const ObjectAddress *function;
-	char	   *funcname;
-	List	   *variables;		/* Variable * */
-	List	   *labels;			/* block labels, and the function's name */
-	int			nargs;
-	Oid		   *argtypes;
-	VariableConflict conflict;
-	Oid			trigger_table;	/* NEW/OLD's table, or InvalidOid */
-	ObjectAddress *newold;		/* columns behind NEW/OLD Params */
-	int			nnewold;
-	List	   *edges;
-} PlpgsqlContext;
-
-/* An embedded expression and how to parse it. */
-typedef enum ExprKind
-{
-	EXPR_SQL,					/* a whole SQL statement */
-	EXPR_ASSIGN,				/* target := expression */
-	EXPR_EXPRESSION,			/* an expression */
-	EXPR_CONDITION,				/* an expression deciding control flow */
-	EXPR_DYNAMIC				/* an expression giving SQL to EXECUTE */
-} ExprKind;
-
-static Variable *
-find_variable(PlpgsqlContext *cx, const char *name)
+Variable *
+lineage_pl_find_variable(PlpgsqlContext *cx, const char *name)
 {
 	ListCell   *lc;
 
@@ -126,6 +122,25 @@ find_variable(PlpgsqlContext *cx, const char *name)
 	return NULL;
 }
 
+Variable *
+lineage_pl_add_variable(PlpgsqlContext *cx, const char *name, Oid typid, bool is_record)
+{
+	Variable   *v = palloc0(sizeof(Variable));
+
+	v->name = pstrdup(name);
+	v->typid = typid;
+	v->typmod = -1;
+	v->is_record = is_record;
+	cx->variables = lappend(cx->variables, v);
+	return v;
+}
+
+static Node *
+unknown_value(void)
+{
+	return (Node *) makeNullConst(UNKNOWNOID, -1, InvalidOid);
+}
+
 static Node *
 variable_value(Variable *v)
 {
@@ -133,37 +148,181 @@ variable_value(Variable *v)
 								  get_typcollation(v->typid));
 }
 
-/* A Param standing for column "colname" of the trigger table, or NULL. */
+/*
+ * new_param
+ *		A Param standing for a value made of these sources (LineageSource *),
+ *		typed so that the analysis resolves operators and functions as
+ *		PL/pgSQL would.
+ */
 static Node *
-newold_column(PlpgsqlContext *cx, const char *colname)
+new_param(PlpgsqlContext *cx, Oid typid, int32 typmod, Oid collid,
+		  List *sources)
+{
+	Param	   *param;
+
+	if (cx->nparams >= cx->maxparams)
+	{
+		cx->maxparams = Max(16, cx->maxparams * 2);
+		cx->param_sources = cx->param_sources
+			? repalloc(cx->param_sources, sizeof(List *) * cx->maxparams)
+			: palloc(sizeof(List *) * cx->maxparams);
+	}
+	cx->param_sources[cx->nparams] = sources;
+	param = makeNode(Param);
+	param->paramkind = PARAM_EXTERN;
+	param->paramid = PARAM_BASE + cx->nparams;
+	param->paramtype = typid;
+	param->paramtypmod = typmod;
+	param->paramcollid = collid;
+	param->location = -1;
+	cx->nparams++;
+	lineage_set_param_sources(PARAM_BASE, cx->nparams, cx->param_sources);
+	return (Node *) param;
+}
+
+static List *
+column_source(Oid relid, AttrNumber attnum, LineageUsage usage)
+{
+	LineageSource *src = palloc(sizeof(LineageSource));
+
+	ObjectAddressSubSet(src->source, RelationRelationId, relid, attnum);
+	src->usage = usage;
+	return list_make1(src);
+}
+
+/* The fields of a relation's row type, with their types (no source). */
+List *
+lineage_pl_relation_fields(Oid relid)
+{
+	List	   *fields = NIL;
+	ListCell   *lc;
+
+	foreach(lc, lineage_relation_columns(relid))
+	{
+		LineageColumn *f = palloc0(sizeof(LineageColumn));
+		AttrNumber	attnum = (AttrNumber) lfirst_int(lc);
+
+		f->name = get_attname(relid, attnum, false);
+		get_atttypetypmodcoll(relid, attnum, &f->typid, &f->typmod, &f->collid);
+		fields = lappend(fields, f);
+	}
+	return fields;
+}
+
+/*
+ * newold_value
+ *		NEW or OLD (field NULL: the whole row) of a trigger function whose
+ *		table is known.  Read for one trigger, it stands for that table's
+ *		column; for the function itself, it only has its type.
+ */
+static Node *
+newold_value(PlpgsqlContext *cx, Variable *v, const char *field)
 {
 	AttrNumber	attnum;
 	Oid			typid;
 	int32		typmod;
 	Oid			collid;
-	Param	   *param;
 
+	cx->used_newold = true;
 	if (!OidIsValid(cx->trigger_table))
-		return NULL;
-	attnum = get_attnum(cx->trigger_table, colname);
+		return field ? unknown_value() : variable_value(v);
+	if (field == NULL && cx->per_trigger)
+	{
+		/* the whole row: a ROW() of its columns, so NEW.* keeps each apart */
+		TupleDesc	desc = lookup_rowtype_tupdesc(get_rel_type_id(cx->trigger_table), -1);
+		RowExpr    *row = makeNode(RowExpr);
+		int			i;
+
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (att->attisdropped)
+				row->args = lappend(row->args, makeNullConst(INT4OID, -1, InvalidOid));
+			else
+				row->args = lappend(row->args,
+									new_param(cx, att->atttypid, att->atttypmod,
+											  att->attcollation,
+											  column_source(cx->trigger_table, att->attnum,
+															USAGE_IDENTITY)));
+			row->colnames = lappend(row->colnames,
+									makeString(pstrdup(NameStr(att->attname))));
+		}
+		row->row_typeid = get_rel_type_id(cx->trigger_table);
+		row->row_format = COERCE_IMPLICIT_CAST;
+		row->location = -1;
+		ReleaseTupleDesc(desc);
+		return (Node *) row;
+	}
+	if (field == NULL)
+		return new_param(cx, get_rel_type_id(cx->trigger_table), -1, InvalidOid, NIL);
+	attnum = get_attnum(cx->trigger_table, field);
 	if (attnum <= 0)
-		return NULL;
+	{
+		/* PL/pgSQL: record "old" has no field "link", when it runs */
+		if (cx->per_trigger)
+			lineage_note_unresolved(cx->dependent, psprintf("%s.%s", v->name, field),
+									psprintf("record \"%s\" has no field \"%s\"",
+											 v->name, field));
+		return unknown_value();
+	}
 	get_atttypetypmodcoll(cx->trigger_table, attnum, &typid, &typmod, &collid);
-	cx->newold = cx->newold
-		? repalloc(cx->newold, sizeof(ObjectAddress) * (cx->nnewold + 1))
-		: palloc(sizeof(ObjectAddress));
-	ObjectAddressSubSet(cx->newold[cx->nnewold], RelationRelationId,
-						cx->trigger_table, attnum);
-	param = makeNode(Param);
-	param->paramkind = PARAM_EXTERN;
-	param->paramid = NEWOLD_PARAM_BASE + cx->nnewold;
-	param->paramtype = typid;
-	param->paramtypmod = typmod;
-	param->paramcollid = collid;
-	param->location = -1;
-	cx->nnewold++;
-	lineage_set_param_columns(NEWOLD_PARAM_BASE, cx->nnewold, cx->newold);
-	return (Node *) param;
+	return new_param(cx, typid, typmod, collid,
+					 cx->per_trigger
+					 ? column_source(cx->trigger_table, attnum, USAGE_IDENTITY) : NIL);
+}
+
+/*
+ * record_field
+ *		A field of a record variable whose fields are known: a Param typed as
+ *		the field, standing for what it was made of.  (Read for one trigger,
+ *		only NEW and OLD count: the field's sources are the function's.)
+ */
+static Node *
+record_field(PlpgsqlContext *cx, Variable *v, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, v->fields)
+	{
+		LineageColumn *f = (LineageColumn *) lfirst(lc);
+
+		if (f->name != NULL && strcmp(f->name, name) == 0)
+			return new_param(cx, f->typid, f->typmod, f->collid,
+							 cx->per_trigger ? NIL : f->sources);
+	}
+	/* filled elsewhere with other columns, maybe: a value of unknown type */
+	return unknown_value();
+}
+
+/*
+ * The strings of a column reference's fields, a leading block label or
+ * function name dropped; their number, or 0 if it is not such a name.
+ */
+static int
+reference_names(PlpgsqlContext *cx, ColumnRef *cref, const char *names[3])
+{
+	int			n = list_length(cref->fields);
+	int			i;
+
+	if (n > 3)
+		return 0;
+	for (i = 0; i < n; i++)
+	{
+		Node	   *field = (Node *) list_nth(cref->fields, i);
+
+		if (!IsA(field, String))
+			return 0;			/* rec.* */
+		names[i] = strVal(field);
+	}
+	if (n >= 2 && lineage_pl_find_variable(cx, names[0]) == NULL &&
+		list_member(cx->labels, makeString((char *) names[0])))
+	{
+		for (i = 1; i < n; i++)
+			names[i - 1] = names[i];
+		n--;
+	}
+	return n;
 }
 
 /*
@@ -176,46 +335,34 @@ newold_column(PlpgsqlContext *cx, const char *colname)
 static Node *
 resolve_variable(PlpgsqlContext *cx, ColumnRef *cref)
 {
-	int			n = list_length(cref->fields);
 	const char *names[3] = {NULL, NULL, NULL};
-	int			i;
+	int			n = reference_names(cx, cref, names);
 	Variable   *v;
 
-	if (n > 3)
+	/* NEW.*: the whole row, which the parser expands */
+	if (n == 0 && list_length(cref->fields) == 2 && IsA(linitial(cref->fields), String) &&
+		IsA(lsecond(cref->fields), A_Star) &&
+		(v = lineage_pl_find_variable(cx, strVal(linitial(cref->fields)))) != NULL && v->is_newold)
+		return newold_value(cx, v, NULL);
+	if (n == 0 || (v = lineage_pl_find_variable(cx, names[0])) == NULL)
 		return NULL;
-	for (i = 0; i < n; i++)
-	{
-		Node	   *field = (Node *) list_nth(cref->fields, i);
-
-		if (!IsA(field, String))
-			return NULL;		/* rec.* */
-		names[i] = strVal(field);
-	}
-
-	/* skip a leading block label or function name */
-	if (n >= 2 && find_variable(cx, names[0]) == NULL &&
-		list_member(cx->labels, makeString((char *) names[0])))
-	{
-		for (i = 1; i < n; i++)
-			names[i - 1] = names[i];
-		n--;
-	}
-
-	v = find_variable(cx, names[0]);
-	if (v == NULL)
-		return NULL;
+	if (v->is_newold)
+		return newold_value(cx, v, n == 1 ? NULL : names[1]);
 	if (n == 1)
 		return variable_value(v);
 	if (!v->is_record)
 		return NULL;
-	if (pg_strcasecmp(v->name, "new") == 0 || pg_strcasecmp(v->name, "old") == 0)
-	{
-		Node	   *column = newold_column(cx, names[1]);
+	if (v->fields != NIL)
+		return record_field(cx, v, names[1]);
+	return unknown_value();
+}
 
-		if (column)
-			return column;
-	}
-	return (Node *) makeNullConst(UNKNOWNOID, -1, InvalidOid);
+/* A placeholder of dynamic SQL (dynamic_sql.c) is a value of unknown type. */
+static bool
+is_placeholder(ColumnRef *cref)
+{
+	return list_length(cref->fields) == 1 && IsA(linitial(cref->fields), String) &&
+		strcmp(strVal(linitial(cref->fields)), LINEAGE_DYNAMIC_PLACEHOLDER) == 0;
 }
 
 static Node *
@@ -223,7 +370,9 @@ pre_columnref(ParseState *pstate, ColumnRef *cref)
 {
 	PlpgsqlContext *cx = (PlpgsqlContext *) pstate->p_ref_hook_state;
 
-	if (cx->conflict != CONFLICT_USE_VARIABLE)
+	if (cx->in_dynamic && is_placeholder(cref))
+		return unknown_value();
+	if (cx->in_dynamic || cx->conflict != CONFLICT_USE_VARIABLE)
 		return NULL;
 	return resolve_variable(cx, cref);
 }
@@ -233,16 +382,21 @@ post_columnref(ParseState *pstate, ColumnRef *cref, Node *var)
 {
 	PlpgsqlContext *cx = (PlpgsqlContext *) pstate->p_ref_hook_state;
 
+	/* dynamic SQL runs on its own: the body's variables are not in it */
+	if (cx->in_dynamic)
+		return NULL;
+
 	/* a column was found: it stays (use_column; ambiguous under "error") */
 	if (var != NULL)
 	{
 		Variable   *v = (list_length(cref->fields) == 1 &&
 						 IsA(linitial(cref->fields), String))
-			? find_variable(cx, strVal(linitial(cref->fields))) : NULL;
+			? lineage_pl_find_variable(cx, strVal(linitial(cref->fields))) : NULL;
 
 		/* variables are not scoped here: a loop's may be out of scope */
-		if (cx->conflict == CONFLICT_ERROR && v != NULL && !v->loop_scoped)
-			lineage_note_unresolved(cx->function, strVal(linitial(cref->fields)),
+		if (cx->conflict == CONFLICT_ERROR && v != NULL && !v->loop_scoped &&
+			!cx->per_trigger)
+			lineage_note_unresolved(cx->dependent, strVal(linitial(cref->fields)),
 									psprintf("column reference \"%s\" is ambiguous: it is also a variable (variable_conflict = error)",
 											 strVal(linitial(cref->fields))));
 		return NULL;
@@ -255,6 +409,9 @@ paramref(ParseState *pstate, ParamRef *pref)
 {
 	PlpgsqlContext *cx = (PlpgsqlContext *) pstate->p_ref_hook_state;
 
+	/* in dynamic SQL, $n are the values of USING */
+	if (cx->in_dynamic)
+		return unknown_value();
 	if (pref->number < 1 || pref->number > cx->nargs)
 		return NULL;
 	return (Node *) makeNullConst(cx->argtypes[pref->number - 1], -1,
@@ -270,20 +427,97 @@ parser_setup(ParseState *pstate, void *arg)
 	pstate->p_ref_hook_state = arg;
 }
 
-/* Analyze one raw statement and keep its edges. */
+/*
+ * rawref
+ *		For names.c, what a raw column reference is: a variable, NEW.col of
+ *		the trigger's table (read for one trigger), or a name to match.
+ */
+static RawRef
+rawref(ColumnRef *cref, void *arg, Oid *relid, AttrNumber *attnum)
+{
+	PlpgsqlContext *cx = (PlpgsqlContext *) arg;
+	const char *names[3] = {NULL, NULL, NULL};
+	int			n;
+	Variable   *v;
+
+	if (cx->in_dynamic)
+		return is_placeholder(cref) ? RAWREF_VARIABLE : RAWREF_NAME;
+	n = reference_names(cx, cref, names);
+	if (n == 0 || (v = lineage_pl_find_variable(cx, names[0])) == NULL)
+		return RAWREF_NAME;
+	if (v->is_newold && n == 2 && cx->per_trigger && OidIsValid(cx->trigger_table))
+	{
+		*relid = cx->trigger_table;
+		*attnum = get_attnum(cx->trigger_table, names[1]);
+		if (*attnum > 0)
+			return RAWREF_COLUMN;
+	}
+	return RAWREF_VARIABLE;
+}
+
+/* For dynamic_sql.c: the SQL text a variable holds, if the body shows it. */
+static DynText *
+variable_text(ColumnRef *cref, void *arg)
+{
+	PlpgsqlContext *cx = (PlpgsqlContext *) arg;
+	const char *names[3] = {NULL, NULL, NULL};
+	Variable   *v;
+	DynText    *copy;
+
+	if (reference_names(cx, cref, names) != 1 ||
+		(v = lineage_pl_find_variable(cx, names[0])) == NULL || v->text == NULL)
+		return NULL;
+	copy = palloc(sizeof(DynText));
+	*copy = *v->text;
+	return copy;
+}
+
+/*
+ * analyze_raw
+ *		Bind, analyze one raw statement and keep its edges, and the columns
+ *		of its result (for a record it fills).
+ */
 static void
 analyze_raw(PlpgsqlContext *cx, RawStmt *raw, const char *text)
 {
 	Query	   *query;
+	char	   *name;
 
 	if (!IsA(raw->stmt, SelectStmt) && !IsA(raw->stmt, InsertStmt) &&
 		!IsA(raw->stmt, UpdateStmt) && !IsA(raw->stmt, DeleteStmt) &&
 		!IsA(raw->stmt, MergeStmt) && !IsA(raw->stmt, CallStmt))
 		return;					/* other utility statements bind no columns */
+	switch (lineage_bind_relations(raw->stmt, cx->runtime_temps, &name))
+	{
+		case BIND_OK:
+			break;
+		case BIND_LOCKED:
+			lineage_note_deferred(cx->dependent, name,
+								  psprintf("relation \"%s\" is locked by another transaction",
+										   name));
+			return;
+		case BIND_RUNTIME_TEMP:
+			if (!cx->per_trigger)
+				lineage_note_unresolved(cx->dependent, name, LINEAGE_RUNTIME_TEMP_REASON);
+			cx->edges = list_concat(cx->edges,
+									lineage_raw_name_edges(raw->stmt, cx->dependent,
+														   rawref, cx, cx->per_trigger));
+			return;
+		case BIND_TEMPORARY:
+			/* as in a session without it; a permanent relation of the name resolves it */
+			if (!cx->per_trigger)
+				lineage_note_unresolved(cx->dependent, name,
+										psprintf(LINEAGE_TEMPORARY_REASON, name));
+			cx->edges = list_concat(cx->edges,
+									lineage_raw_name_edges(raw->stmt, cx->dependent,
+														   rawref, cx, cx->per_trigger));
+			return;
+	}
 	query = lineage_call_as_select(parse_analyze_withcb(raw, text, parser_setup,
 														cx, NULL));
 	cx->edges = list_concat(cx->edges,
-							query_lineage_edges(query, cx->function, false));
+							query_lineage_edges_columns(query, cx->dependent, false,
+														&cx->columns));
 }
 
 /* "target := expr": the number of dotted parts of the target (1..3). */
@@ -309,483 +543,377 @@ assign_target_parts(const char *text, char **target)
 
 /* An assignment to NEW.col in a trigger function writes the column. */
 static void
-assign_writes(PlpgsqlContext *cx, const char *target)
+assign_writes(PlpgsqlContext *cx, List *names)
 {
-	List	   *names;
-	char	   *copy = pstrdup(target);
 	AttrNumber	attnum;
 	LineageEdge *edge;
 
-	if (!OidIsValid(cx->trigger_table) ||
-		!SplitIdentifierString(copy, '.', &names) || list_length(names) != 2 ||
-		pg_strcasecmp((char *) linitial(names), "new") != 0)
+	if (!cx->per_trigger || !OidIsValid(cx->trigger_table) ||
+		list_length(names) != 2 || pg_strcasecmp((char *) linitial(names), "new") != 0)
 		return;
+	cx->used_newold = true;
 	attnum = get_attnum(cx->trigger_table, (char *) lsecond(names));
 	if (attnum <= 0)
+	{
+		lineage_note_unresolved(cx->dependent,
+								psprintf("new.%s", (char *) lsecond(names)),
+								psprintf("record \"new\" has no field \"%s\"",
+										 (char *) lsecond(names)));
 		return;
+	}
 	edge = palloc(sizeof(LineageEdge));
 	ObjectAddressSubSet(edge->source, RelationRelationId, cx->trigger_table, attnum);
-	edge->dependent = *cx->function;
+	edge->dependent = *cx->dependent;
 	edge->usage = USAGE_WRITE;
 	cx->edges = lappend(cx->edges, edge);
 }
 
-/* A "dynamic" edge: the function runs SQL naming this relation. */
-static void
-dynamic_edge(PlpgsqlContext *cx, RangeVar *rv)
-{
-	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-	LineageEdge *edge;
-
-	/* noted, so that the table's creation (a restore's order) resolves it */
-	if (!OidIsValid(relid))
-	{
-		char	   *name = rv->schemaname ? psprintf("%s.%s", rv->schemaname, rv->relname)
-			: rv->relname;
-
-		lineage_note_unresolved(cx->function, name,
-								psprintf("relation \"%s\" named by dynamic SQL does not exist",
-										 name));
-		return;
-	}
-	edge = palloc(sizeof(LineageEdge));
-	ObjectAddressSubSet(edge->source, RelationRelationId, relid, 0);
-	edge->dependent = *cx->function;
-	edge->usage = USAGE_DYNAMIC;
-	cx->edges = lappend(cx->edges, edge);
-}
-
-static bool
-range_var_walker(Node *node, PlpgsqlContext *cx)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, RangeVar))
-	{
-		dynamic_edge(cx, (RangeVar *) node);
-		return false;
-	}
-	return raw_expression_tree_walker(node, range_var_walker, cx);
-}
-
 /*
- * The SQL a dynamic statement runs, when it is knowable: a string
- * literal, or format() of a literal template with literal arguments.
- * Otherwise NULL, and *visible gets the literal text it contains (the
- * template), with placeholders made parseable, for its table names.
+ * The raw statements of an embedded expression, parsed as it stands.  With
+ * effects, what an assignment or a default does is noted too: the text a
+ * string variable holds, the column NEW.col := writes.
  */
-/* Flatten a || chain: literals as they are, anything else a placeholder. */
-static void
-flatten_concat(Node *expr, StringInfo out, bool *all_literal)
+static List *
+parse_embedded(PlpgsqlContext *cx, const char *text, ExprKind kind,
+			   Variable *default_of, bool effects)
 {
-	if (IsA(expr, A_Expr) && ((A_Expr *) expr)->kind == AEXPR_OP &&
-		strcmp(strVal(llast(((A_Expr *) expr)->name)), "||") == 0)
-	{
-		flatten_concat(((A_Expr *) expr)->lexpr, out, all_literal);
-		flatten_concat(((A_Expr *) expr)->rexpr, out, all_literal);
-	}
-	else if (IsA(expr, A_Const) && IsA(&((A_Const *) expr)->val, String))
-		appendStringInfoString(out, strVal(&((A_Const *) expr)->val));
-	else
-	{
-		*all_literal = false;
-		appendStringInfoString(out, "schemaguard_dynamic");
-	}
-}
-
-static char *
-dynamic_sql_text(Node *expr, char **visible)
-{
-	*visible = NULL;
-	if (IsA(expr, A_Expr) && ((A_Expr *) expr)->kind == AEXPR_OP &&
-		strcmp(strVal(llast(((A_Expr *) expr)->name)), "||") == 0)
-	{
-		StringInfoData out;
-		bool		all_literal = true;
-
-		initStringInfo(&out);
-		flatten_concat(expr, &out, &all_literal);
-		if (all_literal)
-			return out.data;
-		*visible = out.data;
-		return NULL;
-	}
-	if (IsA(expr, A_Const) && IsA(&((A_Const *) expr)->val, String))
-		return pstrdup(strVal(&((A_Const *) expr)->val));
-	if (IsA(expr, FuncCall))
-	{
-		FuncCall   *call = (FuncCall *) expr;
-		char	   *fname = strVal(llast(call->funcname));
-		Node	   *first;
-		StringInfoData out;
-		const char *p;
-		ListCell   *arg;
-		bool		all_literal = true;
-
-		if (strcmp(fname, "format") != 0 || call->args == NIL)
-			return NULL;
-		first = (Node *) linitial(call->args);
-		if (!IsA(first, A_Const) || !IsA(&((A_Const *) first)->val, String))
-			return NULL;
-		initStringInfo(&out);
-		arg = list_second_cell(call->args);
-		for (p = strVal(&((A_Const *) first)->val); *p; p++)
-		{
-			if (*p == '%' && (p[1] == 'I' || p[1] == 's' || p[1] == 'L'))
-			{
-				Node	   *value = arg ? (Node *) lfirst(arg) : NULL;
-				char		kind = p[1];
-
-				if (value && IsA(value, A_Const) &&
-					IsA(&((A_Const *) value)->val, String))
-				{
-					const char *s = strVal(&((A_Const *) value)->val);
-
-					appendStringInfoString(&out, kind == 'I' ? quote_identifier(s)
-										   : kind == 'L' ? quote_literal_cstr(s) : s);
-				}
-				else
-				{
-					all_literal = false;
-					/* keep it parseable for its table names */
-					appendStringInfoString(&out, kind == 'L' ? "NULL" : "schemaguard_dynamic");
-				}
-				if (arg)
-					arg = lnext(call->args, arg);
-				p++;
-			}
-			else
-				appendStringInfoChar(&out, *p);
-		}
-		if (all_literal)
-			return out.data;
-		*visible = out.data;
-	}
-	return NULL;
-}
-
-/*
- * visible_tables
- *		The tables the literal text of unknowable dynamic SQL names get
- *		"dynamic" edges.  The text may not parse (its placeholders stand where
- *		anything could): that only means no table is visible.
- */
-static void
-visible_tables(PlpgsqlContext *cx, const char *text)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	int			before = list_length(cx->edges);
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		ListCell   *lc;
-
-		foreach(lc, raw_parser(text, RAW_PARSE_DEFAULT))
-			(void) range_var_walker(lfirst_node(RawStmt, lc)->stmt, cx);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		FlushErrorState();
-		cx->edges = list_truncate(cx->edges, before);
-	}
-	PG_END_TRY();
-	RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-}
-
-/*
- * analyze_dynamic
- *		EXECUTE's expression: analyzed itself (it reads variables, maybe
- *		columns), and the SQL it gives analyzed if it is knowable, else its
- *		visibly named tables recorded as "dynamic".
- */
-static void
-analyze_dynamic(PlpgsqlContext *cx, const char *text)
-{
-	List	   *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
-	SelectStmt *select;
-	char	   *sql;
-	char	   *visible;
-
-	analyze_raw(cx, linitial_node(RawStmt, raw), text);
-	select = (SelectStmt *) linitial_node(RawStmt, raw)->stmt;
-	if (!IsA(select, SelectStmt) || list_length(select->targetList) != 1)
-		return;
-	sql = dynamic_sql_text(((ResTarget *) linitial(select->targetList))->val,
-						   &visible);
-	if (sql != NULL)
-	{
-		ListCell   *lc;
-
-		foreach(lc, raw_parser(sql, RAW_PARSE_DEFAULT))
-			analyze_raw(cx, lfirst_node(RawStmt, lc), sql);
-	}
-	else if (visible != NULL)
-		visible_tables(cx, visible);
-}
-
-/* Analyze one embedded expression (the caller catches errors). */
-static void
-analyze_expression(PlpgsqlContext *cx, const char *text, ExprKind kind)
-{
-	ListCell   *lc;
-
 	switch (kind)
 	{
 		case EXPR_SQL:
-			foreach(lc, raw_parser(text, RAW_PARSE_DEFAULT))
-				analyze_raw(cx, lfirst_node(RawStmt, lc), text);
-			break;
+			return raw_parser(text, RAW_PARSE_DEFAULT);
 		case EXPR_ASSIGN:
 			{
 				char	   *target;
 				int			parts = assign_target_parts(text, &target);
-				List	   *raw;
+				List	   *names;
 				PLAssignStmt *assign;
 				RawStmt    *val;
 
-				raw = raw_parser(text, RAW_PARSE_PLPGSQL_ASSIGN1 + (parts - 1));
-				assign = (PLAssignStmt *) linitial_node(RawStmt, raw)->stmt;
+				assign = (PLAssignStmt *) linitial_node(RawStmt,
+														raw_parser(text, RAW_PARSE_PLPGSQL_ASSIGN1 + (parts - 1)))->stmt;
 				val = makeNode(RawStmt);
 				val->stmt = (Node *) assign->val;
-				analyze_raw(cx, val, text);
-				assign_writes(cx, target);
+				if (effects && SplitIdentifierString(target, '.', &names))
+				{
+					Variable   *v;
+
+					/* the SQL text a string variable holds from now on */
+					if (list_length(names) == 1 && assign->indirection == NIL &&
+						(v = lineage_pl_find_variable(cx, (char *) linitial(names))) != NULL &&
+						!v->is_record && !cx->per_trigger)
+						v->text = lineage_dynamic_text((Node *) ((ResTarget *) linitial(((SelectStmt *) assign->val)->targetList))->val,
+													   variable_text, cx);
+					assign_writes(cx, names);
+				}
+				return list_make1(val);
 			}
-			break;
 		case EXPR_EXPRESSION:
 		case EXPR_CONDITION:
-			analyze_raw(cx, linitial_node(RawStmt, raw_parser(text, RAW_PARSE_PLPGSQL_EXPR)),
-						text);
-			break;
 		case EXPR_DYNAMIC:
-			analyze_dynamic(cx, text);
-			break;
+			{
+				List	   *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
+				SelectStmt *select = (SelectStmt *) linitial_node(RawStmt, raw)->stmt;
+
+				if (effects && default_of != NULL && !default_of->is_record && !cx->per_trigger &&
+					IsA(select, SelectStmt) && list_length(select->targetList) == 1)
+					default_of->text = lineage_dynamic_text(((ResTarget *) linitial(select->targetList))->val,
+															variable_text, cx);
+				return raw;
+			}
 	}
+	return NIL;
 }
 
 /*
- * analyze_guarded
- *		analyze_expression() in a subtransaction that is always rolled back:
- *		its locks are released and an error (a table that does not exist)
- *		only costs this statement's edges.
+ * lineage_pl_run_guarded
+ *		Run a step in a subtransaction that is always rolled back: its locks
+ *		are released and an error of the analysis (a table that does not
+ *		exist) only costs the edges it was adding.  Returns that error, or
+ *		NULL; a cancel or a timeout goes on.
  */
-static void
-analyze_guarded(PlpgsqlContext *cx, const char *text, ExprKind kind)
+ErrorData *
+lineage_pl_run_guarded(PlpgsqlContext *cx, GuardedStep step, void *arg)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	int			before = list_length(cx->edges);	/* list_concat extends in place */
+	ErrorData  *failed = NULL;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		analyze_expression(cx, text, kind);
-		if (kind == EXPR_CONDITION)
-		{
-			/* the values it reads decide a branch, they flow nowhere */
-			ListCell   *lc;
-
-			for_each_from(lc, cx->edges, before)
-			{
-				LineageEdge *edge = (LineageEdge *) lfirst(lc);
-
-				if (USAGE_IS_DIRECT(edge->usage))
-					edge->usage = USAGE_CONDITIONAL;
-			}
-		}
+		step(cx, arg);
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		cx->edges = list_truncate(cx->edges, before);
-		lineage_note_error(cx->function, edata);
+		failed = lineage_catch_error(cxt);
 	}
 	PG_END_TRY();
-	RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
+	cx->in_dynamic = false;
+	lineage_end_subtransaction(cxt, owner, failed);
+	if (failed != NULL)
+		cx->edges = list_truncate(cx->edges, before);
+	return failed;
 }
 
-/* Where an embedded expression stands decides how it is parsed. */
-static ExprKind
-expression_kind(const char *statement, const char *field)
+/* What one embedded expression is, for the guarded steps below. */
+typedef struct Embedded
 {
-	if (strcmp(field, "cursor_explicit_expr") == 0)
-		return EXPR_SQL;		/* c CURSOR FOR query, in a declaration */
-	if (statement == NULL)
-		return EXPR_EXPRESSION;
-	if (strcmp(statement, "PLpgSQL_stmt_assign") == 0)
-		return EXPR_ASSIGN;
-	if (strcmp(field, "dynquery") == 0 ||
-		(strcmp(field, "query") == 0 &&
-		 (strcmp(statement, "PLpgSQL_stmt_dynexecute") == 0 ||
-		  strcmp(statement, "PLpgSQL_stmt_dynfors") == 0)))
-		return EXPR_DYNAMIC;
-	if (strcmp(field, "sqlstmt") == 0 || strcmp(field, "query") == 0 ||
-		strcmp(statement, "PLpgSQL_stmt_perform") == 0 ||
-		strcmp(statement, "PLpgSQL_stmt_call") == 0)
-		return EXPR_SQL;		/* PERFORM's text is stored as SELECT ...;
-								 * CALL's as CALL ... */
-	if (strcmp(field, "cond") == 0 || strcmp(field, "t_expr") == 0 ||
-		(strcmp(field, "expr") == 0 && strcmp(statement, "PLpgSQL_stmt_case") == 0))
-		return EXPR_CONDITION;
-	return EXPR_EXPRESSION;
-}
+	const char *text;
+	ExprKind	kind;
+	bool		sql_text;		/* the SQL text dynamic SQL runs */
+	Variable   *default_of;		/* a variable's DECLARE default */
+	List	   *raw;			/* its parsed statements */
+	bool		literal;		/* dynamic SQL: a text entirely known */
+	DynText    *sql;			/* dynamic SQL: what it runs */
+} Embedded;
 
-/* Is the current object a FOR loop's variable (under "var" of a FOR)? */
-static bool
-in_loop_header(char **keys, int depth)
+static void
+analyze_step(PlpgsqlContext *cx, void *arg)
 {
-	int			d;
+	Embedded   *e = (Embedded *) arg;
+	int			before = list_length(cx->edges);
+	ListCell   *lc;
 
-	if (depth < 3 || depth - 2 >= 256 || keys[depth - 2] == NULL ||
-		strcmp(keys[depth - 2], "var") != 0)
-		return false;
-	for (d = depth - 3; d >= 0 && d < 256; d--)
+	e->raw = parse_embedded(cx, e->text, e->kind, e->default_of, true);
+	if (e->kind == EXPR_DYNAMIC && e->raw != NIL)
 	{
-		if (keys[d] != NULL && strncmp(keys[d], "PLpgSQL_stmt_", 13) == 0)
-			return strcmp(keys[d], "PLpgSQL_stmt_fori") == 0;
+		SelectStmt *select = (SelectStmt *) linitial_node(RawStmt, e->raw)->stmt;
+
+		if (IsA(select, SelectStmt) && list_length(select->targetList) == 1)
+			e->sql = lineage_dynamic_text(((ResTarget *) linitial(select->targetList))->val,
+										  variable_text, cx);
+	}
+	foreach(lc, e->raw)
+		analyze_raw(cx, lfirst_node(RawStmt, lc), e->text);
+	if (e->kind == EXPR_CONDITION)
+	{
+		/* the values it reads decide a branch, they flow nowhere */
+		for_each_from(lc, cx->edges, before)
+		{
+			LineageEdge *edge = (LineageEdge *) lfirst(lc);
+
+			if (USAGE_IS_DIRECT(edge->usage))
+				edge->usage = USAGE_CONDITIONAL;
+		}
+	}
+}
+
+/*
+ * What the names of a statement that did not analyze still resolve to.  It
+ * is parsed again: analysis writes into the raw tree it analyzes.
+ */
+static void
+names_step(PlpgsqlContext *cx, void *arg)
+{
+	Embedded   *e = (Embedded *) arg;
+	ListCell   *lc;
+
+	cx->in_dynamic = e->sql_text;
+	foreach(lc, e->sql_text ? raw_parser(e->text, RAW_PARSE_DEFAULT)
+			: parse_embedded(cx, e->text, e->kind, NULL, false))
+		cx->edges = list_concat(cx->edges,
+								lineage_raw_name_edges(lfirst_node(RawStmt, lc)->stmt,
+													   cx->dependent, rawref, cx,
+													   cx->per_trigger));
+}
+
+/*
+ * note_failure
+ *		Record why a statement did not analyze, unless another reading will:
+ *		what a trigger function's NEW and OLD do is judged per trigger, and
+ *		read for one trigger nothing else is.
+ */
+static void
+note_failure(PlpgsqlContext *cx, ErrorData *edata)
+{
+	if (cx->per_trigger ? !cx->used_newold
+		: (cx->trigger_function && cx->used_newold))
+		return;
+	lineage_note_error(cx->dependent, edata);
+}
+
+/* Does the text name NEW or OLD at all (case-insensitive, as a word)? */
+static bool
+mentions_newold(const char *text)
+{
+	const char *p;
+
+	for (p = text; *p; p++)
+	{
+		if ((pg_strncasecmp(p, "new", 3) == 0 || pg_strncasecmp(p, "old", 3) == 0) &&
+			(p == text || !(isalnum((unsigned char) p[-1]) || p[-1] == '_')) &&
+			!(isalnum((unsigned char) p[3]) || p[3] == '_'))
+			return true;
 	}
 	return false;
 }
 
-/*
- * walk_json
- *		Visit the PL/pgSQL tree: declare each variable (PLpgSQL_var,
- *		PLpgSQL_rec), then analyze each PLpgSQL_expr's query, knowing the
- *		statement and field it stands in.  Called twice: first to declare
- *		every variable (the whole tree), then to analyze, so that every
- *		variable is known before any expression is analyzed.
- */
+/* Mark the edges added since "before" as "dynamic" (calls stay calls). */
 static void
-walk_json(PlpgsqlContext *cx, Jsonb *jb, bool declare)
+mark_dynamic(PlpgsqlContext *cx, int before)
 {
-	JsonbIterator *it = JsonbIteratorInit(&jb->root);
-	JsonbValue	v;
-	JsonbIteratorToken token;
-	char	   *keys[256];
-	int			depth = 0;
-	char	   *key = NULL;
-	Variable   *current = NULL;
+	ListCell   *lc;
 
-	while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	for_each_from(lc, cx->edges, before)
 	{
-		switch (token)
-		{
-			case WJB_BEGIN_OBJECT:
-			case WJB_BEGIN_ARRAY:
-				if (depth < lengthof(keys))
-					keys[depth] = key;
-				depth++;
-				key = NULL;
-				break;
-			case WJB_END_OBJECT:
-			case WJB_END_ARRAY:
-				depth--;
-				key = depth < lengthof(keys) ? keys[depth] : NULL;
-				break;
-			case WJB_KEY:
-				key = pnstrdup(v.val.string.val, v.val.string.len);
-				break;
-			case WJB_VALUE:
-			case WJB_ELEM:
-				if (v.type == jbvString && key != NULL && depth >= 2 &&
-					depth - 1 < lengthof(keys) && keys[depth - 1] != NULL)
-				{
-					char	   *value = pnstrdup(v.val.string.val, v.val.string.len);
-					const char *owner = keys[depth - 1];
+		LineageEdge *edge = (LineageEdge *) lfirst(lc);
 
-					if (declare && strcmp(key, "refname") == 0 &&
-						strcmp(owner, "PLpgSQL_var") == 0 && in_loop_header(keys, depth))
-					{
-						/*
-						 * FOR i IN 1..n: i exists only inside the loop.  (jsonb
-						 * sorts keys: "action" comes before "datums", so it may
-						 * not be declared yet.)
-						 */
-						Variable   *v = find_variable(cx, value);
-
-						if (v == NULL)
-						{
-							v = palloc0(sizeof(Variable));
-							v->name = value;
-							v->typid = INT4OID;
-							v->typmod = -1;
-							cx->variables = lappend(cx->variables, v);
-						}
-						v->loop_scoped = true;
-					}
-					else if (declare && strcmp(key, "refname") == 0 &&
-						(strcmp(owner, "PLpgSQL_var") == 0 ||
-						 strcmp(owner, "PLpgSQL_rec") == 0))
-					{
-						current = palloc0(sizeof(Variable));
-						current->name = value;
-						current->typid = UNKNOWNOID;
-						current->typmod = -1;
-						current->is_record = (strcmp(owner, "PLpgSQL_rec") == 0);
-						cx->variables = lappend(cx->variables, current);
-					}
-					else if (declare && strcmp(key, "label") == 0 &&
-							 strcmp(owner, "PLpgSQL_stmt_block") == 0)
-						cx->labels = lappend(cx->labels, makeString(value));
-					else if (declare && strcmp(key, "typname") == 0 && current &&
-							 !current->is_record)
-					{
-						Oid			typid;
-						int32		typmod;
-
-						if (pg_strcasecmp(value, "record") == 0)
-							current->is_record = true;
-						else if (strchr(value, '%') != NULL)
-							current->is_record = (strlen(value) >= 8 &&
-												  pg_strcasecmp(value + strlen(value) - 8, "%rowtype") == 0);
-						else
-						{
-							/* missing_ok: an unknown type leaves it unknown */
-							parseTypeString(value, &typid, &typmod, true);
-							if (OidIsValid(typid))
-							{
-								current->typid = typid;
-								current->typmod = typmod;
-							}
-						}
-					}
-					else if (!declare && strcmp(key, "query") == 0 &&
-							 strcmp(owner, "PLpgSQL_expr") == 0 && depth >= 3)
-					{
-						const char *statement = NULL;
-						const char *field = depth - 2 < lengthof(keys) ? keys[depth - 2] : NULL;
-						int			d;
-
-						for (d = depth - 2; d >= 0 && statement == NULL; d--)
-						{
-							if (d < lengthof(keys) && keys[d] != NULL &&
-								strncmp(keys[d], "PLpgSQL_stmt_", 13) == 0)
-								statement = keys[d];
-						}
-						analyze_guarded(cx, value,
-										expression_kind(statement, field ? field : ""));
-					}
-				}
-				break;
-			default:
-				break;
-		}
+		if (edge->usage != USAGE_CALL)
+			edge->usage = USAGE_DYNAMIC;
 	}
 }
 
-/* The table a trigger function's NEW and OLD stand for, if just one. */
+static void
+dynamic_step(PlpgsqlContext *cx, void *arg)
+{
+	Embedded   *e = (Embedded *) arg;
+	ListCell   *lc;
+
+	cx->in_dynamic = true;
+	e->raw = raw_parser(e->text, RAW_PARSE_DEFAULT);
+	foreach(lc, e->raw)
+		analyze_raw(cx, lfirst_node(RawStmt, lc), e->text);
+	cx->in_dynamic = false;
+}
+
+/* Are these raw statements all utility statements (which bind no column)? */
+static bool
+all_utility(List *raw)
+{
+	ListCell   *lc;
+
+	foreach(lc, raw)
+	{
+		Node	   *stmt = lfirst_node(RawStmt, lc)->stmt;
+
+		if (IsA(stmt, SelectStmt) || IsA(stmt, InsertStmt) || IsA(stmt, UpdateStmt) ||
+			IsA(stmt, DeleteStmt) || IsA(stmt, MergeStmt) || IsA(stmt, CallStmt))
+			return false;
+	}
+	return raw != NIL;
+}
+
+/*
+ * Is an error of SQL text with placeholders about the body, not about a
+ * placeholder?  Only a table or column that does not exist and is not a
+ * placeholder: anything else (a type the placeholder's unknown value does
+ * not fit) is the placeholder's doing.
+ */
+static bool
+dynamic_error_is_real(ErrorData *edata)
+{
+	return (edata->sqlerrcode == ERRCODE_UNDEFINED_TABLE ||
+			edata->sqlerrcode == ERRCODE_UNDEFINED_COLUMN) &&
+		edata->message != NULL &&
+		strstr(edata->message, LINEAGE_DYNAMIC_PLACEHOLDER) == NULL;
+}
+
+/*
+ * analyze_dynamic_text
+ *		One text dynamic SQL may run: analyzed as SQL; with placeholders, its
+ *		edges are "dynamic".  Where it does not analyze, its names still
+ *		give what they resolve to.  Returns whether it was understood: it
+ *		gave an edge, or it is entirely known, or it names a table or column
+ *		that does not exist (noted: its creation resolves it), or it is a
+ *		utility statement (which binds no column, as in static SQL).
+ */
+static bool
+analyze_dynamic_text(PlpgsqlContext *cx, const char *sql, bool literal)
+{
+	Embedded	e;
+	int			before = list_length(cx->edges);
+	ErrorData  *failed;
+	bool		missing = false;	/* it names what does not exist (yet) */
+
+	memset(&e, 0, sizeof(e));
+	e.text = sql;
+	e.kind = EXPR_SQL;
+	e.sql_text = true;
+	e.literal = literal;
+	failed = lineage_pl_run_guarded(cx, dynamic_step, &e);
+	if (failed == NULL && !literal)
+	{
+		/* a piece unknown till run time may read any column of them */
+		(void) lineage_pl_run_guarded(cx, names_step, &e);
+	}
+	else if (failed != NULL)
+	{
+		if (failed->sqlerrcode == ERRCODE_SYNTAX_ERROR)
+		{
+			/* the text as a whole does not parse: run time would refuse it */
+			if (literal)
+				lineage_note_error(cx->dependent, failed);
+		}
+		else
+		{
+			missing = dynamic_error_is_real(failed);
+			if (literal || missing)
+				lineage_note_error(cx->dependent, failed);
+			(void) lineage_pl_run_guarded(cx, names_step, &e);
+		}
+	}
+	if (!literal)
+		mark_dynamic(cx, before);
+	return list_length(cx->edges) > before || literal || missing ||
+		(failed == NULL && all_utility(e.raw));
+}
+
+/*
+ * lineage_pl_analyze_embedded
+ *		One embedded expression: parsed as it stands, analyzed, its edges
+ *		kept; if it does not analyze, noted, and its names' edges kept.  For
+ *		dynamic SQL, the SQL it runs is analyzed too (see the header).
+ */
+void
+lineage_pl_analyze_embedded(PlpgsqlContext *cx, const char *text, ExprKind kind,
+				 Variable *default_of)
+{
+	Embedded	e;
+	ErrorData  *failed;
+	bool		any = false;
+	int			i;
+
+	CHECK_FOR_INTERRUPTS();
+	/* read for one trigger, only what names NEW or OLD matters */
+	if (cx->per_trigger && !mentions_newold(text))
+		return;
+	memset(&e, 0, sizeof(e));
+	e.text = text;
+	e.kind = kind;
+	e.default_of = default_of;
+	cx->used_newold = false;
+	cx->columns = NIL;
+	failed = lineage_pl_run_guarded(cx, analyze_step, &e);
+	if (failed != NULL)
+	{
+		note_failure(cx, failed);
+		if (e.raw != NIL)
+			(void) lineage_pl_run_guarded(cx, names_step, &e);
+	}
+	if (kind != EXPR_DYNAMIC || cx->per_trigger || e.sql == NULL)
+		return;
+	/* a record it fills gets the columns of the SQL it runs, not its own */
+	cx->columns = NIL;
+
+	/* the SQL a dynamic statement runs */
+	if (!lineage_dynamic_text_opaque(e.sql))
+	{
+		for (i = 0; i < e.sql->n; i++)
+			any |= analyze_dynamic_text(cx, e.sql->text[i], e.sql->literal[i]);
+	}
+	if (!any)
+		lineage_note_unresolved(cx->dependent, "(dynamic SQL)",
+								"dynamic SQL whose statement is built at run time: the tables it reads and writes are not known");
+}
+
+/*
+ * trigger_table_of
+ *		The table NEW and OLD of a trigger function are typed as for its own
+ *		lineage: that of its first trigger (lowest OID), or InvalidOid if it
+ *		has none.
+ */
 static Oid
 trigger_table_of(Oid funcid)
 {
@@ -793,7 +921,7 @@ trigger_table_of(Oid funcid)
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	HeapTuple	tuple;
 	Oid			table = InvalidOid;
-	bool		several = false;
+	Oid			first = InvalidOid;
 
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
@@ -801,330 +929,15 @@ trigger_table_of(Oid funcid)
 
 		if (trig->tgfoid != funcid || trig->tgisinternal)
 			continue;
-		if (OidIsValid(table) && table != trig->tgrelid)
-			several = true;
-		table = trig->tgrelid;
+		if (!OidIsValid(first) || trig->oid < first)
+		{
+			first = trig->oid;
+			table = trig->tgrelid;
+		}
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return several ? InvalidOid : table;
-}
-
-/*
- * Cursor statements, neutralized for libpg_query
- *
- * libpg_query 15-4.0's PL/pgSQL parser rejects every OPEN, FETCH, MOVE and
- * CLOSE ("variable must be of type cursor or refcursor"): its stand-in for
- * the type lookup never gives a variable the refcursor type.  So before the
- * body is parsed, those statements are rewritten into ones that keep what
- * matters for lineage: OPEN x FOR query becomes PERFORM of that query,
- * OPEN x FOR EXECUTE e becomes EXECUTE e, the others become NULL.  A cursor
- * FOR loop over a declared cursor (rejected the same way) becomes WHILE
- * false LOOP: its body is still read, the cursor's query is read from its
- * declaration, and the loop's record is declared for the analysis.  The
- * scanner skips string literals, dollar quotes, comments and quoted
- * identifiers, and only looks at the first word of a statement.
- */
-
-/* Length of the literal, quoted identifier or comment starting at p, or 0. */
-static int
-skip_quoted(const char *p)
-{
-	const char *q;
-
-	if (p[0] == '\'' || p[0] == '"')
-	{
-		for (q = p + 1; *q; q++)
-		{
-			if (*q == p[0])
-			{
-				if (q[1] == p[0])
-					q++;		/* doubled quote */
-				else
-					return q - p + 1;
-			}
-		}
-		return q - p;
-	}
-	if (p[0] == '-' && p[1] == '-')
-	{
-		for (q = p; *q && *q != '\n'; q++)
-			;
-		return q - p;
-	}
-	if (p[0] == '/' && p[1] == '*')
-	{
-		q = strstr(p + 2, "*/");
-		return q ? q - p + 2 : strlen(p);
-	}
-	if (p[0] == '$')
-	{
-		const char *end = p + 1;
-		char	   *tag;
-		const char *close;
-
-		while (*end && (isalnum((unsigned char) *end) || *end == '_'))
-			end++;
-		if (*end != '$')
-			return 0;
-		tag = pnstrdup(p, end - p + 1);
-		close = strstr(end + 1, tag);
-		return close ? close - p + strlen(tag) : strlen(p);
-	}
-	return 0;
-}
-
-/* The end of the statement starting at p: its ';' (or the end). */
-static const char *
-statement_end(const char *p)
-{
-	int			depth = 0;
-
-	while (*p)
-	{
-		int			skip = skip_quoted(p);
-
-		if (skip > 0)
-		{
-			p += skip;
-			continue;
-		}
-		if (*p == '(')
-			depth++;
-		else if (*p == ')')
-			depth--;
-		else if (*p == ';' && depth <= 0)
-			return p;
-		p++;
-	}
-	return p;
-}
-
-static bool
-word_is(const char *p, const char *word)
-{
-	size_t		n = strlen(word);
-
-	return pg_strncasecmp(p, word, n) == 0 &&
-		!(isalnum((unsigned char) p[n]) || p[n] == '_');
-}
-
-static const char *
-skip_space(const char *p)
-{
-	while (isspace((unsigned char) *p))
-		p++;
-	return p;
-}
-
-/* What an OPEN statement (text between OPEN and ';') becomes. */
-static char *
-rewrite_open(const char *p, const char *end)
-{
-	/* the cursor variable, maybe quoted, maybe with arguments */
-	p = skip_space(p);
-	if (*p == '"')
-		p += skip_quoted(p);
-	else
-		while (p < end && (isalnum((unsigned char) *p) || *p == '_' || *p == '.'))
-			p++;
-	p = skip_space(p);
-	if (*p == '(')
-		return pstrdup("NULL");	/* a bound cursor opened with arguments */
-	if (word_is(p, "no"))
-		p = skip_space(p + 2);
-	if (word_is(p, "scroll"))
-		p = skip_space(p + 6);
-	if (!word_is(p, "for"))
-		return pstrdup("NULL");	/* a bound cursor: its query is declared */
-	p = skip_space(p + 3);
-	if (word_is(p, "execute"))
-		return pnstrdup(p, end - p);
-	if (word_is(p, "select"))
-		return psprintf("PERFORM %s", pnstrdup(p + 6, end - p - 6));
-	return psprintf("PERFORM * FROM (%s) schemaguard_open", pnstrdup(p, end - p));
-}
-
-/* Read an identifier (maybe quoted) at p; returns its end, sets *name. */
-static const char *
-read_identifier(const char *p, char **name)
-{
-	const char *start = p;
-
-	*name = NULL;
-	if (*p == '"')
-	{
-		p += skip_quoted(p);
-		*name = pnstrdup(start + 1, p - start - 2);
-		return p;
-	}
-	while (isalnum((unsigned char) *p) || *p == '_')
-		p++;
-	if (p > start)
-		*name = downcase_identifier(start, p - start, false, false);
-	return p;
-}
-
-/*
- * The cursors a body declares ("name [NO] [SCROLL] CURSOR"), found by a
- * plain scan: enough to recognize a cursor FOR loop over one of them.
- */
-static List *
-declared_cursors(const char *src)
-{
-	List	   *cursors = NIL;
-	const char *p = src;
-
-	while (*p)
-	{
-		int			skip = skip_quoted(p);
-		char	   *name;
-		const char *q;
-
-		if (skip > 0)
-		{
-			p += skip;
-			continue;
-		}
-		if (!(isalpha((unsigned char) *p) || *p == '_' || *p == '"') ||
-			(p > src && (isalnum((unsigned char) p[-1]) || p[-1] == '_')))
-		{
-			p++;
-			continue;
-		}
-		q = skip_space(read_identifier(p, &name));
-		if (word_is(q, "no"))
-			q = skip_space(q + 2);
-		if (word_is(q, "scroll"))
-			q = skip_space(q + 6);
-		if (name != NULL && word_is(q, "cursor"))
-			cursors = lappend(cursors, makeString(name));
-		p = q > p ? q : p + 1;
-	}
-	return cursors;
-}
-
-/*
- * A cursor FOR loop header, "FOR r IN c [(args)] LOOP" over a declared
- * cursor: returns the end of the header (after LOOP) and sets *record to
- * the loop variable, or returns NULL.
- */
-static const char *
-cursor_for_loop(const char *p, List *cursors, char **record)
-{
-	char	   *cursor;
-
-	p = skip_space(read_identifier(skip_space(p + 3), record));
-	if (*record == NULL || !word_is(p, "in"))
-		return NULL;
-	p = skip_space(read_identifier(skip_space(p + 2), &cursor));
-	if (cursor == NULL || !list_member(cursors, makeString(cursor)))
-		return NULL;
-	if (*p == '(')
-	{
-		int			depth = 0;
-
-		for (; *p; p++)
-		{
-			int			skip = skip_quoted(p);
-
-			if (skip > 0)
-				p += skip - 1;
-			else if (*p == '(')
-				depth++;
-			else if (*p == ')' && --depth == 0)
-			{
-				p++;
-				break;
-			}
-		}
-		p = skip_space(p);
-	}
-	return word_is(p, "loop") ? p + 4 : NULL;
-}
-
-static char *
-neutralize_cursor_statements(const char *src, List **loop_records)
-{
-	StringInfoData out;
-	const char *p = src;
-	bool		at_start = true;	/* at the first word of a statement */
-	List	   *cursors = declared_cursors(src);
-
-	initStringInfo(&out);
-	while (*p)
-	{
-		int			skip = skip_quoted(p);
-
-		if (skip > 0)
-		{
-			appendBinaryStringInfo(&out, p, skip);
-			p += skip;
-			at_start = false;
-			continue;
-		}
-		if (isspace((unsigned char) *p))
-		{
-			appendStringInfoChar(&out, *p++);
-			continue;
-		}
-		if (at_start && word_is(p, "return") &&
-			word_is(skip_space(p + 6), "next") &&
-			*skip_space(skip_space(p + 6) + 4) == ';')
-		{
-			/*
-			 * RETURN NEXT; of a function with OUT parameters: libpg_query
-			 * does not know them and rejects it; nothing is read anyway.
-			 */
-			appendStringInfoString(&out, "RETURN NEXT NULL");
-			p = skip_space(skip_space(p + 6) + 4);
-			at_start = false;
-			continue;
-		}
-		if (at_start && word_is(p, "for") && cursors != NIL)
-		{
-			char	   *record;
-			const char *end = cursor_for_loop(p, cursors, &record);
-
-			if (end != NULL)
-			{
-				/* the loop body stays; the cursor's query is its declaration's */
-				appendStringInfoString(&out, "WHILE false LOOP");
-				*loop_records = lappend(*loop_records, makeString(record));
-				p = end;
-				at_start = true;
-				continue;
-			}
-		}
-		if (at_start && (word_is(p, "open") || word_is(p, "fetch") ||
-						 word_is(p, "move") || word_is(p, "close")) &&
-			!strchr(":=.[", *skip_space(p + strcspn(p, " \t\n\r:=.[;("))))
-		{
-			const char *end = statement_end(p);
-
-			appendStringInfoString(&out, word_is(p, "open")
-								   ? rewrite_open(p + 4, end) : "NULL");
-			p = end;
-			continue;
-		}
-		if (isalpha((unsigned char) *p) || *p == '_')
-		{
-			const char *w = p;
-
-			while (isalnum((unsigned char) *p) || *p == '_')
-				p++;
-			appendBinaryStringInfo(&out, w, p - w);
-			/* a statement starts after these */
-			at_start = (p - w == 5 && pg_strncasecmp(w, "begin", 5) == 0) ||
-				(p - w == 4 && (pg_strncasecmp(w, "then", 4) == 0 ||
-								pg_strncasecmp(w, "else", 4) == 0 ||
-								pg_strncasecmp(w, "loop", 4) == 0));
-			continue;
-		}
-		at_start = (*p == ';');
-		appendStringInfoChar(&out, *p++);
-	}
-	return out.data;
+	return table;
 }
 
 /* #variable_conflict in the body, else plpgsql.variable_conflict. */
@@ -1153,13 +966,51 @@ variable_conflict(const char *source)
 	return CONFLICT_ERROR;
 }
 
+/* What TG_TABLE_NAME, TG_TABLE_SCHEMA, TG_NAME and TG_ARGV hold for a trigger. */
+static void
+trigger_values(PlpgsqlContext *cx, Oid trigger, Oid relid)
+{
+	TriggerRow	trig;
+
+	cx->tg_table_name = get_rel_name(relid);
+	cx->tg_table_schema = get_namespace_name(get_rel_namespace(relid));
+	if (lineage_trigger_row(trigger, &trig))
+	{
+		cx->tg_name = trig.name;
+		cx->tg_argv = trig.argv;
+	}
+}
+
+/* PL/pgSQL's variables of a trigger or event trigger function. */
+static const struct
+{
+	const char *name;
+	Oid			typid;
+}			trigger_variables[] = {
+	{"tg_name", NAMEOID},
+	{"tg_when", TEXTOID},
+	{"tg_level", TEXTOID},
+	{"tg_op", TEXTOID},
+	{"tg_relid", OIDOID},
+	{"tg_relname", NAMEOID},
+	{"tg_table_name", NAMEOID},
+	{"tg_table_schema", NAMEOID},
+	{"tg_nargs", INT4OID},
+	{"tg_argv", TEXTARRAYOID}
+},			event_trigger_variables[] = {
+	{"tg_event", TEXTOID},
+	{"tg_tag", TEXTOID}
+};
+
 /*
  * plpgsql_body_edges
- *		The edges of a PL/pgSQL function's body.  A body libpg_query cannot
- *		parse has none.
+ *		The edges of a PL/pgSQL function's body, attached to "dependent": the
+ *		function, or with per_trigger one of its triggers on trigger_table
+ *		(see the header).  A body libpg_query cannot parse has none.
  */
 List *
-plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
+plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *dependent,
+				   Oid trigger_table, bool per_trigger)
 {
 	Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(proctup);
 	PlpgsqlContext cx;
@@ -1169,7 +1020,6 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 	ListCell   *lc;
 	char	   *json;
 	char	   *error;
-	Jsonb	   *jb;
 	bool		isnull;
 	int			i;
 
@@ -1179,42 +1029,56 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 												 Anum_pg_proc_prosrc, &isnull));
 	{
 		/* the body appears verbatim in the definition: swap in the rewrite */
-		char	   *at = strstr(definition, source);
+		char	   *rewritten = lineage_neutralize_cursors(source, &loop_records);
+		char	   *at = strcmp(rewritten, source) != 0 ? strstr(definition, source) : NULL;
 
 		if (at != NULL)
 			definition = psprintf("%.*s%s%s", (int) (at - definition), definition,
-								  neutralize_cursor_statements(source, &loop_records),
-								  at + strlen(source));
+								  rewritten, at + strlen(source));
 	}
 	json = lineage_parse_plpgsql(definition, &error);
 	if (json == NULL)
 	{
-		lineage_note_unresolved(function, "(body)",
-								psprintf("unparsable: %s", error ? error : "no PL/pgSQL body"));
+		if (!per_trigger)
+			lineage_note_unresolved(dependent, "(body)",
+									psprintf("unparsable: %s", error ? error : "no PL/pgSQL body"));
 		return NIL;
 	}
 
 	memset(&cx, 0, sizeof(cx));
-	cx.function = function;
+	cx.dependent = dependent;
+	cx.per_trigger = per_trigger;
 	cx.funcname = pstrdup(NameStr(proc->proname));
 	cx.labels = list_make1(makeString(cx.funcname));
 	cx.conflict = variable_conflict(source);
+	cx.runtime_temps = lineage_runtime_temp_tables(source);
 	if (proc->prorettype == TRIGGEROID)
 	{
 		static const char *const records[] = {"new", "old"};
 
-		cx.trigger_table = trigger_table_of(proc->oid);
+		cx.trigger_function = true;
+		cx.trigger_table = per_trigger ? trigger_table : trigger_table_of(proc->oid);
 		for (i = 0; i < lengthof(records); i++)
 		{
-			Variable   *v = palloc0(sizeof(Variable));
+			Variable   *v = lineage_pl_add_variable(&cx, records[i], RECORDOID, true);
 
-			v->name = pstrdup(records[i]);
-			v->typid = RECORDOID;
-			v->typmod = -1;
-			v->is_record = true;
-			cx.variables = lappend(cx.variables, v);
+			v->is_newold = true;
 		}
+		for (i = 0; i < lengthof(trigger_variables); i++)
+			(void) lineage_pl_add_variable(&cx, trigger_variables[i].name,
+								trigger_variables[i].typid, false);
 	}
+	else if (proc->prorettype == EVENT_TRIGGEROID)
+	{
+		for (i = 0; i < lengthof(event_trigger_variables); i++)
+			(void) lineage_pl_add_variable(&cx, event_trigger_variables[i].name,
+								event_trigger_variables[i].typid, false);
+	}
+	if (per_trigger && !cx.trigger_function)
+		return NIL;
+	if (per_trigger)
+		trigger_values(&cx, dependent->objectId, trigger_table);
+	lineage_set_params_only(per_trigger);
 
 	/*
 	 * Parameters, IN and OUT alike, with their real types (libpg_query does
@@ -1232,33 +1096,19 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 		cx.argtypes = types;
 		for (i = 0; argnames != NULL && i < nall; i++)
 		{
-			Variable   *v;
-
 			if (argnames[i] == NULL || argnames[i][0] == '\0')
 				continue;
-			v = palloc0(sizeof(Variable));
-			v->name = argnames[i];
-			v->typid = types[i];
-			v->typmod = -1;
-			cx.variables = lappend(cx.variables, v);
+			(void) lineage_pl_add_variable(&cx, argnames[i], types[i], false);
 		}
 	}
 
 	/* the records of cursor FOR loops, which PL/pgSQL declares implicitly */
 	foreach(lc, loop_records)
-	{
-		Variable   *v = palloc0(sizeof(Variable));
+		(void) lineage_pl_add_variable(&cx, strVal(lfirst(lc)), RECORDOID, true);
 
-		v->name = strVal(lfirst(lc));
-		v->typid = RECORDOID;
-		v->typmod = -1;
-		v->is_record = true;
-		cx.variables = lappend(cx.variables, v);
-	}
+	lineage_pl_walk(&cx, DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json))));
 
-	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
-	walk_json(&cx, jb, true);
-	walk_json(&cx, jb, false);
-	lineage_set_param_columns(0, 0, NULL);
+	lineage_set_param_sources(0, 0, NULL);
+	lineage_set_params_only(false);
 	return cx.edges;
 }

@@ -61,6 +61,23 @@ const char *const lineage_usage_names[] = {
 StaticAssertDecl(lengthof(lineage_usage_names) == LINEAGE_NUM_USAGES,
 				 "lineage_usage_names must name every LineageUsage");
 
+/* The usage a stored text (schemaguard.lineage_edge.usage) names, or -1. */
+int
+lineage_usage_of(Datum value)
+{
+	text	   *t = DatumGetTextPP(value);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	int			i;
+
+	for (i = 0; i < LINEAGE_NUM_USAGES; i++)
+	{
+		if (strlen(lineage_usage_names[i]) == len &&
+			memcmp(lineage_usage_names[i], VARDATA_ANY(t), len) == 0)
+			return i;
+	}
+	return -1;
+}
+
 /* A source (a column, or a function called) and how it is used. */
 typedef struct SourceItem
 {
@@ -95,6 +112,7 @@ typedef struct LineageWalk
 	List	   *memo;
 	int			depth;
 	int			taint_floor;	/* lowest in-progress depth read so far */
+	bool		keep_sorts;		/* ORDER BY counts without LIMIT too */
 } LineageWalk;
 
 /* Where expression sources go, and how they are used there. */
@@ -147,11 +165,20 @@ add_source(List **list, Oid classid, Oid objid, int32 subid, LineageUsage usage)
 	*list = lappend(*list, item);
 }
 
-/* A column source. */
+/*
+ * With params_only, only what stands behind parameters is collected: the
+ * analysis of a trigger function for one trigger keeps the columns of its
+ * table read through NEW and OLD, and leaves the rest to the function's own
+ * lineage.
+ */
+static bool params_only = false;
+
+/* A column source (none while only parameters are collected). */
 static void
 add_item(List **list, Oid relid, AttrNumber attnum, LineageUsage usage)
 {
-	add_source(list, RelationRelationId, relid, attnum, usage);
+	if (!params_only)
+		add_source(list, RelationRelationId, relid, attnum, usage);
 }
 
 /* Copy a source into another list, with a (possibly) new usage. */
@@ -470,29 +497,70 @@ lineage_namespace_tracked(Oid nspid)
 }
 
 /*
- * Columns that stand behind parameters: while a PL/pgSQL trigger function is
- * analyzed, NEW.col and OLD.col are Params with these ids (see
- * plpgsql.c), and reading one reads that column of the trigger's
- * table.
+ * What stands behind parameters: while a PL/pgSQL body is analyzed, NEW.col
+ * and OLD.col of a trigger function, and the fields of a record variable
+ * filled by a query, are Params with ids from "base" up (see plpgsql.c);
+ * reading one reads what its sources[k] list holds (LineageSource *).
  */
-static int	param_column_base = 0;
-static int	param_column_count = 0;
-static const ObjectAddress *param_columns = NULL;
+static int	param_source_base = 0;
+static int	param_source_count = 0;
+static List **param_sources = NULL;
 
 void
-lineage_set_param_columns(int base, int count, const ObjectAddress *columns)
+lineage_set_param_sources(int base, int count, List **sources)
 {
-	param_column_base = base;
-	param_column_count = count;
-	param_columns = columns;
+	param_source_base = base;
+	param_source_count = count;
+	param_sources = sources;
+}
+
+
+/* See params_only above. */
+void
+lineage_set_params_only(bool on)
+{
+	params_only = on;
 }
 
 /* A call of a user function is a source of what calls it. */
 static void
 add_call(CollectContext *cxt, Oid funcid)
 {
-	if (OidIsValid(funcid) && lineage_function_tracked(funcid))
+	if (!params_only && OidIsValid(funcid) && lineage_function_tracked(funcid))
 		add_source(cxt->out, ProcedureRelationId, funcid, 0, USAGE_CALL);
+}
+
+/*
+ * collect_window
+ *		A window function's value is computed over its window: the columns
+ *		of its PARTITION BY and ORDER BY feed the output column it stands in
+ *		("window"), not the rows of the query, which a window changes none
+ *		of.
+ */
+static void
+collect_window(WindowFunc *wfunc, CollectContext *cxt)
+{
+	Query	   *query = (Query *) linitial(cxt->levels);
+	CollectContext win = context_forced(cxt, USAGE_WINDOW);
+	ListCell   *lc;
+
+	foreach(lc, query->windowClause)
+	{
+		WindowClause *wc = lfirst_node(WindowClause, lc);
+		List	   *clauses;
+		ListCell   *cc;
+
+		if (wc->winref != wfunc->winref)
+			continue;
+		clauses = list_concat_copy(wc->partitionClause, wc->orderClause);
+		foreach(cc, clauses)
+		{
+			SortGroupClause *sgc = lfirst_node(SortGroupClause, cc);
+
+			(void) collect_walker((Node *) get_sortgroupclause_tle(sgc, query->targetList)->expr,
+								  &win);
+		}
+	}
 }
 
 static bool
@@ -538,13 +606,19 @@ collect_walker(Node *node, CollectContext *cxt)
 		case T_Param:
 			{
 				Param	   *param = (Param *) node;
-				int			k = param->paramid - param_column_base;
+				int			k = param->paramid - param_source_base;
+				ListCell   *lc;
 
-				if (param->paramkind == PARAM_EXTERN && param_columns != NULL &&
-					k >= 0 && k < param_column_count)
-					add_item(cxt->out, param_columns[k].objectId,
-							 param_columns[k].objectSubId,
-							 compose(cxt, USAGE_IDENTITY));
+				if (param->paramkind != PARAM_EXTERN || param_sources == NULL ||
+					k < 0 || k >= param_source_count)
+					return false;
+				foreach(lc, param_sources[k])
+				{
+					LineageSource *src = (LineageSource *) lfirst(lc);
+
+					add_source(cxt->out, src->source.classId, src->source.objectId,
+							   src->source.objectSubId, compose(cxt, src->usage));
+				}
 				return false;
 			}
 
@@ -558,6 +632,11 @@ collect_walker(Node *node, CollectContext *cxt)
 			{
 				FieldSelect *fs = (FieldSelect *) node;
 
+				/* (ROW(a, b)).f2 is b (NEW.* of a trigger function, see plpgsql.c) */
+				if (IsA(fs->arg, RowExpr) && fs->fieldnum >= 1 &&
+					fs->fieldnum <= list_length(((RowExpr *) fs->arg)->args))
+					return collect_walker((Node *) list_nth(((RowExpr *) fs->arg)->args,
+															fs->fieldnum - 1), cxt);
 				/* (rel).col on a relation's whole row is that very column */
 				if (IsA(fs->arg, Var) && ((Var *) fs->arg)->varattno == 0)
 				{
@@ -605,6 +684,7 @@ collect_walker(Node *node, CollectContext *cxt)
 				sub = context_at_least(cxt, USAGE_AGGREGATION);
 				(void) collect_walker((Node *) wfunc->args, &sub);
 				(void) collect_walker((Node *) wfunc->aggfilter, &cond);
+				collect_window(wfunc, cxt);
 				return false;
 			}
 
@@ -811,6 +891,22 @@ fill_setop(LineageWalk *walk, Query *query, List *levels, Node *node,
 	}
 }
 
+/*
+ * sort_shapes_rows
+ *		Does the ORDER BY of this query shape its rows?  Only with LIMIT,
+ *		OFFSET or FETCH (it chooses which rows remain) or DISTINCT ON (which
+ *		row of each group): otherwise it changes no row of a view's result,
+ *		and must not make every column of the view (and every index on it)
+ *		depend on the sort key.  In a function body or a rule action
+ *		(keep_sorts) the order is what the caller sees, and it is kept.
+ */
+static bool
+sort_shapes_rows(LineageWalk *walk, Query *query)
+{
+	return walk->keep_sorts || query->limitCount != NULL ||
+		query->limitOffset != NULL || query->hasDistinctOn;
+}
+
 static void
 fill_query_lineage(LineageWalk *walk, Query *query, List *levels,
 				   QueryLineage *ql)
@@ -822,6 +918,8 @@ fill_query_lineage(LineageWalk *walk, Query *query, List *levels,
 		fill_setop(walk, query, levels, query->setOperations, ql);
 
 		/* ORDER BY of a set operation names its output columns */
+		if (!sort_shapes_rows(walk, query))
+			return;
 		foreach(lc, query->sortClause)
 		{
 			SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
@@ -859,17 +957,9 @@ fill_query_lineage(LineageWalk *walk, Query *query, List *levels,
 	if (query->hasDistinctOn)
 		collect_clauses(query->distinctClause, query, walk, levels,
 						USAGE_GROUP_BY, &ql->rows);
-	foreach(lc, query->windowClause)
-	{
-		WindowClause *wc = lfirst_node(WindowClause, lc);
-
-		collect_clauses(wc->partitionClause, query, walk, levels,
-						USAGE_WINDOW, &ql->rows);
-		collect_clauses(wc->orderClause, query, walk, levels,
-						USAGE_WINDOW, &ql->rows);
-	}
-	collect_clauses(query->sortClause, query, walk, levels, USAGE_SORT,
-					&ql->rows);
+	if (sort_shapes_rows(walk, query))
+		collect_clauses(query->sortClause, query, walk, levels, USAGE_SORT,
+						&ql->rows);
 }
 
 static int
@@ -1125,6 +1215,88 @@ List *
 query_lineage_edges(Query *query, const ObjectAddress *dependent,
 					bool by_column)
 {
+	return query_lineage_edges_columns(query, dependent, by_column, NULL);
+}
+
+/* A list of LineageSource for a list of SourceItem. */
+static List *
+source_list(List *items)
+{
+	List	   *sources = NIL;
+	ListCell   *lc;
+
+	foreach(lc, items)
+	{
+		SourceItem *item = (SourceItem *) lfirst(lc);
+		LineageSource *src = palloc(sizeof(LineageSource));
+
+		src->source.classId = item->classid;
+		src->source.objectId = item->objid;
+		src->source.objectSubId = item->subid;
+		src->usage = item->usage;
+		sources = lappend(sources, src);
+	}
+	return sources;
+}
+
+static LineageColumn *
+output_column(TargetEntry *tle, List *items)
+{
+	LineageColumn *col = palloc(sizeof(LineageColumn));
+
+	col->name = tle->resname ? pstrdup(tle->resname) : NULL;
+	col->typid = exprType((Node *) tle->expr);
+	col->typmod = exprTypmod((Node *) tle->expr);
+	col->collid = exprCollation((Node *) tle->expr);
+	col->sources = source_list(items);
+	return col;
+}
+
+/*
+ * output_columns
+ *		What each column of a query's result is made of (LineageColumn *):
+ *		its target list for a SELECT, its RETURNING list for a data-modifying
+ *		query.  A PL/pgSQL record filled by the query reads these.
+ */
+static List *
+output_columns(LineageWalk *walk, Query *query, QueryLineage *ql, List *levels)
+{
+	List	   *columns = NIL;
+	ListCell   *lc;
+
+	if (query->commandType == CMD_SELECT)
+	{
+		foreach(lc, query->targetList)
+		{
+			TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+			if (!tle->resjunk)
+				columns = lappend(columns, output_column(tle, ql->cols[tle->resno - 1]));
+		}
+		return columns;
+	}
+	foreach(lc, query->returningList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		List	   *items = NIL;
+
+		if (tle->resjunk)
+			continue;
+		collect((Node *) tle->expr, walk, levels, USAGE_IDENTITY, false, &items);
+		columns = lappend(columns, output_column(tle, items));
+	}
+	return columns;
+}
+
+/*
+ * query_lineage_edges_columns
+ *		query_lineage_edges(), and if columns is not NULL, what each output
+ *		column of the query is made of (output_columns).
+ */
+List *
+query_lineage_edges_columns(Query *query, const ObjectAddress *dependent,
+							bool by_column, List **columns)
+{
 	LineageWalk walk;
 	QueryLineage *ql;
 	List	   *levels = list_make1(query);
@@ -1134,7 +1306,10 @@ query_lineage_edges(Query *query, const ObjectAddress *dependent,
 	int			i;
 
 	init_walk(&walk);
+	walk.keep_sorts = !by_column;
 	ql = analyze_query(&walk, query, levels);
+	if (columns != NULL)
+		*columns = output_columns(&walk, query, ql, levels);
 
 	if (by_column)
 	{

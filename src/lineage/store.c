@@ -34,9 +34,14 @@
 #include "catalog/pg_proc.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "common/hashfn.h"
+#include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -196,9 +201,37 @@ edge_end(HeapTuple tuple, TupleDesc desc, bool source)
 	return end;
 }
 
+/* A stored edge row as a LineageEdge (zeroed first: compared as bytes). */
+static bool
+edge_of_tuple(HeapTuple tuple, TupleDesc desc, LineageEdge *edge)
+{
+	Datum		values[Natts_lineage_edge];
+	bool		nulls[Natts_lineage_edge];
+	int			usage;
+
+	heap_deform_tuple(tuple, desc, values, nulls);
+	usage = lineage_usage_of(values[Anum_edge_usage - 1]);
+	memset(edge, 0, sizeof(LineageEdge));
+	edge->source.classId = DatumGetObjectId(values[Anum_edge_source_classid - 1]);
+	edge->source.objectId = DatumGetObjectId(values[Anum_edge_source_objid - 1]);
+	edge->source.objectSubId = DatumGetInt32(values[Anum_edge_source_objsubid - 1]);
+	edge->dependent.classId = DatumGetObjectId(values[Anum_edge_dependent_classid - 1]);
+	edge->dependent.objectId = DatumGetObjectId(values[Anum_edge_dependent_objid - 1]);
+	edge->dependent.objectSubId = DatumGetInt32(values[Anum_edge_dependent_objsubid - 1]);
+	edge->usage = (LineageUsage) Max(usage, 0);
+	return usage >= 0;
+}
+
+static int
+edge_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(LineageEdge));
+}
+
 /*
- * Delete a row of our catalogs found under a snapshot, waiting for a
- * transaction that is deleting it too (simple_heap_delete without its error).
+ * Delete a row of our catalogs found under a snapshot, never waiting for a
+ * transaction that is deleting it too: TM_BeingModified says so
+ * (simple_heap_delete without its error, and without its wait).
  */
 static TM_Result
 delete_row(Relation rel, ItemPointer tid)
@@ -206,31 +239,38 @@ delete_row(Relation rel, ItemPointer tid)
 	TM_FailureData tmfd;
 
 	return heap_delete(rel, tid, GetCurrentCommandId(true), InvalidSnapshot,
-					   true, &tmfd, false);
+					   false, &tmfd, false);
 }
+
+/* What delete_matching met besides the rows it deleted. */
+#define DELETE_CONCURRENT	0x01	/* rows another transaction deleted, committed */
+#define DELETE_BUSY			0x02	/* rows another transaction is deleting now */
 
 /*
  * delete_matching
- *		Delete the edges an index scan with these keys finds.  A fresh MVCC
+ *		Delete the rows an index scan with these keys finds.  A fresh MVCC
  *		snapshot sees what earlier commands of this transaction stored; the
  *		deletions are made visible at once, because one DROP can reach the
- *		same edge twice (from a view and from the view built on it).
+ *		same edge twice (from a view and from the view built on it).  If
+ *		busy is not NULL, the rows another transaction is deleting now are
+ *		appended to it (ObjectAddress of the edge's dependent end).
  *
- * Two transactions may refresh the same object at once (two sessions each
- * creating a table that one function names): the second waits on the first
- * one's deletion, and once the first commits the row is gone.  That is not
- * an error -- the user's DDL must not fail for our bookkeeping --: the rest
- * is deleted, and true is returned, so that the caller works again from
- * what the other transaction committed.
+ * Nothing here waits.  A row another transaction deleted and committed
+ * since our snapshot (two sessions each creating a table that one function
+ * names) is gone: that is not an error -- the user's DDL must not fail for
+ * our bookkeeping --, and DELETE_CONCURRENT tells the caller to work again
+ * from what the other transaction committed.  A row another transaction is
+ * deleting now (DELETE_BUSY) is left to it: if it rolls back, the row stays,
+ * and the caller has its owner analyzed again later (store.c's markers).
  */
-static bool
-delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys)
+static int
+delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys, List **busy)
 {
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	bool		deleted = false;
-	bool		concurrent = false;
+	int			met = 0;
 
 	scan = systable_beginscan(rel, indexid, true, snapshot, nkeys, keys);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
@@ -246,7 +286,17 @@ delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys)
 				break;			/* this command deleted it already */
 			case TM_Updated:
 			case TM_Deleted:
-				concurrent = true;	/* by a transaction that has committed */
+				met |= DELETE_CONCURRENT;	/* by a transaction that has committed */
+				break;
+			case TM_BeingModified:
+				met |= DELETE_BUSY;
+				if (busy != NULL)
+				{
+					ObjectAddress *end = palloc(sizeof(ObjectAddress));
+
+					*end = edge_end(tuple, RelationGetDescr(rel), false);
+					*busy = lappend(*busy, end);
+				}
 				break;
 			default:
 				elog(ERROR, "unexpected heap_delete status %u on a schemaguard catalog",
@@ -255,9 +305,9 @@ delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys)
 	}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	if (deleted || concurrent)
+	if (deleted || met)
 		CommandCounterIncrement();
-	return concurrent;
+	return met;
 }
 
 /*
@@ -265,9 +315,9 @@ delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys)
  *		Delete the edges whose source (from_source) or dependent is this
  *		object; objectSubId 0 means every sub-object (all columns) too.
  */
-static bool
+static int
 delete_edges(Relation rel, Oid indexid, const ObjectAddress *object,
-			 bool from_source)
+			 bool from_source, List **busy)
 {
 	ScanKeyData keys[3];
 
@@ -277,11 +327,11 @@ delete_edges(Relation rel, Oid indexid, const ObjectAddress *object,
 				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->objectId));
 	ScanKeyInit(&keys[2], from_source ? Anum_edge_source_objsubid : Anum_edge_dependent_objsubid,
 				BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(object->objectSubId));
-	return delete_matching(rel, indexid, keys, object->objectSubId != 0 ? 3 : 2);
+	return delete_matching(rel, indexid, keys, object->objectSubId != 0 ? 3 : 2, busy);
 }
 
 /* Delete the unresolved references of an object. */
-static bool
+static int
 delete_unresolved(UnresolvedTable *ut, const ObjectAddress *object)
 {
 	ScanKeyData keys[2];
@@ -290,7 +340,69 @@ delete_unresolved(UnresolvedTable *ut, const ObjectAddress *object)
 				F_OIDEQ, ObjectIdGetDatum(object->classId));
 	ScanKeyInit(&keys[1], Anum_unresolved_objid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(object->objectId));
-	return delete_matching(ut->rel, ut->index, keys, 2);
+	return delete_matching(ut->rel, ut->index, keys, 2, NULL);
+}
+
+/*
+ * sync_edges
+ *		Make the stored edges of one dependent (with objectSubId 0: of all
+ *		its columns too) those of "edges" (n, sorted with edge_cmp, each
+ *		once) that belong to it: a row that is one of them is kept and its
+ *		kept[] set, any other is deleted, as delete_matching() deletes them.
+ *		The caller inserts the edges not kept.  A refresh that changes
+ *		nothing (CREATE OR REPLACE VIEW with the same query) writes nothing.
+ */
+static int
+sync_edges(Relation rel, Oid indexid, const ObjectAddress *object,
+		   LineageEdge *edges, int n, bool *kept)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		deleted = false;
+	int			met = 0;
+
+	ScanKeyInit(&keys[0], Anum_edge_dependent_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(object->classId));
+	ScanKeyInit(&keys[1], Anum_edge_dependent_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(object->objectId));
+	scan = systable_beginscan(rel, indexid, true, snapshot, 2, keys);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		LineageEdge edge;
+		LineageEdge *match = NULL;
+
+		if (edge_of_tuple(tuple, RelationGetDescr(rel), &edge))
+			match = bsearch(&edge, edges, n, sizeof(LineageEdge), edge_cmp);
+		if (match != NULL && !kept[match - edges])
+		{
+			kept[match - edges] = true;
+			continue;
+		}
+		switch (delete_row(rel, &tuple->t_self))
+		{
+			case TM_Ok:
+				deleted = true;
+				break;
+			case TM_SelfModified:
+				break;
+			case TM_Updated:
+			case TM_Deleted:
+				met |= DELETE_CONCURRENT;
+				break;
+			case TM_BeingModified:
+				met |= DELETE_BUSY;
+				break;
+			default:
+				elog(ERROR, "unexpected heap_delete status on a schemaguard catalog");
+		}
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	if (deleted || met)
+		CommandCounterIncrement();
+	return met;
 }
 
 /* Does the object exist (a row of its catalog with its OID)? */
@@ -363,6 +475,61 @@ lineage_store_forget_vanished(Oid relid)
 		CommandCounterIncrement();
 }
 
+/*
+ * lineage_store_forget_vanished_class
+ *		Delete the edges and unresolved references of objects of one catalog
+ *		(pg_trigger) that no longer exist.  DETACH PARTITION drops the
+ *		triggers it had cloned onto the partition internally, unreported;
+ *		their edges include calls of their function, which no column of the
+ *		partition leads to.
+ */
+void
+lineage_store_forget_vanished_class(Oid classid)
+{
+	Oid			table,
+				source_index,
+				dependent_index;
+	Relation	rel;
+	Snapshot	snapshot;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	UnresolvedTable ut;
+	List	   *gone = NIL;
+	ListCell   *lc;
+
+	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
+		return;
+	rel = table_open(table, RowExclusiveLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	ScanKeyInit(&key, Anum_edge_dependent_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(classid));
+	scan = systable_beginscan(rel, dependent_index, true, snapshot, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		ObjectAddress dependent = edge_end(tuple, RelationGetDescr(rel), false);
+
+		if (object_exists(&dependent))
+			continue;
+		(void) delete_row(rel, &tuple->t_self);
+		if (!list_member_oid(gone, dependent.objectId))
+			gone = lappend_oid(gone, dependent.objectId);
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
+	open_unresolved(&ut, RowExclusiveLock);
+	foreach(lc, gone)
+	{
+		ObjectAddress object;
+
+		ObjectAddressSet(object, classid, lfirst_oid(lc));
+		(void) delete_unresolved(&ut, &object);
+	}
+	close_unresolved(&ut);
+}
+
 /* Copy a List of LineageEdge pointers into a flat, growing array. */
 static void
 append_edges(List *list, LineageEdge **buf, int *n, int *cap)
@@ -382,6 +549,112 @@ append_edges(List *list, LineageEdge **buf, int *n, int *cap)
 }
 
 /*
+ * Deferred analysis
+ *
+ * Upkeep never waits for another transaction.  When part of an object
+ * could not be analyzed now -- a relation it names is locked by another
+ * transaction (names.c), another transaction is updating the object's own
+ * lineage rows, or deleting some of them -- a marker is stored with its
+ * unresolved references: reason "could not analyze now: ...".  Objects with
+ * a marker are analyzed again before this transaction commits (the
+ * XactCallback below, if what held them is gone by then), and by the next
+ * command that changes lineage in any session (ddl_events.c), and by
+ * rebuild().  Until then unresolved_references() shows the marker.
+ */
+
+/* The transaction that did lineage upkeep (it finishes at commit). */
+static LocalTransactionId upkeep_lxid = InvalidLocalTransactionId;
+static bool callback_registered = false;
+
+static void lineage_xact_callback(XactEvent event, void *arg);
+
+static void
+upkeep_done(void)
+{
+	if (!callback_registered)
+	{
+		RegisterXactCallback(lineage_xact_callback, NULL);
+		callback_registered = true;
+	}
+	upkeep_lxid = MyProc->lxid;
+}
+
+/* Store a marker: this object could not be analyzed now. */
+static void
+insert_marker(UnresolvedTable *ut, const ObjectAddress *object, const char *why)
+{
+	UnresolvedRef ref;
+
+	ref.object = *object;
+	ref.object.objectSubId = 0;
+	ref.reference = "(lineage)";
+	ref.reason = psprintf("%s%s", LINEAGE_DEFERRED_PREFIX, why);
+	ref.deferred = true;
+	insert_unresolved(ut, list_make1(&ref));
+}
+
+/*
+ * Was the catalog row of this object inserted by this transaction (a new
+ * object, which no other transaction can see, so whose lineage no other
+ * transaction updates)?
+ */
+static bool
+created_here(const ObjectAddress *object)
+{
+	HeapTuple	tuple;
+	bool		mine;
+
+	if (object->classId == RelationRelationId)
+	{
+		/* the relcache knows; its pg_class row is updated as it is built */
+		Relation	rel = RelationIdGetRelation(object->objectId);
+
+		if (!RelationIsValid(rel))
+			return false;
+		mine = rel->rd_createSubid != InvalidSubTransactionId;
+		RelationClose(rel);
+		return mine;
+	}
+	if (object->classId == ProcedureRelationId)
+		tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(object->objectId));
+	else
+		return false;
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	/* inserted here, not a new version of a row others see */
+	mine = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data)) &&
+		!(tuple->t_data->t_infomask & HEAP_UPDATED);
+	ReleaseSysCache(tuple);
+	return mine;
+}
+
+/*
+ * lock_lineage_of
+ *		Lock an object's lineage rows for this transaction, if no other
+ *		transaction holds them: two transactions updating the lineage of the
+ *		same object would otherwise meet on its rows, one waiting for the
+ *		other.  An object new in this transaction needs no lock (and a
+ *		transaction creating thousands takes none).  The lock is on the
+ *		object, with the edge table as its class: it shows in pg_locks as
+ *		an object lock of classid schemaguard.lineage_edge.
+ */
+static bool
+lock_lineage_of(Oid table, const ObjectAddress *object)
+{
+	LOCKTAG		tag;
+
+	if (created_here(object))
+		return true;
+	SET_LOCKTAG_OBJECT(tag, MyDatabaseId, table, object->objectId,
+					   (uint16) object->classId);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+		return false;
+	/* what the transaction that held it committed */
+	AcceptInvalidationMessages();
+	return true;
+}
+
+/*
  * drop_temporary_sources
  *		Lineage is never bound to a temporary relation: it is this session's
  *		alone and vanishes without an event.  A body that reads one (a
@@ -393,6 +666,8 @@ static List *
 drop_temporary_sources(List *edges, List **unresolved)
 {
 	ListCell   *lc;
+	Oid			last = InvalidOid;	/* an object's edges come by relation */
+	bool		last_temporary = false;
 
 	foreach(lc, edges)
 	{
@@ -402,14 +677,20 @@ drop_temporary_sources(List *edges, List **unresolved)
 		ListCell   *lu;
 		bool		known = false;
 
-		if (edge->source.classId != RelationRelationId ||
-			get_rel_persistence(edge->source.objectId) != RELPERSISTENCE_TEMP)
+		if (edge->source.classId != RelationRelationId)
+			continue;
+		if (edge->source.objectId != last)
+		{
+			last = edge->source.objectId;
+			last_temporary = get_rel_persistence(last) == RELPERSISTENCE_TEMP;
+		}
+		if (!last_temporary)
 			continue;
 		name = get_rel_name(edge->source.objectId);
-		ref = palloc(sizeof(UnresolvedRef));
+		ref = palloc0(sizeof(UnresolvedRef));
 		ObjectAddressSet(ref->object, edge->dependent.classId, edge->dependent.objectId);
 		ref->reference = name;
-		ref->reason = psprintf("relation \"%s\" is temporary: lineage is not bound to it", name);
+		ref->reason = psprintf(LINEAGE_TEMPORARY_REASON, name);
 		foreach(lu, *unresolved)
 		{
 			UnresolvedRef *other = (UnresolvedRef *) lfirst(lu);
@@ -428,46 +709,115 @@ drop_temporary_sources(List *edges, List **unresolved)
 /*
  * refresh_one
  *		Replace the stored edges of every dependent an object owns with
- *		freshly computed ones.  If another transaction refreshed the same
- *		object meanwhile (delete_matching), it has committed catalog changes
- *		this one did not see when it computed the edges: they are computed
- *		again, with those changes, until no deletion meets another's.
+ *		freshly computed ones (a relation or a function: refreshed_objects()
+ *		maps the others to their owner).  If another
+ *		transaction is updating the object's lineage, nothing is changed and
+ *		a marker says so.  If a transaction deleted some of its rows and
+ *		committed meanwhile (delete_matching), it has committed catalog
+ *		changes this one did not see when it computed the edges: they are
+ *		computed again, with those changes.
  */
 static void
 refresh_one(Relation rel, CatalogIndexState indstate, Oid dependent_index,
-			UnresolvedTable *ut, const ObjectAddress *object, MemoryContext cxt)
+			UnresolvedTable *ut, const ObjectAddress *given, MemoryContext cxt)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	ObjectAddress object = *given;
 	List	   *owned;
 	List	   *unresolved;
 	List	   *edges;
 	LineageEdge *buf = NULL;
+	bool	   *kept;
 	int			n = 0;
 	int			cap = 0;
+	int			fresh;
+	int			i;
 	ListCell   *lc;
-	bool		concurrent;
+	int			met;
 
-	do
+	if (OidIsValid(object.objectId))
 	{
-		owned = NIL;
-		unresolved = NIL;
-		edges = object_lineage(object, &owned, &unresolved);
-		edges = drop_temporary_sources(edges, &unresolved);
-		concurrent = false;
-		foreach(lc, owned)
+		if (!lock_lineage_of(RelationGetRelid(rel), &object))
+			insert_marker(ut, &object, "its lineage is being updated by another transaction");
+		else
 		{
-			concurrent |= delete_edges(rel, dependent_index, (ObjectAddress *) lfirst(lc), false);
-			concurrent |= delete_unresolved(ut, (ObjectAddress *) lfirst(lc));
+			do
+			{
+				owned = NIL;
+				unresolved = NIL;
+				edges = drop_temporary_sources(object_lineage(&object, &owned, &unresolved),
+											   &unresolved);
+				n = 0;
+				append_edges(edges, &buf, &n, &cap);
+				qsort(buf, n, sizeof(LineageEdge), edge_cmp);
+				kept = palloc0(sizeof(bool) * Max(n, 1));
+				met = 0;
+				foreach(lc, owned)
+				{
+					met |= sync_edges(rel, dependent_index, (ObjectAddress *) lfirst(lc),
+									  buf, n, kept);
+					met |= delete_unresolved(ut, (ObjectAddress *) lfirst(lc));
+				}
+				/* what the other transaction committed, names it created included */
+				if (met & DELETE_CONCURRENT)
+					AcceptInvalidationMessages();
+			} while (met & DELETE_CONCURRENT);
+			/* the edges not stored already */
+			for (i = 0, fresh = 0; i < n; i++)
+			{
+				if (!kept[i])
+					buf[fresh++] = buf[i];
+			}
+			insert_edges(rel, indstate, buf, fresh);
+			insert_unresolved(ut, unresolved);
+			/* rows another transaction is deleting: look again later */
+			if (met & DELETE_BUSY)
+				insert_marker(ut, &object, "some of its lineage is being deleted by another transaction");
 		}
-		/* what the other transaction committed, names it created included */
-		if (concurrent)
-			AcceptInvalidationMessages();
-	} while (concurrent);
-	append_edges(edges, &buf, &n, &cap);
-	insert_edges(rel, indstate, buf, n);
-	insert_unresolved(ut, unresolved);
+	}
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(cxt);
+}
+
+/*
+ * refreshed_objects
+ *		The objects whose lineage is computed for these: each once, a catalog
+ *		entry with unresolved references of its own (a trigger) as its
+ *		owner.  (An object refreshed twice in one command would not see its
+ *		first refresh's rows, and keep both.)
+ */
+static List *
+refreshed_objects(List *objects)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, objects)
+	{
+		ObjectAddress object = *(ObjectAddress *) lfirst(lc);
+		ListCell   *rc;
+		bool		seen = false;
+
+		if (object.classId != RelationRelationId && object.classId != ProcedureRelationId)
+			object = lineage_owner(&object);
+		if (!OidIsValid(object.objectId))
+			continue;
+		foreach(rc, result)
+		{
+			ObjectAddress *o = (ObjectAddress *) lfirst(rc);
+
+			seen |= (o->classId == object.classId && o->objectId == object.objectId);
+		}
+		if (!seen)
+		{
+			ObjectAddress *copy = palloc(sizeof(ObjectAddress));
+
+			*copy = object;
+			copy->objectSubId = 0;
+			result = lappend(result, copy);
+		}
+	}
+	return result;
 }
 
 /*
@@ -491,6 +841,7 @@ lineage_store_refresh(List *objects)
 	if (objects == NIL)
 		return;
 	lineage_require_catalog(&table, &source_index, &dependent_index);
+	upkeep_done();
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext,
 								"schemaguard lineage refresh",
@@ -498,13 +849,117 @@ lineage_store_refresh(List *objects)
 	rel = table_open(table, RowExclusiveLock);
 	indstate = CatalogOpenIndexes(rel);
 	open_unresolved(&ut, RowExclusiveLock);
-	foreach(lc, objects)
+	foreach(lc, refreshed_objects(objects))
 		refresh_one(rel, indstate, dependent_index, &ut,
 					(ObjectAddress *) lfirst(lc), cxt);
 	close_unresolved(&ut);
 	CatalogCloseIndexes(indstate);
 	table_close(rel, NoLock);
 	MemoryContextDelete(cxt);
+}
+
+/*
+ * lineage_deferred_objects
+ *		The objects with a marker (see above), each once: what could not be
+ *		analyzed before, and is tried again now.  If any is not NULL, it is
+ *		set to whether there is any unresolved reference at all (read in
+ *		the same scan).
+ */
+List *
+lineage_deferred_objects(bool *any)
+{
+	UnresolvedTable ut;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	List	   *objects = NIL;
+	size_t		prefix = strlen(LINEAGE_DEFERRED_PREFIX);
+	Oid			index;
+	Relation	rel = table_open(lineage_unresolved_table(&index), AccessShareLock);
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+
+	if (any != NULL)
+		*any = false;
+	/* most of the time it has never held a row: nothing to read */
+	if (RelationGetNumberOfBlocks(rel) == 0)
+	{
+		table_close(rel, AccessShareLock);
+		UnregisterSnapshot(snapshot);
+		return NIL;
+	}
+	ut.rel = rel;
+	scan = table_beginscan(ut.rel, snapshot, 0, NULL);
+	while (HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection)))
+	{
+		bool		isnull;
+		text	   *reason;
+		ObjectAddress object;
+		ListCell   *lc;
+		bool		seen = false;
+
+		if (any != NULL)
+			*any = true;
+		reason = DatumGetTextPP(heap_getattr(tuple, Anum_unresolved_reason,
+											 RelationGetDescr(ut.rel), &isnull));
+		if (VARSIZE_ANY_EXHDR(reason) < prefix ||
+			memcmp(VARDATA_ANY(reason), LINEAGE_DEFERRED_PREFIX, prefix) != 0)
+			continue;
+		ObjectAddressSet(object,
+						 DatumGetObjectId(heap_getattr(tuple, Anum_unresolved_classid,
+													   RelationGetDescr(ut.rel), &isnull)),
+						 DatumGetObjectId(heap_getattr(tuple, Anum_unresolved_objid,
+													   RelationGetDescr(ut.rel), &isnull)));
+		foreach(lc, objects)
+		{
+			ObjectAddress *o = (ObjectAddress *) lfirst(lc);
+
+			seen |= (o->classId == object.classId && o->objectId == object.objectId);
+		}
+		if (!seen)
+		{
+			ObjectAddress *copy = palloc(sizeof(ObjectAddress));
+
+			*copy = object;
+			objects = lappend(objects, copy);
+		}
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(ut.rel, AccessShareLock);
+	return objects;
+}
+
+/*
+ * lineage_xact_callback
+ *		Before a transaction that did lineage upkeep commits (or prepares),
+ *		analyze again what it could not analyze then, and what other
+ *		transactions could not analyze because this one held it and have
+ *		committed since: the locks are gone now unless a third transaction
+ *		holds them.  Like a deferred trigger, it runs in the transaction.
+ */
+static void
+lineage_xact_callback(XactEvent event, void *arg)
+{
+	Oid			table,
+				source_index,
+				dependent_index;
+	List	   *objects;
+
+	if ((event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PRE_PREPARE) ||
+		upkeep_lxid != MyProc->lxid)
+		return;
+	upkeep_lxid = InvalidLocalTransactionId;
+	/* the extension dropped in this transaction: nothing to maintain */
+	if (!lineage_catalog_oids(&table, &source_index, &dependent_index) ||
+		!OidIsValid(get_relname_relid("unresolved_reference",
+									  get_namespace_oid(SCHEMAGUARD_SCHEMA, false))))
+		return;
+	/* this transaction's own markers too */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	objects = lineage_deferred_objects(NULL);
+	lineage_store_refresh(objects);
+	PopActiveSnapshot();
+	upkeep_lxid = InvalidLocalTransactionId;
 }
 
 /*
@@ -519,25 +974,33 @@ lineage_store_forget(const ObjectAddress *object)
 				source_index,
 				dependent_index;
 	Relation	rel;
+	List	   *busy = NIL;
 
 	/* DROP EXTENSION schemaguard itself: nothing left to maintain */
 	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
 		return;
+	upkeep_done();
 
 	/* again while another transaction's rows turn up (delete_matching) */
 	rel = table_open(table, RowExclusiveLock);
-	while (delete_edges(rel, source_index, object, true))
+	while (delete_edges(rel, source_index, object, true, &busy) & DELETE_CONCURRENT)
 		;
-	while (delete_edges(rel, dependent_index, object, false))
+	while (delete_edges(rel, dependent_index, object, false, NULL) & DELETE_CONCURRENT)
 		;
 	table_close(rel, NoLock);
-	if (object->objectSubId == 0)
+	if (object->objectSubId == 0 || busy != NIL)
 	{
 		UnresolvedTable ut;
+		ListCell   *lc;
 
 		open_unresolved(&ut, RowExclusiveLock);
-		while (delete_unresolved(&ut, object))
+		while (object->objectSubId == 0 &&
+			   (delete_unresolved(&ut, object) & DELETE_CONCURRENT))
 			;
+		/* edges another transaction is deleting: their owners, later */
+		foreach(lc, busy)
+			insert_marker(&ut, (ObjectAddress *) lfirst(lc),
+						  "some of its lineage is being deleted by another transaction");
 		close_unresolved(&ut);
 	}
 }
@@ -570,7 +1033,7 @@ functions_linked(const ObjectAddress *object, bool called_by)
 				source_index,
 				dependent_index;
 	Relation	rel;
-	ScanKeyData keys[2];
+	ScanKeyData keys[3];
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	Snapshot	snapshot;
@@ -583,9 +1046,12 @@ functions_linked(const ObjectAddress *object, bool called_by)
 				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->classId));
 	ScanKeyInit(&keys[1], called_by ? Anum_edge_dependent_objid : Anum_edge_source_objid,
 				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->objectId));
+	ScanKeyInit(&keys[2], called_by ? Anum_edge_dependent_objsubid : Anum_edge_source_objsubid,
+				BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(object->objectSubId));
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	/* a column: what reads that column; an object: what reads any part */
 	scan = systable_beginscan(rel, called_by ? dependent_index : source_index,
-							  true, snapshot, 2, keys);
+							  true, snapshot, object->objectSubId != 0 ? 3 : 2, keys);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		ObjectAddress other = edge_end(tuple, RelationGetDescr(rel), called_by);
@@ -761,17 +1227,93 @@ lineage_unresolved_objects(List *names)
 	return objects;
 }
 
+/* An edge stored when a rebuild starts, and whether the rebuild keeps it. */
+typedef struct StoredEdge
+{
+	LineageEdge key;			/* no padding: hashed as bytes */
+	ItemPointerData tid;
+	bool		wanted;
+	char		status;			/* simplehash's */
+} StoredEdge;
+
+/* An open-addressing hash of them (lib/simplehash.h): a dynahash cost 10%. */
+#define SH_PREFIX		stored
+#define SH_ELEMENT_TYPE	StoredEdge
+#define SH_KEY_TYPE		LineageEdge
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, k) hash_bytes((const unsigned char *) &(k), sizeof(LineageEdge))
+#define SH_EQUAL(tb, a, b) (memcmp(&(a), &(b), sizeof(LineageEdge)) == 0)
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/*
+ * stored_edges
+ *		Every edge stored now, in a hash keyed by the edge.  A row that
+ *		repeats another, or names no known usage, is deleted here.
+ */
+static stored_hash *
+stored_edges(Relation rel)
+{
+	stored_hash *hash;
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	TupleDesc	desc = RelationGetDescr(rel);
+	HeapTuple	tuple;
+
+	/* sized by the last VACUUM's count (reltuples is -1 before any) */
+	hash = stored_create(CurrentMemoryContext,
+						 rel->rd_rel->reltuples > 1024
+						 ? (uint32) Min(rel->rd_rel->reltuples * 1.25, 1e8) : 1024,
+						 NULL);
+	while (HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection)))
+	{
+		LineageEdge key;
+		StoredEdge *entry;
+		bool		found;
+
+		if (!edge_of_tuple(tuple, desc, &key))
+		{
+			CatalogTupleDelete(rel, &tuple->t_self);
+			continue;
+		}
+		entry = stored_insert(hash, key, &found);
+		if (found)
+		{
+			CatalogTupleDelete(rel, &tuple->t_self);
+			continue;
+		}
+		entry->tid = tuple->t_self;
+		entry->wanted = false;
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	return hash;
+}
+
 /*
  * lineage_store_rebuild
- *		Forget every edge and recompute them for the whole database.  Returns
- *		the number of edges stored.
+ *		Compute every edge of the database again and store exactly those.
+ *		Returns the number of edges stored.
  *
  * The edge table is locked against concurrent upkeep first (upkeep takes
  * ROW EXCLUSIVE), and only then are the objects listed, so an object
  * committed by a concurrent transaction is either seen here or written
- * afterwards by its own event trigger.  Each relation is locked only while
- * it is read, so a database with many thousands of them does not exhaust
- * the lock table.
+ * afterwards by its own event trigger.  The relations themselves are not
+ * locked: their definitions are read from the catalogs under a snapshot,
+ * and no transaction that changes one can commit its upkeep while the edge
+ * table is held here, so none of it is lost; and a rebuild waits for no
+ * session that merely holds a table.  (Function bodies name tables, which
+ * analysis locks only if they are free: see names.c.)
+ *
+ * What is stored already is compared, not rewritten: the stored edges are
+ * read once into a hash, each edge computed that is there already is kept,
+ * the others are inserted, and those no object gives any more are deleted.
+ * The result is the same as forgetting everything first; a rebuild that
+ * finds the catalog right writes nothing.  The unresolved references (a
+ * few rows) are replaced.  The catalogs a relation's dependents live in are
+ * read once each for the relations that have any (object.c).
  */
 int64
 lineage_store_rebuild(void)
@@ -789,19 +1331,20 @@ lineage_store_rebuild(void)
 	MemoryContext cxt;
 	MemoryContext oldcxt;
 	UnresolvedTable ut;
+	stored_hash *stored;
+	stored_iterator iter;
+	StoredEdge *entry;
 	int64		total = 0;
 
 	lineage_require_catalog(&table, &source_index, &dependent_index);
+	upkeep_done();
 	rel = table_open(table, ShareRowExclusiveLock);
 	open_unresolved(&ut, ShareRowExclusiveLock);
 	objects = lineage_all_objects();
 
-	/* forget everything */
+	/* what is stored; the unresolved references are replaced */
+	stored = stored_edges(rel);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	heapscan = table_beginscan(rel, snapshot, 0, NULL);
-	while (HeapTupleIsValid(tuple = heap_getnext(heapscan, ForwardScanDirection)))
-		CatalogTupleDelete(rel, &tuple->t_self);
-	table_endscan(heapscan);
 	heapscan = table_beginscan(ut.rel, snapshot, 0, NULL);
 	while (HeapTupleIsValid(tuple = heap_getnext(heapscan, ForwardScanDirection)))
 		CatalogTupleDelete(ut.rel, &tuple->t_self);
@@ -812,31 +1355,55 @@ lineage_store_rebuild(void)
 	cxt = AllocSetContextCreate(CurrentMemoryContext,
 								"schemaguard rebuild object",
 								ALLOCSET_DEFAULT_SIZES);
-	foreach(lc, objects)
+	lineage_catalog_presence(true);
+	PG_TRY();
 	{
-		ObjectAddress *object = (ObjectAddress *) lfirst(lc);
-		bool		is_relation = (object->classId == RelationRelationId);
-		List	   *owned = NIL;
-		List	   *unresolved = NIL;
-		LineageEdge *buf = NULL;
-		int			n = 0;
-		int			cap = 0;
+		foreach(lc, objects)
+		{
+			ObjectAddress *object = (ObjectAddress *) lfirst(lc);
+			List	   *owned = NIL;
+			List	   *unresolved = NIL;
+			LineageEdge *buf = NULL;
+			int			n = 0;
+			int			cap = 0;
+			int			fresh = 0;
+			int			i;
 
-		CHECK_FOR_INTERRUPTS();
-		if (is_relation)
-			LockRelationOid(object->objectId, AccessShareLock);
-		oldcxt = MemoryContextSwitchTo(cxt);
-		append_edges(drop_temporary_sources(object_lineage(object, &owned, &unresolved),
-											&unresolved),
-					 &buf, &n, &cap);
-		insert_edges(rel, indstate, buf, n);
-		insert_unresolved(&ut, unresolved);
-		total += n;
-		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(cxt);
-		if (is_relation)
-			UnlockRelationOid(object->objectId, AccessShareLock);
+			CHECK_FOR_INTERRUPTS();
+			oldcxt = MemoryContextSwitchTo(cxt);
+			append_edges(drop_temporary_sources(object_lineage(object, &owned, &unresolved),
+												&unresolved),
+						 &buf, &n, &cap);
+			for (i = 0; i < n; i++)
+			{
+				StoredEdge *e = stored_lookup(stored, buf[i]);
+
+				if (e != NULL && !e->wanted)
+					e->wanted = true;
+				else
+					buf[fresh++] = buf[i];
+			}
+			insert_edges(rel, indstate, buf, fresh);
+			insert_unresolved(&ut, unresolved);
+			total += n;
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(cxt);
+		}
 	}
+	PG_FINALLY();
+	{
+		lineage_catalog_presence(false);
+	}
+	PG_END_TRY();
+
+	/* what no object gives any more */
+	stored_start_iterate(stored, &iter);
+	while ((entry = stored_iterate(stored, &iter)) != NULL)
+	{
+		if (!entry->wanted)
+			CatalogTupleDelete(rel, &entry->tid);
+	}
+	stored_destroy(stored);
 	MemoryContextDelete(cxt);
 	CatalogCloseIndexes(indstate);
 	close_unresolved(&ut);

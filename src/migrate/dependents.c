@@ -233,6 +233,35 @@ object_relation(const ObjectAddress *object)
 	return relid;
 }
 
+static bool text_body(Oid funcid);
+
+/*
+ * The function of a trigger whose body names the column by text (lineage
+ * keeps a trigger function's reads of NEW and OLD on each trigger that uses
+ * it: lineage_names_by_text), if it is kept as text and bound by name when
+ * it runs; else InvalidOid.
+ */
+static Oid
+trigger_text_reader(const ObjectAddress *trigger, Oid relid, AttrNumber attnum)
+{
+	Relation	rel;
+	HeapTuple	tuple;
+	Oid			funcid = InvalidOid;
+	ObjectAddress column;
+
+	if (trigger->classId != TriggerRelationId)
+		return InvalidOid;
+	ObjectAddressSubSet(column, RelationRelationId, relid, attnum);
+	if (!lineage_names_by_text(trigger, &column))
+		return InvalidOid;
+	rel = table_open(TriggerRelationId, AccessShareLock);
+	tuple = get_catalog_object_by_oid(rel, Anum_pg_trigger_oid, trigger->objectId);
+	if (tuple)
+		funcid = ((Form_pg_trigger) GETSTRUCT(tuple))->tgfoid;
+	table_close(rel, AccessShareLock);
+	return OidIsValid(funcid) && text_body(funcid) ? funcid : InvalidOid;
+}
+
 static bool
 is_sync_trigger(Oid trigid)
 {
@@ -551,11 +580,21 @@ mig_dependents(Migration *m, List *moves, bool back)
 		foreach(dc, lineage_column_readers(m->relid, mv->from))
 		{
 			LineageReader *r = lfirst(dc);
+			Oid			funcid;
 
 			if (r->object.classId == ProcedureRelationId && text_body(r->object.objectId))
 				add_reader(d, &r->object);
 			else if (r->object.classId != ProcedureRelationId)
+			{
 				(void) add_item(m, d, r->object, NULL, &queue);
+				if (OidIsValid(funcid = trigger_text_reader(&r->object, m->relid, mv->from)))
+				{
+					ObjectAddress function;
+
+					ObjectAddressSet(function, ProcedureRelationId, funcid);
+					add_reader(d, &function);
+				}
+			}
 		}
 	}
 	while (queue != NIL)
@@ -1259,16 +1298,24 @@ mig_dependents_name_readers(Migration *m, MigDependents *d, MigPlan *plan,
 							AttrNumber attnum, const char *name, const char *newname)
 {
 	ListCell   *lc;
+	List	   *listed = NIL;
 
 	foreach(lc, lineage_column_readers(m->relid, attnum))
 	{
 		LineageReader *r = lfirst(lc);
 		ObjectAddress whole;
 		MigStep    *step;
+		Oid			funcid;
 
-		if (r->object.classId != ProcedureRelationId || !text_body(r->object.objectId))
+		if (r->object.classId == ProcedureRelationId && text_body(r->object.objectId))
+			funcid = r->object.objectId;
+		else if (!OidIsValid(funcid = trigger_text_reader(&r->object, m->relid, attnum)))
 			continue;
-		ObjectAddressSet(whole, ProcedureRelationId, r->object.objectId);
+		/* a trigger function used by several triggers: listed once */
+		if (list_member_oid(listed, funcid))
+			continue;
+		listed = lappend_oid(listed, funcid);
+		ObjectAddressSet(whole, ProcedureRelationId, funcid);
 		add_reader(d, &whole);
 		step = mig_step(plan, NULL, NULL,
 						psprintf("Function %s names \"%s\" in its body: from the switch on it reads and writes the copy that answers to that name, kept equal until contract, when it goes. Change the body to \"%s\" before contract.",

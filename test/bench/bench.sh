@@ -137,21 +137,9 @@ log "a/b warm: $RUNS x (rebuild, viewdef), alternating, in one session (+1 warm-
 done
 
 # Peak private memory (kB) of a new backend that runs one statement
-# (informational; the cluster runs on this machine, so /proc shows it): the
-# peak resident size minus the shared memory (shared_buffers) and files it
-# has mapped by the end, so roughly what the statement itself allocated.
-peak_kb() {
-    q "$1" <<EOF | tail -1
-SELECT pg_backend_pid() AS bpid \gset
-\setenv BPID :bpid
-\o /dev/null
-$2;
-\o
-\! awk '/^VmHWM:/ {hwm = \$2} /^RssFile:|^RssShmem:/ {mapped += \$2} END {print hwm - mapped}' /proc/\$BPID/status
-EOF
-}
+# (informational; bench_peak_kb in lib.sh).
 q bench -c 'VACUUM schemaguard.lineage_edge'
-rebuild_peak_kb=$(peak_kb bench 'SELECT schemaguard.rebuild()')
+rebuild_peak_kb=$(bench_peak_kb bench 'SELECT schemaguard.rebuild()')
 
 # ---------------------------------------------------------------------------
 # c: impact_of() vs the recursive pg_depend query.  In each of $SESSIONS new
@@ -202,8 +190,8 @@ for s in $(seq 1 "$SESSIONS"); do
     done
 done
 
-impact_peak_kb=$(peak_kb bench "$IMPACT_C01")
-pgdepend_peak_kb=$(peak_kb bench "$PGDEPEND_COUNT")
+impact_peak_kb=$(bench_peak_kb bench "$IMPACT_C01")
+pgdepend_peak_kb=$(bench_peak_kb bench "$PGDEPEND_COUNT")
 
 # ---------------------------------------------------------------------------
 # d: CREATE VIEW with and without the extension.  Two databases of the same

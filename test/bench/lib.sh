@@ -8,7 +8,9 @@
 #       (3 if the installed build was replaced during the run).
 #   bench_inside RAW
 #       Inside the cluster: log, q (psql), record (a raw timing to RAW),
-#       and $STOPWATCH (pg_temp.ms(stmt): the time the server takes).
+#       $STOPWATCH (pg_temp.ms(stmt): the time the server takes),
+#       bench_peak_kb (a statement's peak backend memory), $EDGES_DIGEST and
+#       $UNRESOLVED_DIGEST (the lineage catalog, to compare).
 #
 # BENCH_DESTDIR (environment, unset by default): measure a private copy of
 # PostgreSQL 15 staged under that directory instead of the system one, e.g.
@@ -139,6 +141,27 @@ q() {
 
 # record SECTION KIND RUN MS
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$RAW"; }
+
+# bench_peak_kb DB SQL: the peak private memory (kB) of a new backend that
+# runs one statement: the peak resident size minus the shared memory
+# (shared_buffers) and files it has mapped by the end, so roughly what the
+# statement itself allocated (the cluster runs on this machine, so /proc
+# shows it).
+bench_peak_kb() {
+    q "$1" <<EOF | tail -1
+SELECT pg_backend_pid() AS bpid \gset
+\setenv BPID :bpid
+\o /dev/null
+$2;
+\o
+\! awk '/^VmHWM:/ {hwm = \$2} /^RssFile:|^RssShmem:/ {mapped += \$2} END {print hwm - mapped}' /proc/\$BPID/status
+EOF
+}
+
+# The lineage catalog as two digests (count and md5), to compare what
+# upkeep stored with what rebuild() stores.
+EDGES_DIGEST="SELECT count(*) || ' ' || md5(coalesce(string_agg(format('%s.%s.%s>%s.%s.%s:%s', source_classid, source_objid, source_objsubid, dependent_classid, dependent_objid, dependent_objsubid, usage), ',' ORDER BY source_classid, source_objid, source_objsubid, dependent_classid, dependent_objid, dependent_objsubid, usage), '')) FROM schemaguard.lineage_edge"
+UNRESOLVED_DIGEST="SELECT count(*) || ' ' || md5(coalesce(string_agg(format('%s.%s:%s:%s', classid, objid, reference, reason), ',' ORDER BY classid, objid, reference, reason), '')) FROM schemaguard.unresolved_reference"
 
 # A session-local stopwatch: the time the server takes to run one statement.
 STOPWATCH="

@@ -73,8 +73,8 @@ SELECT current_setting('schemaguard.large_table_threshold'),
        pg_table_size('customers') > 10 * 1024 * 1024,
        pg_table_size('orders') > 10 * 1024 * 1024,
        (SELECT count(*) FROM schemaguard.impact_of('public.orders') WHERE usage = 'dynamic')}),
-	"10MB|t|t|1",
-	'default threshold; both tables above it; the dynamic edge in the source');
+	"10MB|t|t|2",
+	'default threshold; both tables above it; the dynamic edges (the table, its column id) in the source');
 
 # What must be the same after a restore.
 my $state_sql = q{

@@ -10,12 +10,16 @@
  * dependents break depends on the change:
  *	 - DROP (column, table, function) and ALTER COLUMN TYPE: every dependent
  *	   outside the table itself (the table's own indexes, constraints,
- *	   defaults and triggers are dropped or rebuilt with it); a type change
+ *	   defaults and triggers are dropped or rebuilt with it), and the
+ *	   table's triggers that name a column as text (their function through
+ *	   NEW/OLD, a known C function's arguments: lineage_names_by_text),
+ *	   which are neither; a type change
  *	   that does not rewrite the table (varchar(50) to varchar(255),
  *	   varchar to text) changes no value a dependent reads, and is let be;
  *	 - RENAME and SET SCHEMA: only dependents that find the object by name
- *	   at run time, i.e. functions with a string body (views, rules and
- *	   BEGIN ATOMIC bodies store object ids and follow the rename);
+ *	   at run time, i.e. functions with a string body and such triggers
+ *	   (views, rules and BEGIN ATOMIC bodies store object ids and follow
+ *	   the rename);
  *	 - DROP ... CASCADE: only those too, since CASCADE drops the dependents
  *	   PostgreSQL tracks, as the user asked, and leaves those it does not
  *	   track to fail.
@@ -199,19 +203,23 @@ report(GuardStatement *st, GuardChange *change, const ObjectAddress *source,
 		ObjectAddress owner = lineage_owner(dep);
 		Oid			nspid;
 
+		/* a trigger whose function or arguments name the column breaks */
+		bool		by_text = source->objectSubId != 0 &&
+			lineage_names_by_text(dep, source);
+
 		if (change->rel != NULL && owner.classId == RelationRelationId &&
-			owner.objectId == change->rel->relid)
+			owner.objectId == change->rel->relid && !by_text)
 			continue;			/* the table's own objects go with it */
 		if (dropped_along(st, &owner))
 			continue;			/* dropped by the same statement */
 		if (dep->classId == source->classId && dep->objectId == source->objectId)
 			continue;			/* a recursive function */
-		if (by_name_only && !binds_by_name(dep))
+		if (by_name_only && !binds_by_name(dep) && !by_text)
 			continue;
 		nspid = lineage_object_schema(dep);
 		if (OidIsValid(dropped_schema) && nspid == dropped_schema)
 			continue;			/* dropped along */
-		if (!binds_by_name(dep))
+		if (!binds_by_name(dep) && !by_text)
 		{
 			tracked++;
 			tracked_kinds = list_append_unique(tracked_kinds,
