@@ -796,6 +796,23 @@ relation_acl_steps(MigPlan *plan, DepItem *item, Oid relid, const char *target, 
 	}
 }
 
+/*
+ * mig_relation_acl_steps
+ *		The GRANTs that give target (a view in place of the relation relid)
+ *		the privileges relid has, on it and on its columns, each as its
+ *		grantor: a rename's compatibility view (kinds/rename_table.c).
+ */
+void
+mig_relation_acl_steps(MigPlan *plan, Oid relid, const char *target, Oid owner)
+{
+	DepItem		item;
+
+	memset(&item, 0, sizeof(item));
+	item.relid = relid;
+	item.visible = true;
+	relation_acl_steps(plan, &item, relid, target, owner);
+}
+
 /* A view's column defaults. */
 static void
 view_default_steps(MigPlan *plan, DepItem *item, Oid relid, const char *target, Oid owner)

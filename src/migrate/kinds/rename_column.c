@@ -44,7 +44,7 @@ recognize(Migration *m, Node *stmt, const char *source)
 	Form_pg_attribute att;
 	int			nestlevel;
 
-	if (!IsA(stmt, RenameStmt))
+	if (!IsA(stmt, RenameStmt) || rs->renameType != OBJECT_COLUMN)
 		return NULL;
 	attnum = get_attnum(m->relid, rs->subname);
 	if (attnum == InvalidAttrNumber)
