@@ -58,6 +58,7 @@ OBJS = \
 	src/migrate/kinds/add_column.o \
 	src/migrate/kinds/direct.o \
 	src/migrate/objects.o \
+	src/migrate/bodies.o \
 	src/migrate/rewrite.o \
 	src/migrate/kinds/set_not_null.o \
 	src/migrate/kinds/add_constraint.o \

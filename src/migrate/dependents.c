@@ -1341,6 +1341,32 @@ mig_dependents_name_readers(Migration *m, MigDependents *d, MigPlan *plan,
 	}
 }
 
+/*
+ * mig_text_body_readers
+ *		The functions with a body kept as text (SQL, PL/pgSQL) that read
+ *		column attnum of the table, themselves or as a trigger's function:
+ *		their oids, each once.
+ */
+List *
+mig_text_body_readers(Migration *m, AttrNumber attnum)
+{
+	ListCell   *lc;
+	List	   *result = NIL;
+
+	foreach(lc, lineage_column_readers(m->relid, attnum))
+	{
+		LineageReader *r = lfirst(lc);
+		Oid			funcid;
+
+		if (r->object.classId == ProcedureRelationId && text_body(r->object.objectId))
+			funcid = r->object.objectId;
+		else if (!OidIsValid(funcid = trigger_text_reader(&r->object, m->relid, attnum)))
+			continue;
+		result = list_append_unique_oid(result, funcid);
+	}
+	return result;
+}
+
 List *
 mig_dependents_reader_objects(MigDependents *d)
 {

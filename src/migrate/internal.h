@@ -383,6 +383,11 @@ extern void mig_dependents_readers(Migration *m, MigDependents *d, MigPlan *plan
 extern List *mig_dependents_reader_objects(MigDependents *d);
 extern void mig_relation_acl_steps(MigPlan *plan, Oid relid, const char *target,
 								   Oid owner);
+extern List *mig_text_body_readers(Migration *m, AttrNumber attnum);
+
+/* bodies.c: a function body with a renamed column's old name changed */
+extern char *mig_body_rewritten(Oid funcid, Oid relid, const char *from, const char *to,
+								List **flags, int *count);
 extern void mig_dependents_name_readers(Migration *m, MigDependents *d, MigPlan *plan,
 										AttrNumber attnum, const char *name,
 										const char *newname);
@@ -421,6 +426,15 @@ extern bool mig_object_constraint(MigObject *o);
 extern char *mig_object_leftover(Migration *m, MigObject *o);
 extern bool mig_object_done_already(Migration *m, MigObject *o);
 extern bool mig_writes_no_rows(Migration *m);
+extern void mig_no_resolve(Migration *m, MigChange *c);
+extern void mig_no_steps(Migration *m, MigChange *c, MigPlan *plan);
+extern bool mig_no_sync(Migration *m, MigChange *c, MigSyncPair *pair);
+extern void mig_no_backfill(Migration *m, MigChange *c, const char *alias,
+							StringInfo set, StringInfo todo);
+extern void mig_no_verify(Migration *m, MigChange *c, const char *alias,
+						  StringInfo wrong);
+extern void mig_no_swap(Migration *m, MigChange *c, MigPlan *plan, bool back);
+extern bool mig_never_swaps(Migration *m, MigChange *c);
 extern bool mig_swaps(Migration *m);
 extern void mig_pass_empty_phases(Migration *m);
 extern char *mig_constraint_name(Migration *m, const char *colname, const char *label);

@@ -188,6 +188,48 @@ mig_object_done_already(Migration *m, MigObject *o)
 	return false;
 }
 
+/*
+ * What a kind that writes no row does in the hooks it has nothing for:
+ * shared by the kinds' tables (kinds/<kind>.c).
+ */
+void
+mig_no_resolve(Migration *m, MigChange *c)
+{
+}
+
+void
+mig_no_steps(Migration *m, MigChange *c, MigPlan *plan)
+{
+}
+
+bool
+mig_no_sync(Migration *m, MigChange *c, MigSyncPair *pair)
+{
+	return false;
+}
+
+void
+mig_no_backfill(Migration *m, MigChange *c, const char *alias, StringInfo set,
+				StringInfo todo)
+{
+}
+
+void
+mig_no_verify(Migration *m, MigChange *c, const char *alias, StringInfo wrong)
+{
+}
+
+void
+mig_no_swap(Migration *m, MigChange *c, MigPlan *plan, bool back)
+{
+}
+
+bool
+mig_never_swaps(Migration *m, MigChange *c)
+{
+	return false;
+}
+
 /* Do all the migration's changes write no row (the kinds of issue 13)? */
 bool
 mig_writes_no_rows(Migration *m)

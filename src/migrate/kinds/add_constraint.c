@@ -336,33 +336,6 @@ recognize(Migration *m, Node *stmt, const char *source)
 	}
 }
 
-static void
-resolve(Migration *m, MigChange *c)
-{
-}
-
-static void
-expand(Migration *m, MigChange *c, MigPlan *plan)
-{
-	/* the constraints NOT VALID are objects: plan.c adds them */
-}
-
-static bool
-kept_in_step(Migration *m, MigChange *c, MigSyncPair *pair)
-{
-	return false;
-}
-
-static void
-backfill(Migration *m, MigChange *c, const char *alias, StringInfo set, StringInfo todo)
-{
-}
-
-static void
-verify(Migration *m, MigChange *c, const char *alias, StringInfo wrong)
-{
-}
-
 static bool
 swaps(Migration *m, MigChange *c)
 {
@@ -412,11 +385,6 @@ swap(Migration *m, MigChange *c, MigPlan *plan, bool back)
 }
 
 static void
-contract(Migration *m, MigChange *c, MigPlan *plan)
-{
-}
-
-static void
 rollback(Migration *m, MigChange *c, MigPlan *plan)
 {
 	ListCell   *lc;
@@ -449,13 +417,13 @@ rollback(Migration *m, MigChange *c, MigPlan *plan)
 const MigKind mig_kind_add_constraint = {
 	.name = "add_constraint",
 	.recognize = recognize,
-	.resolve = resolve,
-	.expand = expand,
-	.sync = kept_in_step,
-	.backfill = backfill,
-	.verify = verify,
+	.resolve = mig_no_resolve,
+	.expand = mig_no_steps,
+	.sync = mig_no_sync,
+	.backfill = mig_no_backfill,
+	.verify = mig_no_verify,
 	.swap = swap,
-	.contract = contract,
+	.contract = mig_no_steps,
 	.rollback = rollback,
 	.repoints = false,
 	.names_object = true,

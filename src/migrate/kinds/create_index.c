@@ -182,48 +182,6 @@ recognize(Migration *m, Node *stmt, const char *source)
 }
 
 static void
-resolve(Migration *m, MigChange *c)
-{
-}
-
-static void
-expand(Migration *m, MigChange *c, MigPlan *plan)
-{
-}
-
-static bool
-kept_in_step(Migration *m, MigChange *c, MigSyncPair *pair)
-{
-	return false;
-}
-
-static void
-backfill(Migration *m, MigChange *c, const char *alias, StringInfo set, StringInfo todo)
-{
-}
-
-static void
-verify(Migration *m, MigChange *c, const char *alias, StringInfo wrong)
-{
-}
-
-static bool
-swaps(Migration *m, MigChange *c)
-{
-	return false;
-}
-
-static void
-swap(Migration *m, MigChange *c, MigPlan *plan, bool back)
-{
-}
-
-static void
-contract(Migration *m, MigChange *c, MigPlan *plan)
-{
-}
-
-static void
 rollback(Migration *m, MigChange *c, MigPlan *plan)
 {
 	mig_step(plan, psprintf("DROP INDEX IF EXISTS %s",
@@ -234,16 +192,16 @@ rollback(Migration *m, MigChange *c, MigPlan *plan)
 const MigKind mig_kind_create_index = {
 	.name = "create_index",
 	.recognize = recognize,
-	.resolve = resolve,
-	.expand = expand,
-	.sync = kept_in_step,
-	.backfill = backfill,
-	.verify = verify,
-	.swap = swap,
-	.contract = contract,
+	.resolve = mig_no_resolve,
+	.expand = mig_no_steps,
+	.sync = mig_no_sync,
+	.backfill = mig_no_backfill,
+	.verify = mig_no_verify,
+	.swap = mig_no_swap,
+	.contract = mig_no_steps,
 	.rollback = rollback,
 	.repoints = false,
 	.names_object = true,
 	.no_rows = true,
-	.swaps = swaps
+	.swaps = mig_never_swaps
 };

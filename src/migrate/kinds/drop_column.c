@@ -227,38 +227,6 @@ column_dependents(Migration *m, MigChange *c)
 	return result;
 }
 
-static void
-nothing(Migration *m, MigChange *c, MigPlan *plan)
-{
-}
-
-static bool
-kept_in_step(Migration *m, MigChange *c, MigSyncPair *pair)
-{
-	return false;
-}
-
-static void
-backfill(Migration *m, MigChange *c, const char *alias, StringInfo set, StringInfo todo)
-{
-}
-
-static void
-verify(Migration *m, MigChange *c, const char *alias, StringInfo wrong)
-{
-}
-
-static bool
-swaps(Migration *m, MigChange *c)
-{
-	return false;
-}
-
-static void
-swap(Migration *m, MigChange *c, MigPlan *plan, bool back)
-{
-}
-
 /*
  * contract: at plan() each dependent is listed (a row without SQL, or its
  * DROP for drop_dependents); at contract() they refuse it, or are dropped.
@@ -334,14 +302,14 @@ const MigKind mig_kind_drop_column = {
 	.name = "drop_column",
 	.recognize = recognize,
 	.resolve = resolve,
-	.expand = nothing,
-	.sync = kept_in_step,
-	.backfill = backfill,
-	.verify = verify,
-	.swap = swap,
+	.expand = mig_no_steps,
+	.sync = mig_no_sync,
+	.backfill = mig_no_backfill,
+	.verify = mig_no_verify,
+	.swap = mig_no_swap,
 	.contract = contract,
-	.rollback = nothing,
+	.rollback = mig_no_steps,
 	.repoints = false,
 	.no_rows = true,
-	.swaps = swaps
+	.swaps = mig_never_swaps
 };

@@ -48,56 +48,19 @@ recognize(Migration *m, Node *stmt, const char *source)
 	return c;
 }
 
-static void
-resolve(Migration *m, MigChange *c)
-{
-}
-
-static void
-nothing(Migration *m, MigChange *c, MigPlan *plan)
-{
-}
-
-static bool
-kept_in_step(Migration *m, MigChange *c, MigSyncPair *pair)
-{
-	return false;
-}
-
-static void
-backfill(Migration *m, MigChange *c, const char *alias, StringInfo set, StringInfo todo)
-{
-}
-
-static void
-verify(Migration *m, MigChange *c, const char *alias, StringInfo wrong)
-{
-}
-
-static bool
-swaps(Migration *m, MigChange *c)
-{
-	return false;
-}
-
-static void
-swap(Migration *m, MigChange *c, MigPlan *plan, bool back)
-{
-}
-
 const MigKind mig_kind_drop_index = {
 	.name = "drop_index",
 	.recognize = recognize,
-	.resolve = resolve,
-	.expand = nothing,
-	.sync = kept_in_step,
-	.backfill = backfill,
-	.verify = verify,
-	.swap = swap,
-	.contract = nothing,
-	.rollback = nothing,
+	.resolve = mig_no_resolve,
+	.expand = mig_no_steps,
+	.sync = mig_no_sync,
+	.backfill = mig_no_backfill,
+	.verify = mig_no_verify,
+	.swap = mig_no_swap,
+	.contract = mig_no_steps,
+	.rollback = mig_no_steps,
 	.repoints = false,
 	.names_object = true,
 	.no_rows = true,
-	.swaps = swaps
+	.swaps = mig_never_swaps
 };

@@ -95,11 +95,6 @@ recognize(Migration *m, Node *stmt, const char *source)
 }
 
 static void
-resolve(Migration *m, MigChange *c)
-{
-}
-
-static void
 expand(Migration *m, MigChange *c, MigPlan *plan)
 {
 	MigStep    *step;
@@ -129,33 +124,6 @@ expand(Migration *m, MigChange *c, MigPlan *plan)
 		step->how = STEP_SHOWN;
 		step->lock = NULL;
 	}
-}
-
-static bool
-kept_in_step(Migration *m, MigChange *c, MigSyncPair *pair)
-{
-	return false;
-}
-
-static void
-backfill(Migration *m, MigChange *c, const char *alias, StringInfo set, StringInfo todo)
-{
-}
-
-static void
-verify(Migration *m, MigChange *c, const char *alias, StringInfo wrong)
-{
-}
-
-static bool
-swaps(Migration *m, MigChange *c)
-{
-	return false;
-}
-
-static void
-swap(Migration *m, MigChange *c, MigPlan *plan, bool back)
-{
 }
 
 static void
@@ -194,16 +162,16 @@ rollback(Migration *m, MigChange *c, MigPlan *plan)
 const MigKind mig_kind_drop_table = {
 	.name = "drop_table",
 	.recognize = recognize,
-	.resolve = resolve,
+	.resolve = mig_no_resolve,
 	.expand = expand,
-	.sync = kept_in_step,
-	.backfill = backfill,
-	.verify = verify,
-	.swap = swap,
+	.sync = mig_no_sync,
+	.backfill = mig_no_backfill,
+	.verify = mig_no_verify,
+	.swap = mig_no_swap,
 	.contract = contract,
 	.rollback = rollback,
 	.repoints = false,
 	.names_object = true,
 	.no_rows = true,
-	.swaps = swaps
+	.swaps = mig_never_swaps
 };

@@ -52,11 +52,6 @@ recognize(Migration *m, Node *stmt, const char *source)
 	return c;
 }
 
-static void
-resolve(Migration *m, MigChange *c)
-{
-}
-
 static char *
 old_view(Migration *m, MigChange *c)
 {
@@ -99,33 +94,6 @@ expand(Migration *m, MigChange *c, MigPlan *plan)
 			 psprintf("The old name %s keeps working until contract: a simple view of every column, which INSERT, UPDATE and DELETE write through, privileges and row security checked as for the table.",
 					  quote_identifier(c->colname)));
 	mig_relation_acl_steps(plan, m->relid, old_view(m, c), m->owner);
-}
-
-static bool
-kept_in_step(Migration *m, MigChange *c, MigSyncPair *pair)
-{
-	return false;
-}
-
-static void
-backfill(Migration *m, MigChange *c, const char *alias, StringInfo set, StringInfo todo)
-{
-}
-
-static void
-verify(Migration *m, MigChange *c, const char *alias, StringInfo wrong)
-{
-}
-
-static bool
-swaps(Migration *m, MigChange *c)
-{
-	return false;
-}
-
-static void
-swap(Migration *m, MigChange *c, MigPlan *plan, bool back)
-{
 }
 
 /* Function bodies that name the table as text: they find the view. */
@@ -181,16 +149,16 @@ rollback(Migration *m, MigChange *c, MigPlan *plan)
 const MigKind mig_kind_rename_table = {
 	.name = "rename_table",
 	.recognize = recognize,
-	.resolve = resolve,
+	.resolve = mig_no_resolve,
 	.expand = expand,
-	.sync = kept_in_step,
-	.backfill = backfill,
-	.verify = verify,
-	.swap = swap,
+	.sync = mig_no_sync,
+	.backfill = mig_no_backfill,
+	.verify = mig_no_verify,
+	.swap = mig_no_swap,
 	.contract = contract,
 	.rollback = rollback,
 	.repoints = false,
 	.names_object = true,
 	.no_rows = true,
-	.swaps = swaps
+	.swaps = mig_never_swaps
 };

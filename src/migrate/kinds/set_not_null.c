@@ -100,22 +100,6 @@ expand(Migration *m, MigChange *c, MigPlan *plan)
 }
 
 static bool
-kept_in_step(Migration *m, MigChange *c, MigSyncPair *pair)
-{
-	return false;
-}
-
-static void
-backfill(Migration *m, MigChange *c, const char *alias, StringInfo set, StringInfo todo)
-{
-}
-
-static void
-verify(Migration *m, MigChange *c, const char *alias, StringInfo wrong)
-{
-}
-
-static bool
 swaps(Migration *m, MigChange *c)
 {
 	return true;
@@ -144,11 +128,6 @@ swap(Migration *m, MigChange *c, MigPlan *plan, bool back)
 }
 
 static void
-contract(Migration *m, MigChange *c, MigPlan *plan)
-{
-}
-
-static void
 rollback(Migration *m, MigChange *c, MigPlan *plan)
 {
 	MigObject  *o = check_of(m, c);
@@ -165,11 +144,11 @@ const MigKind mig_kind_set_not_null = {
 	.recognize = recognize,
 	.resolve = resolve,
 	.expand = expand,
-	.sync = kept_in_step,
-	.backfill = backfill,
-	.verify = verify,
+	.sync = mig_no_sync,
+	.backfill = mig_no_backfill,
+	.verify = mig_no_verify,
 	.swap = swap,
-	.contract = contract,
+	.contract = mig_no_steps,
 	.rollback = rollback,
 	.repoints = false,
 	.no_rows = true,
