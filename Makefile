@@ -39,6 +39,7 @@ OBJS = \
 	src/guard/user_code.o \
 	src/guard/visibility.o \
 	src/guard/predict.o \
+	src/guard/rewrite.o \
 	src/migrate/parse.o \
 	src/migrate/state.o \
 	src/migrate/lookup.o \
@@ -55,7 +56,18 @@ OBJS = \
 	src/migrate/kinds/alter_type.o \
 	src/migrate/kinds/rename_column.o \
 	src/migrate/kinds/add_column.o \
-	src/migrate/kinds/direct.o
+	src/migrate/kinds/direct.o \
+	src/migrate/objects.o \
+	src/migrate/bodies.o \
+	src/migrate/rewrite.o \
+	src/migrate/kinds/set_not_null.o \
+	src/migrate/kinds/add_constraint.o \
+	src/migrate/kinds/create_index.o \
+	src/migrate/kinds/drop_index.o \
+	src/migrate/kinds/reindex.o \
+	src/migrate/kinds/drop_column.o \
+	src/migrate/kinds/rename_table.o \
+	src/migrate/kinds/drop_table.o
 
 EXTENSION = schemaguard
 DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql sql/schemaguard--0.2.0--0.3.0.sql
@@ -64,6 +76,8 @@ DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql sql/schemagu
 REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors analysis_interrupts dynamic_sql failed_statements plpgsql_records trigger_functions windows_sorts partitions pagila rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache do_no_harm guard_trust
 # expand/contract migrations
 REGRESS += migrate_plan migrate_states migrate_permissions
+# the guard rewrites what it blocks: more change kinds, rewrite mode
+REGRESS += migrate_kinds rewrite_mode
 # lineage out to other tools (OpenLineage, pictures, impact reports, the CLI)
 REGRESS += check_ddl_locations impact_graph openlineage impact_report
 REGRESS_OPTS = --inputdir=.
@@ -71,6 +85,7 @@ REGRESS_OPTS = --inputdir=.
 # pg_isolation_regress reads test/isolation/specs/<test>.spec and
 # test/isolation/expected/<test>.out
 ISOLATION = rebuild_concurrent_ddl upkeep_concurrent_refresh analysis_no_wait analysis_cancel guard_blocks_writers guard_cache
+ISOLATION += rewrite_writer_wait
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # prove runs test/t/*.pl (PostgreSQL::Test::Cluster makes its own clusters

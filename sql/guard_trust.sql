@@ -268,7 +268,7 @@ SELECT statement, hint FROM schemaguard.check_ddl($$
     CREATE INDEX big_note ON app.big ((v::text || '-- not a comment;')) /* a note */ ;
     CREATE INDEX ON app.big (w)   -- last, no semicolon
 $$) WHERE rule = 'blocking-index-build' ORDER BY statement;
-SELECT substring(hint FROM 'CREATE INDEX CONCURRENTLY .*;') FROM schemaguard.check_ddl($$
+SELECT substring(hint FROM 'CREATE INDEX CONCURRENTLY [^\n]*;') FROM schemaguard.check_ddl($$
     CREATE INDEX big_note ON app.big ((v::text || '-- not a comment;')) -- note
 $$) WHERE rule = 'blocking-index-build' \gexec
 SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'app.big'::regclass;

@@ -376,3 +376,41 @@ AS 'MODULE_PATHNAME', 'schemaguard_impact_report'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 COMMENT ON FUNCTION schemaguard.impact_report(text) IS
     'a Markdown report of a migration script: findings, dependents touched, evidence of their use';
+
+--
+-- The guard rewrites what it blocks (issue 13): more change kinds for the
+-- migration engine (SET NOT NULL, ADD CONSTRAINT, CREATE/DROP INDEX,
+-- REINDEX, DROP COLUMN, RENAME TO, DROP TABLE) and rewrite mode
+-- (schemaguard.rewrite, a GUC registered by the library).
+--
+
+-- A statement carried out in its safe form by rewrite mode is audited as
+-- 'rewritten' (reason: the migration and what ran).
+ALTER TABLE schemaguard.audit_log DROP CONSTRAINT audit_log_decision_check;
+ALTER TABLE schemaguard.audit_log ADD CONSTRAINT audit_log_decision_check CHECK (decision IN
+    ('blocked', 'warned', 'allowed_by_override', 'migration', 'migration_failed',
+     'rewritten'));
+
+-- The objects of the new kinds: an index dropped CONCURRENTLY, an index or
+-- table rebuilt with REINDEX CONCURRENTLY.
+ALTER TABLE schemaguard.migration_object DROP CONSTRAINT migration_object_kind_check;
+ALTER TABLE schemaguard.migration_object ADD CONSTRAINT migration_object_kind_check CHECK (kind IN
+    ('index', 'unique', 'check', 'foreign_key', 'not_null', 'drop_index', 'reindex'));
+
+-- A table dropped by a migration waits here until contract (rollback moves
+-- it back).  Owned by the extension's owner; nobody else may use it.
+CREATE SCHEMA schemaguard_holding;
+REVOKE ALL ON SCHEMA schemaguard_holding FROM PUBLIC;
+COMMENT ON SCHEMA schemaguard_holding IS
+    'tables dropped by a schemaguard migration, until its contract';
+
+-- contract(id, drop_dependents): a deprecated column's dependents that
+-- still use it are dropped with it (listed in the audit row); without it,
+-- contract refuses while any remains.
+DROP FUNCTION schemaguard.contract(bigint);
+CREATE FUNCTION schemaguard.contract(id bigint, drop_dependents bool DEFAULT false)
+RETURNS void
+AS 'MODULE_PATHNAME', 'schemaguard_contract'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
+COMMENT ON FUNCTION schemaguard.contract(bigint, bool) IS
+    'the old shape goes for good: old columns, triggers and bookkeeping dropped (drop_dependents: what still uses a deprecated column too)';

@@ -34,6 +34,7 @@ int			guard_mode = GUARD_MODE_ENFORCE;
 int			guard_large_table_threshold_kb = 10 * 1024;
 bool		guard_consider_sessions = true;
 int			migrate_lock_timeout_ms = 2000;
+bool		guard_rewrite = false;
 
 static const struct config_enum_entry mode_options[] = {
 	{"enforce", GUARD_MODE_ENFORCE, false},
@@ -73,6 +74,14 @@ _PG_init(void)
 							"pause that doubles each time.",
 							&migrate_lock_timeout_ms, 2000, 1, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomBoolVariable("schemaguard.rewrite",
+							 "Whether the DDL guard carries out what it blocks in its safe form.",
+							 "on: a statement the guard would block, run on its own outside "
+							 "a transaction block, that the migration engine has a plan for "
+							 "is carried out in that plan's steps instead (or started, if it "
+							 "writes rows); off: it is blocked.",
+							 &guard_rewrite, false,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("schemaguard");
 
 	guard_init();

@@ -29,5 +29,6 @@ extern int	guard_mode;
 extern int	guard_large_table_threshold_kb;
 extern bool guard_consider_sessions;
 extern int	migrate_lock_timeout_ms;	/* schemaguard.migration_lock_timeout */
+extern bool guard_rewrite;		/* schemaguard.rewrite */
 
 #endif							/* SCHEMAGUARD_H */

@@ -53,7 +53,7 @@ status=${PIPESTATUS[0]}
 # to the tests, so they run from a scratch copy of the Makefile and test/t/, as
 # postgres when we are root (the checkout need not be readable by postgres).
 tapdir=$(mktemp -d /tmp/schemaguard-tap.XXXXXX)
-mkdir "$tapdir/test" && cp Makefile "$tapdir/" && cp -R test/t test/validate test/demo.sql "$tapdir/test/"
+mkdir "$tapdir/test" && cp Makefile "$tapdir/" && cp -R test/t test/validate test/migrate_tool test/demo.sql "$tapdir/test/"
 # one port reservation directory for every checkout on the machine, so
 # that TAP runs of parallel checkouts never pick the same port
 export PG_TEST_PORT_DIR=/tmp/schemaguard-tap-ports

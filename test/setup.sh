@@ -39,6 +39,14 @@ if [ ! -d test/validate/node_modules ] ||
     touch test/validate/node_modules
 fi
 
+# the migration tool run under rewrite mode (node-pg-migrate), as locked
+if [ ! -d test/migrate_tool/node_modules ] ||
+   [ test/migrate_tool/package-lock.json -nt test/migrate_tool/node_modules ]; then
+    echo "setup: installing the migration tool (npm ci in test/migrate_tool)"
+    (cd test/migrate_tool && npm ci --no-audit --no-fund --silent) || exit 1
+    touch test/migrate_tool/node_modules
+fi
+
 # PG_CONFIG from the environment: a private relocated copy (test/pgcopy.sh)
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 make -s PG_CONFIG="$PG_CONFIG"

@@ -84,7 +84,8 @@ typedef struct AuditMessage
 	char		data[FLEXIBLE_ARRAY_MEMBER];
 } AuditMessage;
 
-static const char *const decision_names[] = {"blocked", "warned", "allowed_by_override"};
+static const char *const decision_names[] = {"blocked", "warned", "allowed_by_override",
+"rewritten"};
 
 static char *
 findings_json(GuardStatement *st)

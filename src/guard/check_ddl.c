@@ -29,6 +29,7 @@
 #include "utils/tuplestore.h"
 
 #include "guard/guard.h"
+#include "migrate/migrate.h"
 
 PG_FUNCTION_INFO_V1(schemaguard_check_ddl);
 
@@ -316,6 +317,50 @@ advance_place(const char *script, ScriptPlace *place, int offset)
 	place->offset = offset;
 }
 
+/*
+ * rewrite_row
+ *		With schemaguard.rewrite on, a statement that would be blocked gets
+ *		one more row (rule "rewrite", severity "notice"): what rewrite mode
+ *		would do with it -- run its safe form (detail: the statements, one
+ *		line per transaction), start its migration, or nothing inside a
+ *		transaction block.
+ */
+static void
+rewrite_row(ReturnSetInfo *rsinfo, GuardStatement *st, int statement, bool in_block,
+			ScriptPlace *place)
+{
+	ListCell   *lc;
+	bool		blocked = false;
+	bool		starts_only;
+	char	   *form;
+	Datum		values[8];
+	bool		nulls[8] = {false, false, false, false, false, false, false, false};
+
+	if (!guard_rewrite)
+		return;
+	foreach(lc, st->findings)
+		if (((GuardFinding *) lfirst(lc))->severity == SEVERITY_ERROR)
+			blocked = true;
+	if (!blocked || (form = migrate_rewrite_form(st->text, &starts_only)) == NULL)
+		return;
+	values[0] = Int32GetDatum(statement);
+	values[1] = CStringGetTextDatum("rewrite");
+	values[2] = CStringGetTextDatum("notice");
+	values[3] = CStringGetTextDatum(in_block
+									? "rewrite mode does not carry it out inside a transaction block: it is blocked"
+									: starts_only
+									? "rewrite mode starts its migration instead (it writes rows: the backfill is yours to call)"
+									: "rewrite mode carries it out in its safe form instead");
+	values[4] = CStringGetTextDatum(form);
+	values[5] = CStringGetTextDatum(in_block
+									? "Run it on its own, outside BEGIN ... COMMIT (autocommit), for rewrite mode to carry it out."
+									: psprintf("SELECT * FROM schemaguard.plan(%s);",
+											   quote_literal_cstr(guard_statement_sql(st->text))));
+	values[6] = Int32GetDatum(place->line);
+	values[7] = Int32GetDatum(place->col);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
 Datum
 schemaguard_check_ddl(PG_FUNCTION_ARGS)
 {
@@ -383,6 +428,7 @@ schemaguard_check_ddl(PG_FUNCTION_ARGS)
 			values[7] = Int32GetDatum(place.col);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
+		rewrite_row(rsinfo, &st, foreach_current_index(lc) + 1, timeout.in_block, &place);
 	}
 	return (Datum) 0;
 }

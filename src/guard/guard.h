@@ -252,11 +252,25 @@ typedef enum GuardDecision
 {
 	DECISION_BLOCKED,
 	DECISION_WARNED,
-	DECISION_ALLOWED_BY_OVERRIDE
+	DECISION_ALLOWED_BY_OVERRIDE,
+	DECISION_REWRITTEN			/* carried out in its safe form (rewrite.c) */
 } GuardDecision;
 
 extern void guard_audit(GuardStatement *st, GuardDecision decision,
 						const char *reason);
+
+/* rewrite.c: plan() in the hints, rewrite mode */
+typedef enum GuardRewriteWhere
+{
+	REWRITE_MAY,				/* top level, outside a transaction block */
+	REWRITE_IN_BLOCK,			/* in a transaction block, a function, a
+								 * multi-statement query or a pipeline */
+	REWRITE_NOT_LOADED			/* judged by the ddl_command_start trigger */
+} GuardRewriteWhere;
+
+extern void guard_plan_hints(GuardStatement *st);
+extern bool guard_rewrite_blocked(GuardStatement *st, List *blocking,
+								  GuardRewriteWhere where);
 
 /* hook.c */
 extern void guard_init(void);

@@ -349,10 +349,12 @@ report_blocked(List *blocking)
  *		that no override allows block the statement, all in one ERROR; the
  *		others are shown first, as WARNINGs (NOTICEs for the overridden
  *		ones); in warn mode every finding warns.  Every statement with a
- *		finding is audited.
+ *		finding is audited.  In rewrite mode a statement that would be
+ *		blocked may be carried out in its safe form instead (rewrite.c):
+ *		true, and the statement itself must not run.
  */
-static void
-enforce(GuardStatement *st)
+static bool
+enforce(GuardStatement *st, GuardRewriteWhere where)
 {
 	List	   *blocking = NIL;
 	StringInfoData reasons;
@@ -378,34 +380,49 @@ enforce(GuardStatement *st)
 	}
 	decision = blocking ? DECISION_BLOCKED
 		: reasons.len ? DECISION_ALLOWED_BY_OVERRIDE : DECISION_WARNED;
-	guard_audit(st, decision, reasons.len ? reasons.data : NULL);
 
 	foreach(lc, st->findings)
 	{
 		GuardFinding *f = lfirst(lc);
 
-		if (list_member_ptr(blocking, f))
+		if (list_member_ptr(blocking, f) || (blocking && guard_rewrite))
+			continue;
+		report(f->overridden ? NOTICE : WARNING, f,
+			   f->overridden ? guard_override_reason(f->rule) : NULL);
+	}
+	if (blocking && guard_rewrite && guard_rewrite_blocked(st, blocking, where))
+		return true;
+	guard_audit(st, decision, reasons.len ? reasons.data : NULL);
+	foreach(lc, st->findings)
+	{
+		GuardFinding *f = lfirst(lc);
+
+		if (list_member_ptr(blocking, f) || !(blocking && guard_rewrite))
 			continue;
 		report(f->overridden ? NOTICE : WARNING, f,
 			   f->overridden ? guard_override_reason(f->rule) : NULL);
 	}
 	if (blocking)
 		report_blocked(blocking);
+	return false;
 }
 
 /*
  * guard_statement
- *		Judge one statement about to run and act on the findings.
+ *		Judge one statement about to run and act on the findings; true if
+ *		rewrite mode carried it out in its safe form (it must not run).
  */
-static void
-guard_statement(Node *parsetree, const char *source, int location, int len)
+static bool
+guard_statement(Node *parsetree, const char *source, int location, int len,
+				GuardRewriteWhere where)
 {
 	GuardStatement st;
 	MemoryContext cxt;
 	MemoryContext old;
+	bool		rewritten = false;
 
 	if (creating_extension || IsBinaryUpgrade || IsAbortedTransactionBlockState())
-		return;
+		return false;
 
 	/*
 	 * What other sessions committed since this one last looked (a CREATE or
@@ -416,7 +433,7 @@ guard_statement(Node *parsetree, const char *source, int location, int len)
 	if (extension_exists < 0)
 		extension_exists = OidIsValid(get_extension_oid("schemaguard", true)) ? 1 : 0;
 	if (!extension_exists || guard_nothing_to_judge(parsetree, LockTimeout))
-		return;
+		return false;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "schemaguard guard",
 								ALLOCSET_DEFAULT_SIZES);
@@ -433,9 +450,10 @@ guard_statement(Node *parsetree, const char *source, int location, int len)
 
 	guard_judge_safely(&st, NULL);
 	if (st.findings != NIL)
-		enforce(&st);
+		rewritten = enforce(&st, where);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
+	return rewritten;
 }
 
 static void
@@ -450,9 +468,14 @@ guard_process_utility(PlannedStmt *pstmt, const char *queryString,
 	 */
 	if (guard_mode != GUARD_MODE_OFF && context != PROCESS_UTILITY_SUBCOMMAND &&
 		!migrate_own_statement(queryString) &&
-		guard_statement_relevant(pstmt->utilityStmt))
+		guard_statement_relevant(pstmt->utilityStmt) &&
 		guard_statement(pstmt->utilityStmt, queryString, pstmt->stmt_location,
-						pstmt->stmt_len);
+						pstmt->stmt_len,
+						/* where rewrite mode may take it: as CONCURRENTLY */
+						context == PROCESS_UTILITY_TOPLEVEL && !IsTransactionBlock() &&
+						!IsSubTransaction() && !(MyXactFlags & XACT_FLAGS_PIPELINING)
+						? REWRITE_MAY : REWRITE_IN_BLOCK))
+		return;					/* carried out in its safe form */
 
 	hook_depth++;
 	PG_TRY();
@@ -541,7 +564,8 @@ schemaguard_on_ddl_command_start(PG_FUNCTION_ARGS)
 		int			len;
 
 		locate_statement(trigdata->parsetree, debug_query_string, &location, &len);
-		guard_statement(trigdata->parsetree, debug_query_string, location, len);
+		(void) guard_statement(trigdata->parsetree, debug_query_string, location, len,
+							   REWRITE_NOT_LOADED);
 	}
 	PG_RETURN_VOID();
 }

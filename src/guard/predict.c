@@ -72,12 +72,20 @@ guard_predict_add_column_rewrites(Oid relid, AlterTableCmd *cmd, const char *sou
 char *
 guard_plan_hint(const char *statement_text, Oid relid)
 {
-	char	   *sql;
-	char	   *tag = pstrdup("$$");
 	const char *why;
 
 	if (!migrate_table_supported(relid, &why))
 		return "";
+	return guard_plan_hint_text(statement_text);
+}
+
+/* The hint naming plan() for the statement (the table is not looked at). */
+char *
+guard_plan_hint_text(const char *statement_text)
+{
+	char	   *sql;
+	char	   *tag = pstrdup("$$");
+
 	sql = guard_statement_sql(statement_text);
 	for (int i = 0; strstr(sql, tag) != NULL; i++)
 		tag = psprintf("$sg%d$", i);

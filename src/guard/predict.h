@@ -41,6 +41,7 @@ extern const char *guard_predict_add_column_rewrites(Oid relid, AlterTableCmd *c
  * cannot change the table.
  */
 extern char *guard_plan_hint(const char *statement_text, Oid relid);
+extern char *guard_plan_hint_text(const char *statement_text);
 
 /* How guard_plan_hint()'s text starts (hook.c shows it once per ERROR). */
 #define GUARD_PLAN_HINT_START "\nOr let schemaguard carry it out online"

@@ -447,4 +447,5 @@ guard_judge(GuardStatement *st)
 	st->rule_running = -1;
 	guard_withheld_note(st);
 	guard_name_lock_holders(st);
+	guard_plan_hints(st);
 }

@@ -88,6 +88,29 @@ typedef struct LineageReader
 extern List *lineage_column_readers(Oid relid, AttrNumber attnum);
 extern void lineage_refresh_objects(List *objects);
 
+/*
+ * pg_query_sealed.c: a text's tokens as PostgreSQL's scanner reads them
+ * (libpg_query), with their byte offsets: to change a name at the exact
+ * places the parser sees it, never by a text search.
+ */
+typedef enum LineageTokenKind
+{
+	LINEAGE_TOKEN_NAME,			/* identifier, or keyword that is not reserved */
+	LINEAGE_TOKEN_STRING,
+	LINEAGE_TOKEN_COMMENT,
+	LINEAGE_TOKEN_DOT,
+	LINEAGE_TOKEN_OTHER
+} LineageTokenKind;
+
+typedef struct LineageToken
+{
+	int			start;			/* byte offsets: [start, end) */
+	int			end;
+	LineageTokenKind kind;
+} LineageToken;
+
+extern LineageToken *lineage_scan(const char *text, int *ntokens, char **error);
+
 /* target.c: names as impact_of() resolves them */
 extern void lineage_resolve_target(const char *target, Oid *relid,
 								   AttrNumber *attnum);

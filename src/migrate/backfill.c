@@ -285,22 +285,6 @@ one_batch(Walk *w, MemoryContext keep)
 	return !m->backfill_done;
 }
 
-/* Does an index of this name exist in the table's schema, and is it valid? */
-static bool
-index_exists(Migration *m, const char *name, bool *valid)
-{
-	Oid			idx = get_relname_relid(name, get_rel_namespace(m->relid));
-	HeapTuple	tuple;
-
-	if (!OidIsValid(idx))
-		return false;
-	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(idx));
-	*valid = HeapTupleIsValid(tuple) && ((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
-	if (HeapTupleIsValid(tuple))
-		ReleaseSysCache(tuple);
-	return true;
-}
-
 /* A top-level statement between two transactions of the procedure. */
 static void
 toplevel(Migration *m, const char *sql, MemoryContext cxt)
@@ -327,32 +311,31 @@ build_indexes(Migration *m, MemoryContext cxt)
 	foreach(lc, m->objects)
 	{
 		MigObject  *o = lfirst(lc);
-		bool		valid;
+		char	   *leftover;
 
-		if ((strcmp(o->kind, "index") != 0 && strcmp(o->kind, "unique") != 0) || o->done)
+		if (!mig_object_toplevel(o) || o->done)
 			continue;
 		mig_set_phase(m, psprintf("backfill: index %s", o->created));
-		if (index_exists(m, o->created, &valid))
+		if ((leftover = mig_object_leftover(m, o)) != NULL)
 		{
-			if (!valid)
-			{
-				ereport(NOTICE,
-						(errmsg("dropping index %s, left invalid by an earlier build, to build it again",
-								quote_identifier(o->created))));
-				toplevel(m, psprintf("DROP INDEX CONCURRENTLY %s",
-									 quote_qualified_identifier(m->nspname, o->created)), cxt);
-				valid = false;
-			}
-			else
-			{
-				mig_object_done(m, o);
-				commit();
-				continue;
-			}
+			ereport(NOTICE,
+					(errmsg("dropping index %s, left invalid by an earlier build, to build it again",
+							leftover)));
+			toplevel(m, psprintf("DROP INDEX CONCURRENTLY %s", leftover), cxt);
 		}
-		ereport(NOTICE,
-				(errmsg("backfill of migration " INT64_FORMAT ": building index %s CONCURRENTLY",
-						m->id, quote_identifier(o->created))));
+		else if (mig_object_done_already(m, o))
+		{
+			mig_object_done(m, o);
+			commit();
+			continue;
+		}
+		if (strcmp(o->kind, "index") == 0 || strcmp(o->kind, "unique") == 0)
+			ereport(NOTICE,
+					(errmsg("backfill of migration " INT64_FORMAT ": building index %s CONCURRENTLY",
+							m->id, quote_identifier(o->created))));
+		else
+			ereport(NOTICE,
+					(errmsg("backfill of migration " INT64_FORMAT ": %s", m->id, o->sql)));
 		toplevel(m, o->sql, cxt);
 		mig_object_done(m, o);
 		commit();
@@ -573,10 +556,11 @@ schemaguard_backfill(PG_FUNCTION_ARGS)
 
 		mig_set_state(m, STATE_BACKFILLED, "backfill: done");
 		mig_audit(m, "backfill", mig_phase_steps(m, PHASE_BACKFILL, NULL), NULL);
+		mig_pass_empty_phases(m);
 		commit();
 		ereport(NOTICE,
-				(errmsg("migration " INT64_FORMAT " is backfilled", id),
-				 errhint("Next: %s", mig_next_call(m))));
+				(errmsg("migration " INT64_FORMAT " is %s", id, mig_state_name(m->state)),
+				 mig_next_call(m) ? errhint("Next: %s", mig_next_call(m)) : 0));
 	}
 	PG_CATCH();
 	{

@@ -32,7 +32,7 @@
 static void
 do_contract(Migration *m, void *arg)
 {
-	List	   *steps = arg;
+	List	   *steps = mig_phase_steps(m, PHASE_CONTRACT, NULL);
 
 	mig_run_steps(m, "contract", steps);
 	mig_set_state(m, STATE_CONTRACTED, "contract: done");
@@ -60,7 +60,13 @@ do_rollback(Migration *m, void *arg)
 
 PG_FUNCTION_INFO_V1(schemaguard_contract);
 
-/* schemaguard.contract(id bigint) RETURNS void */
+/*
+ * schemaguard.contract(id bigint, drop_dependents bool DEFAULT false)
+ *		RETURNS void
+ *
+ * drop_dependents: a deprecated column's dependents that still use it are
+ * dropped too (kinds/drop_column.c); without it contract refuses.
+ */
 Datum
 schemaguard_contract(PG_FUNCTION_ARGS)
 {
@@ -68,8 +74,9 @@ schemaguard_contract(PG_FUNCTION_ARGS)
 	Migration  *m = mig_begin_call(fcinfo, "contract", &nestlevel);
 	static const MigState allowed[] = {STATE_SWITCHED};
 
+	m->drop_dependents = PG_NARGS() > 1 && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
 	mig_require_state(m, "contract", lengthof(allowed), allowed);
-	mig_phase(m, "contract", do_contract, mig_phase_steps(m, PHASE_CONTRACT, NULL));
+	mig_phase(m, "contract", do_contract, NULL);
 	ereport(NOTICE,
 			(errmsg("migration " INT64_FORMAT " is contracted", m->id)));
 	AtEOXact_GUC(true, nestlevel);

@@ -796,6 +796,23 @@ relation_acl_steps(MigPlan *plan, DepItem *item, Oid relid, const char *target, 
 	}
 }
 
+/*
+ * mig_relation_acl_steps
+ *		The GRANTs that give target (a view in place of the relation relid)
+ *		the privileges relid has, on it and on its columns, each as its
+ *		grantor: a rename's compatibility view (kinds/rename_table.c).
+ */
+void
+mig_relation_acl_steps(MigPlan *plan, Oid relid, const char *target, Oid owner)
+{
+	DepItem		item;
+
+	memset(&item, 0, sizeof(item));
+	item.relid = relid;
+	item.visible = true;
+	relation_acl_steps(plan, &item, relid, target, owner);
+}
+
 /* A view's column defaults. */
 static void
 view_default_steps(MigPlan *plan, DepItem *item, Oid relid, const char *target, Oid owner)
@@ -1322,6 +1339,32 @@ mig_dependents_name_readers(Migration *m, MigDependents *d, MigPlan *plan,
 								 getObjectIdentity(&whole, false), name, newname));
 		step->how = STEP_SHOWN;
 	}
+}
+
+/*
+ * mig_text_body_readers
+ *		The functions with a body kept as text (SQL, PL/pgSQL) that read
+ *		column attnum of the table, themselves or as a trigger's function:
+ *		their oids, each once.
+ */
+List *
+mig_text_body_readers(Migration *m, AttrNumber attnum)
+{
+	ListCell   *lc;
+	List	   *result = NIL;
+
+	foreach(lc, lineage_column_readers(m->relid, attnum))
+	{
+		LineageReader *r = lfirst(lc);
+		Oid			funcid;
+
+		if (r->object.classId == ProcedureRelationId && text_body(r->object.objectId))
+			funcid = r->object.objectId;
+		else if (!OidIsValid(funcid = trigger_text_reader(&r->object, m->relid, attnum)))
+			continue;
+		result = list_append_unique_oid(result, funcid);
+	}
+	return result;
 }
 
 List *

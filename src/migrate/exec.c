@@ -197,14 +197,14 @@ mig_exec_step(Migration *m, MigStep *step)
 }
 
 /*
- * restart_transaction
+ * mig_restart_transaction
  *		End the current transaction (commit or abort) and start the next one
  *		as userid, as SPI_commit() and SPI_rollback() do for a procedure.  A
  *		transaction remembers the user id it started with and goes back to
  *		it if it aborts: the next one must start as the caller.
  */
-static void
-restart_transaction(bool commit, Oid userid, int sec_context)
+void
+mig_restart_transaction(bool commit, Oid userid, int sec_context)
 {
 	if (commit)
 		HoldPinnedPortals();
@@ -272,15 +272,19 @@ mig_exec_toplevel(Migration *m, MigStep *step)
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		restart_transaction(false, save_userid, save_sec);
+		/* ours is no portal's: ForgetPortalSnapshots would complain */
+		while (ActiveSnapshotSet())
+			PopActiveSnapshot();
+		mig_restart_transaction(false, save_userid, save_sec);
 		MemoryContextSwitchTo(cxt);
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
 	own_sql = save_own;
-	if (ActiveSnapshotSet())
+	/* ours, and any the statement left (DROP INDEX CONCURRENTLY leaves one) */
+	while (ActiveSnapshotSet())
 		PopActiveSnapshot();
-	restart_transaction(true, save_userid, save_sec);
+	mig_restart_transaction(true, save_userid, save_sec);
 	MemoryContextSwitchTo(cxt);
 }
 

@@ -72,6 +72,28 @@ expand(Migration *m, void *arg)
 	mig_audit(m, "expand", (List *) arg, NULL);
 }
 
+/*
+ * mig_start
+ *		Register a migration parsed from its ddl and run its expand phase,
+ *		in the current transaction (SPI connected, search_path pinned);
+ *		returns the steps it ran.
+ */
+List *
+mig_start(Migration *m, const char *name)
+{
+	List	   *steps;
+
+	refuse_direct(m);
+	mig_check_may_run(m, "start");
+	m->name = name ? pstrdup(name) : NULL;
+	no_other_migration(m);
+
+	steps = mig_phase_steps(m, PHASE_EXPAND, NULL);
+	mig_store_new(m);
+	mig_phase(m, "expand", expand, steps);
+	return steps;
+}
+
 PG_FUNCTION_INFO_V1(schemaguard_start);
 
 /* schemaguard.start(ddl text, name text DEFAULT NULL) RETURNS bigint */
@@ -80,23 +102,16 @@ schemaguard_start(PG_FUNCTION_ARGS)
 {
 	Migration  *m;
 	int			nestlevel;
-	List	   *steps;
 
 	SPI_connect();
 	m = mig_parse(PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	nestlevel = NewGUCNestLevel();
 	mig_search_path_pinned();
-	refuse_direct(m);
-	mig_check_may_run(m, "start");
-	m->name = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	no_other_migration(m);
-
-	steps = mig_phase_steps(m, PHASE_EXPAND, NULL);
-	mig_store_new(m);
-	mig_phase(m, "expand", expand, steps);
+	(void) mig_start(m, PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	mig_pass_empty_phases(m);
 	ereport(NOTICE,
-			(errmsg("migration " INT64_FORMAT " is expanded", m->id),
-			 errhint("Next: %s", mig_next_call(m))));
+			(errmsg("migration " INT64_FORMAT " is %s", m->id, mig_state_name(m->state)),
+			 mig_next_call(m) ? errhint("Next: %s", mig_next_call(m)) : 0));
 	AtEOXact_GUC(true, nestlevel);
 	SPI_finish();
 	PG_RETURN_INT64(m->id);

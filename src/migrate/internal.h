@@ -151,6 +151,18 @@ typedef struct MigKind
 						   bool back);
 	/* at swap, readers of the column must move to another column */
 	bool		repoints;
+
+	/*
+	 * The kinds of issue 13 (the safe forms of what the guard blocks): the
+	 * change names an index, constraint or table, not a column (names_object);
+	 * it writes no row (no_rows: a migration whose changes all write none
+	 * passes through the phases that have nothing to do, and rewrite mode may
+	 * carry it out); swaps: whether it has steps at switch's swap (NULL: it
+	 * has).
+	 */
+	bool		names_object;
+	bool		no_rows;
+	bool		(*swaps) (struct Migration *m, struct MigChange *c);
 } MigKind;
 
 /*
@@ -170,7 +182,17 @@ typedef struct MigChange
 	char	   *using_sql;		/* alter_type: USING, over the names at start */
 	char	   *default_sql;
 	bool		not_null;
-	char	   *sql;			/* direct: the statement run as it is */
+	char	   *sql;			/* direct: the statement run as it is;
+								 * create_index, drop_index, reindex: the
+								 * CONCURRENTLY form */
+
+	/*
+	 * Kinds that name an object (names_object): colname is the index,
+	 * constraint or table it names; add_constraint keeps the constraint's
+	 * type in type_sql (CHECK, FOREIGN KEY, UNIQUE, PRIMARY KEY);
+	 * rename_table the new name in newcol; drop_table the name in the
+	 * holding schema in newcol and the schema it came from in oldcol.
+	 */
 
 	/* resolved from the live catalog */
 	AttrNumber	attnum;			/* the original column; 0 if none */
@@ -196,6 +218,8 @@ typedef struct MigObject
 	char	   *sql;
 	bool		done;
 	List	   *roles;			/* swap: steps giving the index's roles */
+	char	   *description;	/* plan(): what it is for (NULL: the
+								 * default of its kind) */
 } MigObject;
 
 typedef struct Migration
@@ -220,6 +244,9 @@ typedef struct Migration
 	AttrNumber	natts;			/* plan(): attributes once expanded */
 	char	  **names_override; /* column names to print instead of the
 								 * catalog's (after a swap not run yet) */
+	bool		drop_dependents;	/* contract(id, drop_dependents => true) */
+	bool		listing;		/* steps made to be looked at, not run: a
+								 * kind refuses nothing */
 } Migration;
 
 /* What a backfill walks: the primary key's columns, or ctid. */
@@ -252,6 +279,14 @@ extern const MigKind mig_kind_alter_type;
 extern const MigKind mig_kind_rename_column;
 extern const MigKind mig_kind_add_column;
 extern const MigKind mig_kind_direct;
+extern const MigKind mig_kind_set_not_null;
+extern const MigKind mig_kind_add_constraint;
+extern const MigKind mig_kind_create_index;
+extern const MigKind mig_kind_drop_index;
+extern const MigKind mig_kind_reindex;
+extern const MigKind mig_kind_drop_column;
+extern const MigKind mig_kind_rename_table;
+extern const MigKind mig_kind_drop_table;
 
 /* A pg_depend row that references an object (dependents.c). */
 typedef struct MigDep
@@ -307,6 +342,7 @@ extern char *mig_lock_on(Migration *m, const char *mode);
 extern MigStep *mig_drop_column_step(Migration *m, MigPlan *plan, const char *colname,
 									 const char *description, bool reversible);
 extern char *mig_analyze_sql(Migration *m);
+extern bool mig_is_migration(Migration *m);
 
 /* backfill.c */
 extern MigBackfillKey *mig_backfill_key(Migration *m);
@@ -345,6 +381,13 @@ extern void mig_dependents_drop(Migration *m, MigDependents *d, MigPlan *plan);
 extern void mig_dependents_create(Migration *m, MigDependents *d, MigPlan *plan);
 extern void mig_dependents_readers(Migration *m, MigDependents *d, MigPlan *plan);
 extern List *mig_dependents_reader_objects(MigDependents *d);
+extern void mig_relation_acl_steps(MigPlan *plan, Oid relid, const char *target,
+								   Oid owner);
+extern List *mig_text_body_readers(Migration *m, AttrNumber attnum);
+
+/* bodies.c: a function body with a renamed column's old name changed */
+extern char *mig_body_rewritten(Oid funcid, Oid relid, const char *from, const char *to,
+								List **flags, int *count);
 extern void mig_dependents_name_readers(Migration *m, MigDependents *d, MigPlan *plan,
 										AttrNumber attnum, const char *name,
 										const char *newname);
@@ -363,8 +406,39 @@ extern const char *mig_privilege_name(AclMode privilege);
 extern char *mig_deferrable_clause(Migration *m, const char *conname);
 extern bool mig_attrdef_column(Oid attrdefid, Oid *relid, AttrNumber *attnum);
 
+/* expand.c */
+extern List *mig_start(Migration *m, const char *name);
+
 /* switch.c */
 extern void mig_check_left(Migration *m, bool back);
+
+/*
+ * objects.c: the migration's objects and their top-level statements
+ * (CREATE INDEX, DROP INDEX and REINDEX CONCURRENTLY), phases with nothing
+ * to do
+ */
+extern MigObject *mig_new_object(Migration *m, MigChange *c, const char *kind,
+								 const char *original, const char *created,
+								 char *sql);
+extern char *mig_object_description(MigObject *o);
+extern bool mig_object_toplevel(MigObject *o);
+extern bool mig_object_constraint(MigObject *o);
+extern char *mig_object_leftover(Migration *m, MigObject *o);
+extern bool mig_object_done_already(Migration *m, MigObject *o);
+extern bool mig_writes_no_rows(Migration *m);
+extern void mig_no_resolve(Migration *m, MigChange *c);
+extern void mig_no_steps(Migration *m, MigChange *c, MigPlan *plan);
+extern bool mig_no_sync(Migration *m, MigChange *c, MigSyncPair *pair);
+extern void mig_no_backfill(Migration *m, MigChange *c, const char *alias,
+							StringInfo set, StringInfo todo);
+extern void mig_no_verify(Migration *m, MigChange *c, const char *alias,
+						  StringInfo wrong);
+extern void mig_no_swap(Migration *m, MigChange *c, MigPlan *plan, bool back);
+extern bool mig_never_swaps(Migration *m, MigChange *c);
+extern bool mig_swaps(Migration *m);
+extern void mig_pass_empty_phases(Migration *m);
+extern char *mig_constraint_name(Migration *m, const char *colname, const char *label);
+extern char *mig_index_name(Migration *m, List *colnames, const char *label);
 
 /* exec.c: running the engine's own SQL */
 extern int	mig_exec(Migration *m, const char *sql, MigRole role, Oid owner);
@@ -372,6 +446,7 @@ extern int	mig_exec_args(Migration *m, const char *sql, int nargs, char **args,
 						  MigRole role, Oid owner);
 extern void mig_exec_step(Migration *m, MigStep *step);
 extern void mig_exec_toplevel(Migration *m, MigStep *step);
+extern void mig_restart_transaction(bool commit, Oid userid, int sec_context);
 extern void mig_run_locked(Migration *m, const char *what, List *steps);
 extern void mig_run_steps(Migration *m, const char *what, List *steps);
 extern void mig_phase(Migration *m, const char *phase,

@@ -22,4 +22,16 @@
 extern bool migrate_own_statement(const char *query_string);
 extern bool migrate_table_supported(Oid relid, const char **why);
 
+/*
+ * Rewrite mode (rewrite.c): what the engine would run for one statement
+ * (NULL: it has no plan for it), and carrying it out at top level outside
+ * a transaction block -- in as many transactions as it needs, or only its
+ * start() when it writes rows (*starts_only).  migrate_rewrite returns what
+ * ran, one line per transaction, the migration's id, its state and the
+ * next call (NULL if none).
+ */
+extern char *migrate_rewrite_form(const char *statement, bool *starts_only);
+extern char *migrate_rewrite(const char *statement, int64 *id, char **state,
+							 char **next, bool *starts_only);
+
 #endif							/* SCHEMAGUARD_MIGRATE_H */

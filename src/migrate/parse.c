@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
@@ -38,6 +39,14 @@ static const MigKind *const mig_kinds[] = {
 	&mig_kind_alter_type,
 	&mig_kind_rename_column,
 	&mig_kind_add_column,
+	&mig_kind_set_not_null,
+	&mig_kind_add_constraint,
+	&mig_kind_create_index,
+	&mig_kind_drop_index,
+	&mig_kind_reindex,
+	&mig_kind_drop_column,
+	&mig_kind_rename_table,
+	&mig_kind_drop_table,
 	&mig_kind_direct
 };
 
@@ -67,7 +76,7 @@ not_covered(const char *ddl, RawStmt *raw, const char *what)
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("a migration cannot %s", what),
 			 errdetail("In: %s", statement_text(ddl, raw)),
-			 errhint("A migration's ddl holds ALTER TABLE statements on one table with ALTER COLUMN ... TYPE, RENAME COLUMN and ADD COLUMN; run other statements on their own.")));
+			 errhint("A migration's ddl holds statements on one table: ALTER TABLE (ALTER COLUMN ... TYPE, RENAME COLUMN, ADD COLUMN, SET NOT NULL, ADD CONSTRAINT, DROP COLUMN, RENAME TO), CREATE INDEX, DROP INDEX, REINDEX, DROP TABLE; run other statements on their own.")));
 }
 
 /*
@@ -121,6 +130,74 @@ check_table(Oid relid)
 }
 
 /*
+ * statement_table
+ *		The table a statement of the ddl changes (resolved with the caller's
+ *		search_path, as the statement would be), and the commands handed to
+ *		the kinds: an ALTER TABLE's subcommands, or the statement itself.
+ */
+static Oid
+statement_table(const char *ddl, RawStmt *raw, List **cmds)
+{
+	Node	   *stmt = raw->stmt;
+	RangeVar   *rv = NULL;
+	bool		missing_ok = false;
+	Oid			relid;
+
+	*cmds = list_make1(stmt);
+	if (IsA(stmt, AlterTableStmt) && ((AlterTableStmt *) stmt)->objtype == OBJECT_TABLE)
+	{
+		rv = ((AlterTableStmt *) stmt)->relation;
+		*cmds = ((AlterTableStmt *) stmt)->cmds;
+		missing_ok = ((AlterTableStmt *) stmt)->missing_ok;
+	}
+	else if (IsA(stmt, RenameStmt) &&
+			 ((((RenameStmt *) stmt)->renameType == OBJECT_COLUMN &&
+			   ((RenameStmt *) stmt)->relationType == OBJECT_TABLE) ||
+			  ((RenameStmt *) stmt)->renameType == OBJECT_TABLE))
+	{
+		rv = ((RenameStmt *) stmt)->relation;
+		missing_ok = ((RenameStmt *) stmt)->missing_ok;
+	}
+	else if (IsA(stmt, IndexStmt))
+		rv = ((IndexStmt *) stmt)->relation;
+	else if (IsA(stmt, ReindexStmt) &&
+			 (((ReindexStmt *) stmt)->kind == REINDEX_OBJECT_INDEX ||
+			  ((ReindexStmt *) stmt)->kind == REINDEX_OBJECT_TABLE))
+	{
+		rv = ((ReindexStmt *) stmt)->relation;
+		if (((ReindexStmt *) stmt)->kind == REINDEX_OBJECT_INDEX)
+			return IndexGetRelation(RangeVarGetRelid(rv, NoLock, false), false);
+	}
+	else if (IsA(stmt, DropStmt) &&
+			 (((DropStmt *) stmt)->removeType == OBJECT_INDEX ||
+			  ((DropStmt *) stmt)->removeType == OBJECT_TABLE))
+	{
+		DropStmt   *ds = (DropStmt *) stmt;
+
+		if (list_length(ds->objects) != 1)
+			not_covered(ddl, raw, "drop several objects in one statement: one per statement");
+		rv = makeRangeVarFromNameList(linitial(ds->objects));
+		missing_ok = ds->missing_ok;
+		if (ds->removeType == OBJECT_INDEX)
+		{
+			Oid			indexid = RangeVarGetRelid(rv, NoLock, missing_ok);
+
+			if (!OidIsValid(indexid))
+				not_covered(ddl, raw, "use DROP INDEX IF EXISTS on an index that does not exist");
+			if (get_rel_relkind(indexid) != RELKIND_INDEX)
+				not_covered(ddl, raw, "drop this index (a partitioned index)");
+			return IndexGetRelation(indexid, false);
+		}
+	}
+	else
+		not_covered(ddl, raw, psprintf("run %s", CreateCommandName(stmt)));
+	relid = RangeVarGetRelid(rv, NoLock, missing_ok);
+	if (!OidIsValid(relid))
+		not_covered(ddl, raw, "use IF EXISTS on a table that does not exist");
+	return relid;
+}
+
+/*
  * mig_parse
  *		The migration a ddl text asks for, not started (state planned):
  *		its table and changes, the names it will use.  Names in the ddl are
@@ -144,34 +221,11 @@ mig_parse(const char *ddl)
 	foreach(lc, raws)
 	{
 		RawStmt    *raw = lfirst_node(RawStmt, lc);
-		RangeVar   *rv;
 		List	   *cmds;
 		Oid			relid;
 		ListCell   *cc;
 
-		if (IsA(raw->stmt, AlterTableStmt) &&
-			((AlterTableStmt *) raw->stmt)->objtype == OBJECT_TABLE)
-		{
-			rv = ((AlterTableStmt *) raw->stmt)->relation;
-			cmds = ((AlterTableStmt *) raw->stmt)->cmds;
-			if (((AlterTableStmt *) raw->stmt)->missing_ok)
-				not_covered(ddl, raw, "use ALTER TABLE IF EXISTS");
-		}
-		else if (IsA(raw->stmt, RenameStmt) &&
-				 ((RenameStmt *) raw->stmt)->renameType == OBJECT_COLUMN &&
-				 ((RenameStmt *) raw->stmt)->relationType == OBJECT_TABLE)
-		{
-			rv = ((RenameStmt *) raw->stmt)->relation;
-			cmds = list_make1(raw->stmt);
-			if (((RenameStmt *) raw->stmt)->missing_ok)
-				not_covered(ddl, raw, "use ALTER TABLE IF EXISTS");
-		}
-		else
-		{
-			not_covered(ddl, raw, psprintf("run %s", CreateCommandName(raw->stmt)));
-			continue;			/* keep compiler quiet */
-		}
-		relid = RangeVarGetRelid(rv, NoLock, false);
+		relid = statement_table(ddl, raw, &cmds);
 		if (!OidIsValid(m->relid))
 		{
 			check_table(relid);
@@ -215,8 +269,10 @@ mig_new_change(Migration *m, const MigKind *kind, const char *colname)
 	{
 		MigChange  *other = lfirst(lc);
 
+		if (other->kind->names_object != kind->names_object)
+			continue;			/* a column and an index may share a name */
 		if (strcmp(other->colname, colname) == 0 ||
-			(other->newcol && strcmp(other->newcol, colname) == 0))
+			(!kind->names_object && other->newcol && strcmp(other->newcol, colname) == 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("a migration changes column \"%s\" once", colname),

@@ -135,12 +135,11 @@ backfill_steps(Migration *m, MigPlan *plan)
 		MigObject  *o = lfirst(lc);
 		MigStep    *step;
 
-		if (strcmp(o->kind, "index") != 0 && strcmp(o->kind, "unique") != 0)
+		if (!mig_object_toplevel(o))
 			continue;
 		new_group(plan, mig_lock_on(m, "SHARE UPDATE EXCLUSIVE"));
 		step = mig_step(plan, o->sql, NULL,
-						psprintf("A copy of %s on the new column, built without blocking writes; a build that failed (an INVALID index) is dropped and built again.",
-								 quote_identifier(o->original)));
+						mig_object_description(o));
 		step->how = STEP_TOPLEVEL;
 		step->object = o->ordinal;
 	}
@@ -164,7 +163,7 @@ mig_analyze_sql(Migration *m)
 	{
 		MigChange  *c = lfirst(lc);
 
-		if (c->newcol && c->kind != &mig_kind_direct)
+		if (c->newcol && c->kind != &mig_kind_direct && !c->kind->names_object)
 			appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", quote_identifier(c->newcol));
 	}
 	if (cols.len == 0)
@@ -342,13 +341,9 @@ mig_phase_steps(Migration *m, MigPhase phase, MigDependents **deps)
 			{
 				MigObject  *o = lfirst(lc);
 
-				if (strcmp(o->kind, "index") == 0 || strcmp(o->kind, "unique") == 0)
+				if (!mig_object_constraint(o))
 					continue;
-				mig_step(&plan, o->sql, NULL,
-						 o->original
-						 ? psprintf("A copy of constraint %s on the new column, NOT VALID: it checks the rows written from now on, without a scan.",
-									quote_identifier(o->original))
-						 : "NOT NULL of the new column as a constraint NOT VALID: validated before the switch, it lets SET NOT NULL skip its scan.");
+				mig_step(&plan, o->sql, NULL, mig_object_description(o));
 			}
 			break;
 		case PHASE_BACKFILL:
@@ -362,13 +357,14 @@ mig_phase_steps(Migration *m, MigPhase phase, MigDependents **deps)
 			{
 				MigObject  *o = lfirst(lc);
 
-				if (strcmp(o->kind, "index") == 0 || strcmp(o->kind, "unique") == 0)
+				if (!mig_object_constraint(o))
 					continue;
 				new_group(&plan, mig_lock_on(m, "SHARE UPDATE EXCLUSIVE"));
 				mig_step(&plan, psprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s", m->qualname,
 										 quote_identifier(o->created)),
 						 NULL, "Before the lock: the rows written before the constraint existed are checked; reads and writes go on.");
 			}
+			if (mig_swaps(m))
 			{
 				MigDependents *d = swap_steps(m, &plan, false);
 
@@ -387,7 +383,7 @@ mig_phase_steps(Migration *m, MigPhase phase, MigDependents **deps)
 			}
 			break;
 		case PHASE_ROLLBACK:
-			if (m->state == STATE_SWITCHED)
+			if (m->state == STATE_SWITCHED && mig_swaps(m))
 			{
 				MigDependents *d = swap_steps(m, &plan, true);
 
@@ -409,8 +405,8 @@ mig_phase_steps(Migration *m, MigPhase phase, MigDependents **deps)
 }
 
 /* Does any change of the migration need more than running as written? */
-static bool
-is_migration(Migration *m)
+bool
+mig_is_migration(Migration *m)
 {
 	ListCell   *lc;
 
@@ -448,7 +444,7 @@ schemaguard_plan(PG_FUNCTION_ARGS)
 		List	   *steps;
 		ListCell   *lc;
 
-		if (!is_migration(m))
+		if (!mig_is_migration(m))
 		{
 			if (p > 0)
 				break;
@@ -465,7 +461,7 @@ schemaguard_plan(PG_FUNCTION_ARGS)
 			if (step->how == STEP_SQL && step->sql == NULL)
 				continue;
 			values[0] = Int32GetDatum(++n);
-			values[1] = CStringGetTextDatum(is_migration(m) ? mig_phase_name(step->phase) : "direct");
+			values[1] = CStringGetTextDatum(mig_is_migration(m) ? mig_phase_name(step->phase) : "direct");
 			if (step->sql == NULL || step->hidden)
 				nulls[2] = true;
 			else
@@ -476,7 +472,7 @@ schemaguard_plan(PG_FUNCTION_ARGS)
 				nulls[3] = true;
 			if (step->hidden)
 				values[4] = CStringGetTextDatum("A dependent in a schema you have no USAGE on.");
-			else if (!is_migration(m))
+			else if (!mig_is_migration(m))
 				values[4] = CStringGetTextDatum(psprintf("%s Not a migration: run it as it is.",
 														 step->description));
 			else if (step->description)

@@ -108,7 +108,8 @@ do_switch(Migration *m, void *arg)
 
 	mig_run_steps(m, "switch", a->steps);
 	mig_check_left(m, false);
-	lineage_refresh_objects(mig_dependents_reader_objects(a->deps));
+	if (a->deps)
+		lineage_refresh_objects(mig_dependents_reader_objects(a->deps));
 	mig_set_state(m, STATE_SWITCHED, "switch: done");
 	mig_audit(m, "switch", a->steps, NULL);
 }
@@ -137,9 +138,10 @@ schemaguard_switch(PG_FUNCTION_ARGS)
 	mig_require_state(m, "switch", lengthof(allowed), allowed);
 	a.steps = mig_phase_steps(m, PHASE_SWITCH, &a.deps);
 	mig_phase(m, "switch", do_switch, &a);
+	mig_pass_empty_phases(m);
 	ereport(NOTICE,
-			(errmsg("migration " INT64_FORMAT " is switched", id),
-			 errhint("Next: %s", mig_next_call(m))));
+			(errmsg("migration " INT64_FORMAT " is %s", id, mig_state_name(m->state)),
+			 mig_next_call(m) ? errhint("Next: %s", mig_next_call(m)) : 0));
 	AtEOXact_GUC(true, nestlevel);
 	SPI_finish();
 	PG_RETURN_VOID();

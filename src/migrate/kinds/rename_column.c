@@ -29,6 +29,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
@@ -44,7 +45,7 @@ recognize(Migration *m, Node *stmt, const char *source)
 	Form_pg_attribute att;
 	int			nestlevel;
 
-	if (!IsA(stmt, RenameStmt))
+	if (!IsA(stmt, RenameStmt) || rs->renameType != OBJECT_COLUMN)
 		return NULL;
 	attnum = get_attnum(m->relid, rs->subname);
 	if (attnum == InvalidAttrNumber)
@@ -195,9 +196,77 @@ renamed(Migration *m, MigChange *c, char **names, bool back)
 	names[c->new_attnum] = back ? c->newcol : c->colname;
 }
 
+/* "; "-joined */
+static char *
+joined(List *strings)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, strings)
+		appendStringInfo(&buf, "%s%s", buf.len ? "; " : "", (char *) lfirst(lc));
+	return buf.data;
+}
+
+/*
+ * The function bodies naming the old name: at plan() each one's CREATE OR
+ * REPLACE FUNCTION with the name changed at the scanner's tokens (and what
+ * a person must look at); at contract a refusal while any still names it.
+ */
+static void
+body_steps(Migration *m, MigChange *c, MigPlan *plan)
+{
+	List	   *funcs = mig_text_body_readers(m, c->attnum);
+	ListCell   *lc;
+	StringInfoData still;
+
+	if (c->new_attnum > 0 && m->state != STATE_PLANNED)
+		foreach(lc, mig_text_body_readers(m, c->new_attnum))
+			funcs = list_append_unique_oid(funcs, lfirst_oid(lc));
+	initStringInfo(&still);
+	foreach(lc, funcs)
+	{
+		Oid			funcid = lfirst_oid(lc);
+		List	   *flags;
+		int			count;
+		char	   *sql = mig_body_rewritten(funcid, m->relid, c->colname, c->newcol,
+											 &flags, &count);
+		char	   *name = format_procedure_qualified(funcid);
+
+		if (m->state == STATE_PLANNED || m->listing)
+		{
+			MigStep    *step;
+
+			if (sql == NULL && flags == NIL)
+				continue;
+			step = mig_step(plan, sql, NULL,
+							sql
+							? psprintf("Function %s names \"%s\" %d time%s: run this before contract, \"%s\" in its place (changed only where the parser reads the name; comments and strings untouched)%s%s",
+									   name, c->colname, count, count == 1 ? "" : "s", c->newcol,
+									   flags ? ". To look at: " : ".", flags ? joined(flags) : "")
+							: psprintf("Function %s: %s.", name, joined(flags)));
+			step->how = STEP_SHOWN;
+			step->lock = NULL;
+			step->reversible = false;
+		}
+		else if (sql != NULL)
+			appendStringInfo(&still, "%s%s", still.len ? ", " : "", name);
+	}
+	if (still.len > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("function bodies still name column \"%s\" of %s", c->colname, m->qualname),
+				 errdetail("Still naming it: %s. Contract drops the copy that answers to that name: they would fail.",
+						   still.data),
+				 errhint("Replace them with their bodies naming \"%s\" (schemaguard.plan() of the rename shows each rewritten), then call contract again.",
+						 c->newcol)));
+}
+
 static void
 contract(Migration *m, MigChange *c, MigPlan *plan)
 {
+	body_steps(m, c, plan);
 	mig_drop_column_step(m, plan, c->colname,
 						 psprintf("The copy answering to the old name \"%s\" goes: code that still names it fails from now on.",
 								  c->colname),
