@@ -138,7 +138,11 @@ done
 
 # A new copy of each database per kind, so that every session starts from
 # the same catalog (an ALTER leaves a dropped column behind).
-for kind in with preloaded; do q postgres -c "CREATE DATABASE uw_$kind TEMPLATE uw"; done
+# (a database's settings are not copied with it: lock_timeout again)
+for kind in with preloaded; do
+    q postgres -c "CREATE DATABASE uw_$kind TEMPLATE uw"
+    q postgres -c "ALTER DATABASE uw_$kind SET lock_timeout = '5s'"
+done
 VIEWDEF_SQL="SELECT count(pg_get_viewdef(c.oid)) FROM pg_class c WHERE c.relkind IN ('v', 'm') AND c.relnamespace = 'bench'::regnamespace"
 {
     echo "SELECT pg_backend_pid();"
@@ -149,6 +153,7 @@ VIEWDEF_SQL="SELECT count(pg_get_viewdef(c.oid)) FROM pg_class c WHERE c.relkind
     echo "$VIEWDEF_SQL;"
 } > "$WORK/rebuild.sql"
 q postgres -c "CREATE DATABASE un_without TEMPLATE un"
+q postgres -c "ALTER DATABASE un_without SET lock_timeout = '5s'"
 
 # The cluster again, under callgrind (as its owner when run as root).
 as=()
