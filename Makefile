@@ -95,6 +95,9 @@ PROVE_TESTS = test/t/*.pl
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Werror
+# Calls between the library's own functions bind at link time, not by a
+# symbol search of every loaded object when a session loads it.
+SHLIB_LINK += -Wl,-Bsymbolic
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -31,10 +31,12 @@
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/namespace.h"
+#include "miscadmin.h"
 #include "commands/defrem.h"
 #include "executor/tuptable.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "storage/smgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -74,6 +76,54 @@ close_released(Relation rel)
 	UnlockRelationOid(relid, AccessShareLock);
 }
 
+static int64 relation_bytes(Oid relid, int32 relpages);
+
+/*
+ * toast_bytes
+ *		Bytes of a TOAST table's main fork, asked of the storage manager
+ *		with the file named by its pg_class row, under the same ACCESS SHARE
+ *		taken only if free: no relcache entry is built for it.  The command
+ *		judged never opens the TOAST table of the table it changes, so
+ *		building one (its tuple descriptor, a third of what judging a DROP
+ *		COLUMN cost) would be work added, not moved.  A TOAST table of a
+ *		shared catalog, a mapped or a temporary one is opened as any
+ *		relation is.
+ */
+static int64
+toast_bytes(Oid toastid)
+{
+	HeapTuple	tuple;
+	Form_pg_class form;
+	RelFileNode rnode;
+	int64		bytes = 0;
+
+	if (!ConditionalLockRelationOid(toastid, AccessShareLock))
+		return 0;				/* locked by someone: as relation_bytes() */
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(toastid));
+	if (!HeapTupleIsValid(tuple))
+	{
+		UnlockRelationOid(toastid, AccessShareLock);
+		return 0;
+	}
+	form = (Form_pg_class) GETSTRUCT(tuple);
+	if (form->relisshared || !OidIsValid(form->relfilenode) ||
+		form->relpersistence == RELPERSISTENCE_TEMP ||
+		!RELKIND_HAS_STORAGE(form->relkind))
+	{
+		ReleaseSysCache(tuple);
+		UnlockRelationOid(toastid, AccessShareLock);
+		return relation_bytes(toastid, 0);
+	}
+	rnode.spcNode = OidIsValid(form->reltablespace) ? form->reltablespace
+		: MyDatabaseTableSpace;
+	rnode.dbNode = MyDatabaseId;
+	rnode.relNode = form->relfilenode;
+	ReleaseSysCache(tuple);
+	bytes = (int64) smgrnblocks(smgropen(rnode, InvalidBackendId), MAIN_FORKNUM) * BLCKSZ;
+	UnlockRelationOid(toastid, AccessShareLock);
+	return bytes;
+}
+
 /* Bytes of a relation's main fork and of its TOAST table's. */
 static int64
 relation_bytes(Oid relid, int32 relpages)
@@ -86,7 +136,7 @@ relation_bytes(Oid relid, int32 relpages)
 	bytes = RELKIND_HAS_STORAGE(rel->rd_rel->relkind)
 		? (int64) RelationGetNumberOfBlocks(rel) * BLCKSZ : 0;
 	if (OidIsValid(rel->rd_rel->reltoastrelid))
-		bytes += relation_bytes(rel->rd_rel->reltoastrelid, 0);
+		bytes += toast_bytes(rel->rd_rel->reltoastrelid);
 	close_released(rel);
 	return bytes;
 }

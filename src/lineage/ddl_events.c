@@ -822,12 +822,16 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 	/*
 	 * Forget every dropped object; then analyze again the functions that
 	 * read one of them (and were not dropped too): they are broken now, and
-	 * say so as unresolved references.
+	 * say so as unresolved references.  What other edges tell is read
+	 * before any is deleted; the readers are found by the very scans that
+	 * delete the edges from each object (lineage_store_forget): an edge
+	 * from an object that went with an earlier one (a column with its
+	 * table) was found there, and one deleted as an edge to a dropped
+	 * object leads to that object, which is not analyzed.
 	 */
 	objects = event_objects(F_PG_EVENT_TRIGGER_DROPPED_OBJECTS, &n);
 	for (i = 0; i < n; i++)
 	{
-		readers = add_all_unique(readers, lineage_functions_reading(&objects[i]));
 		/* a dropped trigger takes the table of its function's NEW and OLD */
 		if (objects[i].classId == TriggerRelationId)
 			readers = add_all_unique(readers, lineage_functions_called_by(&objects[i]));
@@ -846,9 +850,15 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 	}
 	for (i = 0; i < n; i++)
 	{
+		List	   *reading = NIL;
+
+		lineage_store_forget(&objects[i], &reading);
+		readers = add_all_unique(readers, reading);
+	}
+	for (i = 0; i < n; i++)
+	{
 		ListCell   *lc;
 
-		lineage_store_forget(&objects[i]);
 		foreach(lc, readers)
 		{
 			ObjectAddress *f = (ObjectAddress *) lfirst(lc);

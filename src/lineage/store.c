@@ -52,6 +52,77 @@
 #include "lineage/internal.h"
 
 /*
+ * The OIDs of the extension's catalog tables and indexes, looked up once
+ * and kept until a pg_class row with one of their names, or any schema,
+ * changes (upkeep asks for them several times in every DDL command).  Only
+ * a complete set is kept; while one is missing (the extension being
+ * created or dropped) every call looks them up again.
+ */
+typedef struct CatalogOids
+{
+	bool		valid;
+	Oid			namespace;
+	Oid			oids[5];		/* in the order of catalog_names */
+	uint32		hashes[5];		/* their RELNAMENSP hash values */
+} CatalogOids;
+
+static const char *const catalog_names[5] = {
+	"lineage_edge", "lineage_edge_source_idx", "lineage_edge_dependent_idx",
+	"unresolved_reference", "unresolved_reference_object_idx"
+};
+
+static CatalogOids catalog = {false};
+static bool catalog_callbacks = false;
+static uint64 catalog_generation = 0;	/* invalidations seen */
+
+static void
+forget_catalog_oids(Datum arg, int cacheid, uint32 hashvalue)
+{
+	for (int i = 0; i < lengthof(catalog.hashes); i++)
+	{
+		if (cacheid != RELNAMENSP || hashvalue == 0 || catalog.hashes[i] == hashvalue)
+		{
+			catalog.valid = false;
+			catalog_generation++;
+			return;
+		}
+	}
+}
+
+/* The catalog's OIDs as they are now (looked up at most once per change). */
+static const CatalogOids *
+catalog_oids(void)
+{
+	if (!catalog_callbacks)
+	{
+		CacheRegisterSyscacheCallback(RELNAMENSP, forget_catalog_oids, (Datum) 0);
+		CacheRegisterSyscacheCallback(NAMESPACENAME, forget_catalog_oids, (Datum) 0);
+		catalog_callbacks = true;
+	}
+	if (!catalog.valid)
+	{
+		uint64		generation = catalog_generation;
+		bool		complete;
+
+		catalog.namespace = get_namespace_oid(SCHEMAGUARD_SCHEMA, true);
+		complete = OidIsValid(catalog.namespace);
+		for (int i = 0; i < lengthof(catalog.oids); i++)
+		{
+			catalog.oids[i] = complete
+				? get_relname_relid(catalog_names[i], catalog.namespace) : InvalidOid;
+			catalog.hashes[i] = complete
+				? GetSysCacheHashValue2(RELNAMENSP, CStringGetDatum(catalog_names[i]),
+										ObjectIdGetDatum(catalog.namespace))
+				: 0;
+			complete &= OidIsValid(catalog.oids[i]);
+		}
+		/* kept unless an invalidation came while they were looked up */
+		catalog.valid = complete && generation == catalog_generation;
+	}
+	return &catalog;
+}
+
+/*
  * lineage_catalog_oids
  *		OIDs of schemaguard.lineage_edge and of its two indexes.  Returns false
  *		(and InvalidOids) while the extension is being dropped.
@@ -59,14 +130,11 @@
 bool
 lineage_catalog_oids(Oid *table, Oid *source_index, Oid *dependent_index)
 {
-	Oid			nspid = get_namespace_oid(SCHEMAGUARD_SCHEMA, true);
+	const CatalogOids *c = catalog_oids();
 
-	*table = *source_index = *dependent_index = InvalidOid;
-	if (!OidIsValid(nspid))
-		return false;
-	*table = get_relname_relid("lineage_edge", nspid);
-	*source_index = get_relname_relid("lineage_edge_source_idx", nspid);
-	*dependent_index = get_relname_relid("lineage_edge_dependent_idx", nspid);
+	*table = c->oids[0];
+	*source_index = c->oids[1];
+	*dependent_index = c->oids[2];
 	return OidIsValid(*table) && OidIsValid(*source_index) &&
 		OidIsValid(*dependent_index);
 }
@@ -94,10 +162,12 @@ lineage_require_catalog(Oid *table, Oid *source_index, Oid *dependent_index)
 Oid
 lineage_unresolved_table(Oid *index)
 {
-	Oid			nspid = get_namespace_oid(SCHEMAGUARD_SCHEMA, false);
-	Oid			table = get_relname_relid("unresolved_reference", nspid);
+	const CatalogOids *c = catalog_oids();
+	Oid			table = c->oids[3];
 
-	*index = get_relname_relid("unresolved_reference_object_idx", nspid);
+	if (!OidIsValid(c->namespace))
+		(void) get_namespace_oid(SCHEMAGUARD_SCHEMA, false);	/* its error */
+	*index = c->oids[4];
 	if (!OidIsValid(table) || !OidIsValid(*index))
 		catalog_incomplete("Table schemaguard.unresolved_reference or its index");
 	return table;
@@ -246,6 +316,25 @@ delete_row(Relation rel, ItemPointer tid)
 #define DELETE_CONCURRENT	0x01	/* rows another transaction deleted, committed */
 #define DELETE_BUSY			0x02	/* rows another transaction is deleting now */
 
+/* Add the object to a list of functions, if it is one and is not there. */
+static List *
+add_function(List *functions, const ObjectAddress *object)
+{
+	ListCell   *lc;
+	ObjectAddress *f;
+
+	if (object->classId != ProcedureRelationId)
+		return functions;
+	foreach(lc, functions)
+	{
+		if (((ObjectAddress *) lfirst(lc))->objectId == object->objectId)
+			return functions;
+	}
+	f = palloc(sizeof(ObjectAddress));
+	*f = *object;
+	return lappend(functions, f);
+}
+
 /*
  * delete_matching
  *		Delete the rows an index scan with these keys finds.  A fresh MVCC
@@ -253,7 +342,9 @@ delete_row(Relation rel, ItemPointer tid)
  *		deletions are made visible at once, because one DROP can reach the
  *		same edge twice (from a view and from the view built on it).  If
  *		busy is not NULL, the rows another transaction is deleting now are
- *		appended to it (ObjectAddress of the edge's dependent end).
+ *		appended to it (ObjectAddress of the edge's dependent end).  If
+ *		readers is not NULL, the functions at the dependent end of the rows
+ *		found are added to it, each once (add_function).
  *
  * Nothing here waits.  A row another transaction deleted and committed
  * since our snapshot (two sessions each creating a table that one function
@@ -264,7 +355,8 @@ delete_row(Relation rel, ItemPointer tid)
  * and the caller has its owner analyzed again later (store.c's markers).
  */
 static int
-delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys, List **busy)
+delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys, List **busy,
+				List **readers)
 {
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	SysScanDesc scan;
@@ -275,8 +367,15 @@ delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys, List **busy)
 	scan = systable_beginscan(rel, indexid, true, snapshot, nkeys, keys);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
-		TM_Result	result = delete_row(rel, &tuple->t_self);
+		TM_Result	result;
 
+		if (readers != NULL)
+		{
+			ObjectAddress end = edge_end(tuple, RelationGetDescr(rel), false);
+
+			*readers = add_function(*readers, &end);
+		}
+		result = delete_row(rel, &tuple->t_self);
 		switch (result)
 		{
 			case TM_Ok:
@@ -317,7 +416,7 @@ delete_matching(Relation rel, Oid indexid, ScanKey keys, int nkeys, List **busy)
  */
 static int
 delete_edges(Relation rel, Oid indexid, const ObjectAddress *object,
-			 bool from_source, List **busy)
+			 bool from_source, List **busy, List **readers)
 {
 	ScanKeyData keys[3];
 
@@ -327,7 +426,8 @@ delete_edges(Relation rel, Oid indexid, const ObjectAddress *object,
 				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(object->objectId));
 	ScanKeyInit(&keys[2], from_source ? Anum_edge_source_objsubid : Anum_edge_dependent_objsubid,
 				BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(object->objectSubId));
-	return delete_matching(rel, indexid, keys, object->objectSubId != 0 ? 3 : 2, busy);
+	return delete_matching(rel, indexid, keys, object->objectSubId != 0 ? 3 : 2, busy,
+						   readers);
 }
 
 /* Delete the unresolved references of an object. */
@@ -340,7 +440,7 @@ delete_unresolved(UnresolvedTable *ut, const ObjectAddress *object)
 				F_OIDEQ, ObjectIdGetDatum(object->classId));
 	ScanKeyInit(&keys[1], Anum_unresolved_objid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(object->objectId));
-	return delete_matching(ut->rel, ut->index, keys, 2, NULL);
+	return delete_matching(ut->rel, ut->index, keys, 2, NULL, NULL);
 }
 
 /*
@@ -950,8 +1050,7 @@ lineage_xact_callback(XactEvent event, void *arg)
 	upkeep_lxid = InvalidLocalTransactionId;
 	/* the extension dropped in this transaction: nothing to maintain */
 	if (!lineage_catalog_oids(&table, &source_index, &dependent_index) ||
-		!OidIsValid(get_relname_relid("unresolved_reference",
-									  get_namespace_oid(SCHEMAGUARD_SCHEMA, false))))
+		!OidIsValid(catalog_oids()->oids[3]))
 		return;
 	/* this transaction's own markers too */
 	CommandCounterIncrement();
@@ -965,10 +1064,14 @@ lineage_xact_callback(XactEvent event, void *arg)
 /*
  * lineage_store_forget
  *		Delete every edge from or to a dropped object (with objectSubId 0, a
- *		relation and all its columns) or a dropped column.
+ *		relation and all its columns) or a dropped column.  If readers is
+ *		not NULL, the functions that read the object (the dependent ends of
+ *		the edges from it that are deleted, as lineage_functions_reading()
+ *		would have found them before) are added to it, each once: the same
+ *		index scan finds and deletes them.
  */
 void
-lineage_store_forget(const ObjectAddress *object)
+lineage_store_forget(const ObjectAddress *object, List **readers)
 {
 	Oid			table,
 				source_index,
@@ -983,9 +1086,11 @@ lineage_store_forget(const ObjectAddress *object)
 
 	/* again while another transaction's rows turn up (delete_matching) */
 	rel = table_open(table, RowExclusiveLock);
-	while (delete_edges(rel, source_index, object, true, &busy) & DELETE_CONCURRENT)
+	while (delete_edges(rel, source_index, object, true, &busy, readers) &
+		   DELETE_CONCURRENT)
 		;
-	while (delete_edges(rel, dependent_index, object, false, NULL) & DELETE_CONCURRENT)
+	while (delete_edges(rel, dependent_index, object, false, NULL, NULL) &
+		   DELETE_CONCURRENT)
 		;
 	table_close(rel, NoLock);
 	if (object->objectSubId == 0 || busy != NIL)
@@ -1009,8 +1114,8 @@ static List *functions_linked(const ObjectAddress *object, bool called_by);
 
 /*
  * lineage_functions_reading
- *		The functions with an edge from this object (any of its columns):
- *		what a rename or drop of it may break.  With called_by, the other
+ *		The functions with an edge from this object (any of its columns),
+ *		each once: what a rename or drop of it may break.  With called_by, the other
  *		way round: the functions this object calls (a trigger's function,
  *		whose NEW and OLD lose their table when the trigger goes).
  */
@@ -1056,13 +1161,8 @@ functions_linked(const ObjectAddress *object, bool called_by)
 	{
 		ObjectAddress other = edge_end(tuple, RelationGetDescr(rel), called_by);
 
-		if (other.classId == ProcedureRelationId)
-		{
-			ObjectAddress *f = palloc(sizeof(ObjectAddress));
-
-			*f = other;
-			functions = lappend(functions, f);
-		}
+		/* each function once, however many of the columns it reads */
+		functions = add_function(functions, &other);
 	}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);

@@ -16,24 +16,28 @@
 #      fact tables that views and functions read: with / without
 #      (target <= 1.10: an ALTER that cannot change what a dependent reads
 #      must not analyze it again; DROP COLUMN analyzes only the bodies that
-#      name that column).  Also with schemaguard.mode = off (lineage upkeep
-#      alone) and with the lineage event triggers disabled (the guard
-#      alone), for information;
+#      name that column), each run in a new session whose first ALTER
+#      loads the library, and in a warm session (one untimed ADD + DROP
+#      first).  Also, for information, with the library preloaded at
+#      connection, with schemaguard.mode = off (lineage upkeep alone) and
+#      with the lineage event triggers disabled (the guard alone);
 #   h. schemaguard.rebuild() / pg_get_viewdef() of every view, in new
 #      sessions and in one warm session (target <= 1.0: the floor is reading
 #      each stored tree once); rebuild() from an empty catalog and its peak
 #      backend memory (information);
 #   i. CREATE OR REPLACE VIEW of layer-1 views, same definition: with /
-#      without (target <= 1.25, in every run's protocol);
+#      without (target <= 1.25, steadily: the ratio of the medians, the
+#      median of the runs' own ratios and their spread);
 #   j. CREATE FUNCTION of 20-line PL/pgSQL bodies over the fact tables:
 #      with / without (target <= 1.5).
 # Statements are sent by psql one by one, each its own transaction
-# (autocommit), as a migration tool or a person sends them; lock_timeout
+# (autocommit), as a migration tool or a person sends them, from a file
+# written before the timing starts; lock_timeout
 # is 5s in both databases (the guard leaves a plain ADD COLUMN with a
 # lock_timeout alone).  See docs/benchmark.md.
 #
-# Knobs (environment): BENCH_RUNS (11) runs per figure of g, i, j;
-# BENCH_REBUILD_RUNS (5) per figure of h; BENCH_ALTERS (20) tables per run
+# Knobs (environment): BENCH_RUNS (11) runs per figure of g and j;
+# BENCH_REPLACE_RUNS (21) of i; BENCH_REBUILD_RUNS (5) per figure of h; BENCH_ALTERS (20) tables per run
 # of g; BENCH_REPLACE (200) views per run of i; BENCH_CREATE (200)
 # functions per run of j; BENCH_TABLES (2000), BENCH_LAYERS (10),
 # BENCH_PER_LAYER (1000), BENCH_SQL_FUNCTIONS (1000),
@@ -45,6 +49,7 @@ cd "$(dirname "$0")/../.."
 
 RUNS=${BENCH_RUNS:-11}
 H_RUNS=${BENCH_REBUILD_RUNS:-5}
+I_RUNS=${BENCH_REPLACE_RUNS:-21}
 NALTERS=${BENCH_ALTERS:-20}
 NREPLACE=${BENCH_REPLACE:-200}
 NCREATE=${BENCH_CREATE:-200}
@@ -67,7 +72,7 @@ bench_inside "$OUT/upkeep_raw.tsv"
 
 log "schemaguard upkeep benchmark, $(q postgres -c 'SHOW server_version'), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 log "extension sources: $BENCH_SOURCES"
-log "sizes: $TABLES tables, $LAYERS layers x $PER_LAYER views, $NSQL SQL + $NPLPGSQL PL/pgSQL functions; runs=$RUNS rebuild_runs=$H_RUNS alters=$NALTERS replace=$NREPLACE create=$NCREATE"
+log "sizes: $TABLES tables, $LAYERS layers x $PER_LAYER views, $NSQL SQL + $NPLPGSQL PL/pgSQL functions; runs=$RUNS replace_runs=$I_RUNS rebuild_runs=$H_RUNS alters=$NALTERS replace=$NREPLACE create=$NCREATE"
 
 FN_VARS=(-v tables="$TABLES" -v per_layer="$PER_LAYER" -v sql_functions="$NSQL" -v plpgsql_functions="$NPLPGSQL")
 
@@ -94,14 +99,33 @@ log "uw: $nrel tables and views, $nfn functions; upkeep stored ${upkeep_edges%% 
 # g: ADD COLUMN, then DROP COLUMN, on fact tables read by views and
 # functions.  Each run takes the next $NALTERS fact tables (the first fact
 # tables are the ones the functions read most), sends 2 x $NALTERS ALTERs,
-# each its own transaction, and times the whole from psql.
+# each its own transaction, and times the whole from psql.  Every kind of
+# run has a new session of its own; the kinds take turns in an order that
+# rotates from run to run, so that a slower stretch of this shared machine
+# falls on each in turn.  Three protocols:
+#   new session (the target): the session's first DDL command loads the
+#     library and fills its caches, inside the timing, as for a migration
+#     tool that connects to run its steps;
+#   preloaded (information): the library loaded at connection
+#     (session_preload_libraries, which the extension recommends), so
+#     loading it is outside the timing but its caches still start empty;
+#   warm session: an untimed ADD + DROP on another table first (in both
+#     databases), so the timing holds what each ALTER costs once a
+#     session has done one.
 # ---------------------------------------------------------------------------
 FACT0=$((TABLES / 2 + 1))
+SQLFILE=$(mktemp /tmp/bench_upkeep.XXXXXX.sql)
+trap 'rm -f "$SQLFILE"' EXIT
 alter_sql() {
-    local run=$1
+    local run=$1 warm=${2:-}
+    if [ -n "$warm" ]; then
+        t=$(printf 'bench.t%04d' "$TABLES")
+        echo "ALTER TABLE $t ADD COLUMN bench_w int;"
+        echo "ALTER TABLE $t DROP COLUMN bench_w;"
+    fi
     echo "SELECT clock_timestamp() AS t0 \\gset"
     for i in $(seq 0 $((NALTERS - 1))); do
-        t=$(printf 'bench.t%04d' $((FACT0 + (run * NALTERS + i) % (TABLES / 2))))
+        t=$(printf 'bench.t%04d' $((FACT0 + (run * NALTERS + i) % (TABLES / 2 - 1))))
         echo "ALTER TABLE $t ADD COLUMN bench_x int;"
         echo "ALTER TABLE $t DROP COLUMN bench_x;"
     done
@@ -109,21 +133,30 @@ alter_sql() {
 }
 t=$(printf 'bench.t%04d' "$FACT0")
 read -r g_views g_fns < <(q uw -F ' ' -c "SELECT count(DISTINCT object_identity) FILTER (WHERE object_type = 'view'), count(DISTINCT object_identity) FILTER (WHERE object_type = 'function') FROM schemaguard.impact_of('$t', 1)")
-log "g: $RUNS x $NALTERS x (ADD COLUMN, DROP COLUMN), with / without / with mode off, alternating (+1 warm-up); $t has $g_views dependent views and $g_fns functions at depth 1"
+G_KINDS=(with without preloaded warm_with warm_without lineage_only guard_only)
+log "g: $RUNS x $NALTERS x (ADD COLUMN, DROP COLUMN) for each of ${G_KINDS[*]}, in rotating order (+1 warm-up); $t has $g_views dependent views and $g_fns functions at depth 1"
 LINEAGE_TRIGGERS="schemaguard_ddl_command_end schemaguard_sql_drop"
 for r in $(seq 0 "$RUNS"); do
-    for kind in with without lineage_only guard_only; do
+    for k in $(seq 0 $((${#G_KINDS[@]} - 1))); do
+        kind=${G_KINDS[$(((k + r) % ${#G_KINDS[@]}))]}
+        warm=''
         case $kind in
             with) db=uw; opts='' ;;
             without) db=un; opts='' ;;
+            preloaded) db=uw; opts='-c session_preload_libraries=schemaguard' ;;
+            warm_with) db=uw; opts=''; warm=1 ;;
+            warm_without) db=un; opts=''; warm=1 ;;
             lineage_only) db=uw; opts='-c schemaguard.mode=off' ;;
             guard_only) db=uw; opts='' ;;
         esac
         if [ "$kind" = guard_only ]; then
             for t in $LINEAGE_TRIGGERS; do q uw -c "ALTER EVENT TRIGGER $t DISABLE"; done
         fi
-        ms=$(alter_sql "$r" | PGOPTIONS="-c client_min_messages=warning $opts" \
-             psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" | tail -1)
+        # the statements are written out first: the timing must not wait
+        # for the script making them
+        alter_sql "$r" "$warm" > "$SQLFILE"
+        ms=$(PGOPTIONS="-c client_min_messages=warning $opts" \
+             psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -f "$SQLFILE" | tail -1)
         if [ "$kind" = guard_only ]; then
             for t in $LINEAGE_TRIGGERS; do q uw -c "ALTER EVENT TRIGGER $t ENABLE"; done
         fi
@@ -187,7 +220,13 @@ viewdef_peak_kb=$(bench_peak_kb uw "$VIEWDEF_SQL")
 
 # ---------------------------------------------------------------------------
 # i: CREATE OR REPLACE VIEW of $NREPLACE layer-1 views with their own
-# definition (pg_get_viewdef), each its own transaction.
+# definition (pg_get_viewdef), each its own transaction.  The statements
+# are read from the database before the run and written to a file, so
+# that the timing holds them alone; the order with / without alternates
+# from run to run (with first in even runs), so that a slower stretch of
+# this shared machine falls on each side as often.  Besides the ratio of
+# the medians, each run's ratio (with / without of the same run) is kept:
+# their median and spread say how steady the figure is.
 # ---------------------------------------------------------------------------
 replace_sql() {
     local db=$1 run=$2
@@ -199,11 +238,14 @@ replace_sql() {
                 ORDER BY c.relname OFFSET ($run * $NREPLACE) % $PER_LAYER LIMIT $NREPLACE"
     echo "SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;"
 }
-log "i: $RUNS x $NREPLACE CREATE OR REPLACE VIEW, with / without, alternating (+1 warm-up)"
-for r in $(seq 0 "$RUNS"); do
-    for db in uw un; do
+log "i: $I_RUNS x $NREPLACE CREATE OR REPLACE VIEW, with / without, order alternating (+1 warm-up)"
+for r in $(seq 0 "$I_RUNS"); do
+    dbs="uw un"
+    [ $((r % 2)) -eq 0 ] || dbs="un uw"
+    for db in $dbs; do
         kind=$([ "$db" = uw ] && echo with || echo without)
-        ms=$(replace_sql "$db" "$r" | q "$db" | tail -1)
+        replace_sql "$db" "$r" > "$SQLFILE"
+        ms=$(q "$db" -f "$SQLFILE" | tail -1)
         [ "$r" -eq 0 ] || record i "replace_$kind" "$r" "$ms"
     done
 done
@@ -250,7 +292,8 @@ log "j: $RUNS x $NCREATE CREATE FUNCTION (PL/pgSQL, 20 lines), with / without, a
 for r in $(seq 0 "$RUNS"); do
     for db in uw un; do
         kind=$([ "$db" = uw ] && echo with || echo without)
-        ms=$(create_sql | q "$db" | tail -1)
+        create_sql > "$SQLFILE"
+        ms=$(q "$db" -f "$SQLFILE" | tail -1)
         [ "$r" -eq 0 ] || record j "create_$kind" "$r" "$ms"
     done
 done
@@ -289,30 +332,46 @@ CREATE FUNCTION pg_temp.f(x float8) RETURNS text LANGUAGE sql AS
 SELECT kind AS measurement, n, pg_temp.f(ms) AS median_ms,
        pg_temp.f(min_ms) || ' .. ' || pg_temp.f(max_ms) AS range_ms
 FROM med ORDER BY kind;
+CREATE TEMP TABLE i_runs AS
+    SELECT w.run, w.ms AS with_ms, n.ms AS without_ms, w.ms / n.ms AS r
+    FROM bench_raw w JOIN bench_raw n ON n.run = w.run AND n.kind = 'replace_without'
+    WHERE w.kind = 'replace_with';
 CREATE TEMP TABLE ratio AS
 SELECT o, target_name, figure, num, den, num / den AS ratio, target,
        CASE WHEN target IS NULL THEN 'info'
             WHEN num / den <= target THEN 'met' ELSE 'NOT met' END AS verdict
 FROM (VALUES
-    (1, 'g', 'ADD + DROP COLUMN with / without',            pg_temp.m('alter_with'),     pg_temp.m('alter_without'), 1.10),
-    (2, 'g', 'the same, schemaguard.mode = off (lineage only)', pg_temp.m('alter_lineage_only'), pg_temp.m('alter_without'), NULL),
-    (2, 'g', 'the same, lineage event triggers disabled (guard only)', pg_temp.m('alter_guard_only'), pg_temp.m('alter_without'), NULL),
+    (1, 'g', 'ADD + DROP COLUMN with / without, new session each', pg_temp.m('alter_with'),     pg_temp.m('alter_without'), 1.10),
+    (2, 'g', 'the same, library preloaded (session_preload_libraries)', pg_temp.m('alter_preloaded'), pg_temp.m('alter_without'), NULL),
+    (2, 'g', 'the same in a warm session (one ADD + DROP before)', pg_temp.m('alter_warm_with'), pg_temp.m('alter_warm_without'), 1.10),
+    (2, 'g', 'new session, schemaguard.mode = off (lineage only)', pg_temp.m('alter_lineage_only'), pg_temp.m('alter_without'), NULL),
+    (2, 'g', 'new session, lineage event triggers disabled (guard only)', pg_temp.m('alter_guard_only'), pg_temp.m('alter_without'), NULL),
     (3, 'h', 'rebuild / viewdef, new session each',         pg_temp.m('rebuild_cold'),   pg_temp.m('viewdef_cold'), 1.0),
     (4, 'h', 'rebuild / viewdef, one warm session',         pg_temp.m('rebuild_warm'),   pg_temp.m('viewdef_warm'), 1.0),
     (5, 'h', 'rebuild of an empty catalog / viewdef (warm)', pg_temp.m('rebuild_empty'), pg_temp.m('viewdef_warm'), NULL),
     (6, 'i', 'CREATE OR REPLACE VIEW with / without',       pg_temp.m('replace_with'),   pg_temp.m('replace_without'), 1.25),
+    (6, 'i', 'the same, median of the runs'' own ratios',    (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY r) FROM i_runs), 1.0, 1.25),
     (7, 'j', 'CREATE FUNCTION (PL/pgSQL) with / without',   pg_temp.m('create_with'),    pg_temp.m('create_without'), 1.5)
 ) v(o, target_name, figure, num, den, target);
 \pset title 'schemaguard upkeep benchmark: ratios of medians'
-SELECT target_name AS "for", figure, pg_temp.f(num) AS ms, pg_temp.f(den) AS vs_ms,
+SELECT target_name AS "for", figure,
+       CASE WHEN figure LIKE '%own ratios%' THEN '' ELSE pg_temp.f(num) END AS ms,
+       CASE WHEN figure LIKE '%own ratios%' THEN '' ELSE pg_temp.f(den) END AS vs_ms,
        to_char(ratio, 'FM990.00') AS ratio, coalesce('<= ' || to_char(target, 'FM0.00'), '') AS target,
        verdict
 FROM ratio ORDER BY o;
-\pset title 'schemaguard upkeep benchmark: every run of i (steadily: each run <= 1.25)'
-SELECT w.run, pg_temp.f(w.ms) AS with_ms, pg_temp.f(n.ms) AS without_ms,
-       to_char(w.ms / n.ms, 'FM990.00') AS ratio
-FROM bench_raw w JOIN bench_raw n ON n.run = w.run AND n.kind = 'replace_without'
-WHERE w.kind = 'replace_with' ORDER BY w.run;
+\pset title 'schemaguard upkeep benchmark: every run of i, with / without of the same run (order alternating)'
+SELECT run, pg_temp.f(with_ms) AS with_ms, pg_temp.f(without_ms) AS without_ms,
+       to_char(r, 'FM990.00') AS ratio
+FROM i_runs ORDER BY run;
+\pset title 'schemaguard upkeep benchmark: spread of the runs of i'
+SELECT count(*) AS runs,
+       to_char(percentile_cont(0.1) WITHIN GROUP (ORDER BY r), 'FM990.00') AS p10,
+       to_char(percentile_cont(0.5) WITHIN GROUP (ORDER BY r), 'FM990.00') AS median,
+       to_char(percentile_cont(0.9) WITHIN GROUP (ORDER BY r), 'FM990.00') AS p90,
+       count(*) FILTER (WHERE r > 1.25) AS above_1_25,
+       count(*) FILTER (WHERE r < 0.8) AS below_0_8
+FROM i_runs;
 \pset title 'context'
 SELECT * FROM (VALUES
     ('run started', :'started'),
@@ -320,8 +379,10 @@ SELECT * FROM (VALUES
     ('server', version()),
     ('schema (uw, un)', :'nrel' || ' tables and views, ' || :'nfn' || ' functions; ' || :'edges' || ' lineage edges, ' || :'unresolved' || ' unresolved references'),
     ('g: the first fact table', :'g_views' || ' dependent views and ' || :'g_fns' || ' functions at depth 1'),
-    ('g: per ALTER, with / without', to_char(pg_temp.m('alter_with') / (2 * :'nalters'), 'FM990.000') || ' / '
+    ('g: per ALTER, with / without, new session each', to_char(pg_temp.m('alter_with') / (2 * :'nalters'), 'FM990.000') || ' / '
         || to_char(pg_temp.m('alter_without') / (2 * :'nalters'), 'FM990.000') || ' ms'),
+    ('g: per ALTER, with / without, warm session', to_char(pg_temp.m('alter_warm_with') / (2 * :'nalters'), 'FM990.000') || ' / '
+        || to_char(pg_temp.m('alter_warm_without') / (2 * :'nalters'), 'FM990.000') || ' ms'),
     ('i: per view, with / without', to_char(pg_temp.m('replace_with') / :'nreplace', 'FM990.000') || ' / '
         || to_char(pg_temp.m('replace_without') / :'nreplace', 'FM990.000') || ' ms'),
     ('j: per function, with / without', to_char(pg_temp.m('create_with') / :'ncreate', 'FM990.000') || ' / '
