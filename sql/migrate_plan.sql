@@ -112,6 +112,13 @@ SELECT * FROM schemaguard.plan('ALTER TABLE billing.invoices ALTER COLUMN amount
 SELECT * FROM schemaguard.plan('ALTER TABLE billing.invoices ALTER COLUMN note SET NOT NULL');
 SELECT * FROM schemaguard.plan('ALTER TABLE billing.invoices ALTER COLUMN amount TYPE bigint; ALTER TABLE billing.customers ALTER COLUMN id TYPE bigint');
 SELECT * FROM schemaguard.plan('ALTER TABLE billing.invoices ALTER COLUMN nothing TYPE bigint');
+-- a system column, as ALTER TABLE says it; DROP COLUMN IF EXISTS of none
+SELECT * FROM schemaguard.plan('ALTER TABLE billing.invoices ALTER COLUMN xmin TYPE bigint');
+SELECT * FROM schemaguard.plan('ALTER TABLE billing.invoices ALTER COLUMN ctid SET NOT NULL');
+SELECT * FROM schemaguard.plan('ALTER TABLE billing.invoices ALTER COLUMN nothing SET NOT NULL');
+SELECT * FROM schemaguard.plan('ALTER TABLE billing.invoices DROP COLUMN tableoid');
+SELECT * FROM schemaguard.plan('ALTER TABLE billing.invoices DROP COLUMN nothing');
+SELECT * FROM schemaguard.plan('ALTER TABLE billing.invoices DROP COLUMN IF EXISTS nothing');
 SELECT * FROM schemaguard.plan('ALTER TABLE billing.nothing ALTER COLUMN amount TYPE bigint');
 SELECT * FROM schemaguard.plan('ALTER TABLE billing.invoices ALTER COLUMN amount TYPE bigint, RENAME COLUMN amount TO total');
 SELECT * FROM schemaguard.plan('ALTER TABLE billing.invoices ALTER COLUMN amount TYPE bigint; ALTER TABLE billing.invoices RENAME amount TO total');

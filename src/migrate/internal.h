@@ -395,6 +395,8 @@ extern void mig_dependents_name_readers(Migration *m, MigDependents *d, MigPlan 
 /* lookup.c: catalog look-ups */
 extern Oid	mig_rel_owner(Oid relid);
 extern Oid	mig_func_owner(Oid funcid);
+extern AttrNumber mig_user_column(Migration *m, const char *name, const char *verb,
+								  bool missing_ok);
 extern bool mig_attnotnull(Oid relid, AttrNumber attnum);
 extern Oid	mig_attcollation(Oid relid, AttrNumber attnum);
 extern Node *mig_column_default(Oid relid, AttrNumber attnum);

@@ -57,6 +57,34 @@ mig_func_owner(Oid funcid)
 	return owner;
 }
 
+/*
+ * mig_user_column
+ *		The number of the migrated table's column a statement names, with
+ *		the errors ALTER TABLE itself gives: none of that name (or
+ *		InvalidAttrNumber when missing_ok), a system column ("cannot <verb>
+ *		system column").
+ */
+AttrNumber
+mig_user_column(Migration *m, const char *name, const char *verb, bool missing_ok)
+{
+	AttrNumber	attnum = get_attnum(m->relid, name);
+
+	if (attnum == InvalidAttrNumber)
+	{
+		if (missing_ok)
+			return InvalidAttrNumber;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						name, m->relname)));
+	}
+	if (attnum < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot %s system column \"%s\"", verb, name)));
+	return attnum;
+}
+
 bool
 mig_attnotnull(Oid relid, AttrNumber attnum)
 {

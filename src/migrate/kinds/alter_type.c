@@ -121,16 +121,7 @@ recognize(Migration *m, Node *stmt, const char *source)
 	if (!IsA(stmt, AlterTableCmd) || cmd->subtype != AT_AlterColumnType)
 		return NULL;
 	def = castNode(ColumnDef, cmd->def);
-	attnum = get_attnum(m->relid, cmd->name);
-	if (attnum == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						cmd->name, m->relname)));
-	if (attnum < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot alter system column \"%s\"", cmd->name)));
+	attnum = mig_user_column(m, cmd->name, "alter", false);
 	if (!guard_predict_type_change_rewrites(m->relid, cmd, source))
 		return NULL;			/* no rewrite: not a migration (direct.c) */
 	check_column(m, attnum, cmd->name);

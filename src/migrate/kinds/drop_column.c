@@ -48,20 +48,13 @@ recognize(Migration *m, Node *stmt, const char *source)
 
 	if (!IsA(stmt, AlterTableCmd) || cmd->subtype != AT_DropColumn)
 		return NULL;
-	attnum = get_attnum(m->relid, cmd->name);
+	attnum = mig_user_column(m, cmd->name, "drop", cmd->missing_ok);
 	if (attnum == InvalidAttrNumber)
-	{
-		if (cmd->missing_ok)
-			return NULL;
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						cmd->name, m->relname)));
-	}
-	if (attnum < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot drop system column \"%s\"", cmd->name)));
+				 errmsg("column \"%s\" of relation \"%s\" does not exist: nothing to migrate",
+						cmd->name, m->relname),
+				 errhint("Leave DROP COLUMN IF EXISTS out of the migration: it would do nothing.")));
 	c = mig_new_change(m, &mig_kind_drop_column, cmd->name);
 	c->attnum = attnum;
 	return c;

@@ -38,16 +38,7 @@ recognize(Migration *m, Node *stmt, const char *source)
 
 	if (!IsA(stmt, AlterTableCmd) || cmd->subtype != AT_SetNotNull)
 		return NULL;
-	attnum = get_attnum(m->relid, cmd->name);
-	if (attnum == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						cmd->name, m->relname)));
-	if (attnum < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot alter system column \"%s\"", cmd->name)));
+	attnum = mig_user_column(m, cmd->name, "alter", false);
 	c = mig_new_change(m, &mig_kind_set_not_null, cmd->name);
 	c->attnum = attnum;
 	c->not_null = true;
