@@ -39,6 +39,7 @@
 #include "parser/parsetree.h"
 #include "rewrite/rewriteSupport.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -482,6 +483,27 @@ lineage_function_tracked(Oid funcid)
 }
 
 /*
+ * The answers of lineage_namespace_tracked() for the last schemas asked
+ * about (a rebuild asks for each function and relation its definitions
+ * name), until a pg_namespace row changes: a schema created, renamed or
+ * dropped, information_schema or ours among them.
+ */
+#define TRACKED_SCHEMAS 16
+
+static Oid	tracked_nspid[TRACKED_SCHEMAS];
+static bool tracked_answer[TRACKED_SCHEMAS];
+static int	tracked_count = 0;
+static int	tracked_next = 0;
+static bool tracked_callback = false;
+
+static void
+forget_tracked_schemas(Datum arg, int cacheid, uint32 hashvalue)
+{
+	tracked_count = 0;
+	tracked_next = 0;
+}
+
+/*
  * lineage_namespace_tracked
  *		Is this a schema whose objects' lineage we keep?  Not the system
  *		schemas, not ours, not a temporary schema (its objects vanish at
@@ -490,10 +512,30 @@ lineage_function_tracked(Oid funcid)
 bool
 lineage_namespace_tracked(Oid nspid)
 {
-	return OidIsValid(nspid) && !IsCatalogNamespace(nspid) &&
+	bool		answer;
+	int			i;
+
+	if (!OidIsValid(nspid))
+		return false;
+	for (i = 0; i < tracked_count; i++)
+	{
+		if (tracked_nspid[i] == nspid)
+			return tracked_answer[i];
+	}
+	answer = !IsCatalogNamespace(nspid) &&
 		!IsToastNamespace(nspid) && !isAnyTempNamespace(nspid) &&
 		nspid != get_namespace_oid("information_schema", true) &&
 		nspid != get_namespace_oid(SCHEMAGUARD_SCHEMA, true);
+	if (!tracked_callback)
+	{
+		CacheRegisterSyscacheCallback(NAMESPACEOID, forget_tracked_schemas, (Datum) 0);
+		tracked_callback = true;
+	}
+	tracked_nspid[tracked_next] = nspid;
+	tracked_answer[tracked_next] = answer;
+	tracked_next = (tracked_next + 1) % TRACKED_SCHEMAS;
+	tracked_count = Max(tracked_count, tracked_next == 0 ? TRACKED_SCHEMAS : tracked_next);
+	return answer;
 }
 
 /*
