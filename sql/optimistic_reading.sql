@@ -96,13 +96,15 @@ CREATE TABLE unpriced (id int);
 CREATE TRIGGER priced_touch BEFORE INSERT ON priced FOR EACH ROW EXECUTE FUNCTION touch();
 CREATE TRIGGER unpriced_touch BEFORE INSERT ON unpriced FOR EACH ROW EXECUTE FUNCTION touch();
 SELECT object_identity, reference, reason FROM schemaguard.unresolved_references()
-WHERE object_identity LIKE '%touch%' ORDER BY 1, 2, 3;
+WHERE object_identity IN ('opt.touch()', 'priced_touch on opt.priced',
+                          'unpriced_touch on opt.unpriced') ORDER BY 1, 2, 3;
 SELECT pg_describe_object(e.dependent_classid, e.dependent_objid, e.dependent_objsubid) AS dependent,
        pg_describe_object(e.source_classid, e.source_objid, e.source_objsubid) AS source,
        e.usage
 FROM schemaguard.lineage_edge e
 WHERE (e.dependent_classid = 'pg_trigger'::regclass
-       AND e.dependent_objid IN (SELECT oid FROM pg_trigger WHERE tgname LIKE '%touch'))
+       AND e.dependent_objid IN (SELECT oid FROM pg_trigger
+                                 WHERE tgrelid IN ('priced'::regclass, 'unpriced'::regclass)))
    OR (e.dependent_classid = 'pg_proc'::regclass AND e.dependent_objid = 'touch'::regproc)
 ORDER BY 1, 2, 3;
 SELECT * FROM pg_temp.upkeep_vs_rebuild();
