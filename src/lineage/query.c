@@ -472,6 +472,50 @@ collect_sublink(SubLink *sublink, CollectContext *cxt)
 }
 
 /*
+ * The answers of lineage_namespace_tracked() for the last schemas asked
+ * about, and of lineage_function_tracked() for functions (by OID, one slot
+ * each of 256): a rebuild asks for each function and relation its
+ * definitions name.  Kept until a pg_namespace row changes (a schema
+ * created, renamed or dropped: information_schema or ours among them), and
+ * for functions until a pg_proc row does (a function moved to another
+ * schema, dropped, created).
+ */
+#define TRACKED_SCHEMAS 16
+#define TRACKED_FUNCTIONS 256
+
+static Oid	tracked_nspid[TRACKED_SCHEMAS];
+static bool tracked_answer[TRACKED_SCHEMAS];
+static int	tracked_count = 0;
+static int	tracked_next = 0;
+static Oid	tracked_funcid[TRACKED_FUNCTIONS];
+static bool tracked_function_answer[TRACKED_FUNCTIONS];
+static bool tracked_callback = false;
+
+static void
+forget_tracked_functions(Datum arg, int cacheid, uint32 hashvalue)
+{
+	memset(tracked_funcid, 0, sizeof(tracked_funcid));
+}
+
+static void
+forget_tracked_schemas(Datum arg, int cacheid, uint32 hashvalue)
+{
+	tracked_count = 0;
+	tracked_next = 0;
+	forget_tracked_functions(arg, cacheid, hashvalue);
+}
+
+static void
+register_tracked_callbacks(void)
+{
+	if (tracked_callback)
+		return;
+	CacheRegisterSyscacheCallback(NAMESPACEOID, forget_tracked_schemas, (Datum) 0);
+	CacheRegisterSyscacheCallback(PROCOID, forget_tracked_functions, (Datum) 0);
+	tracked_callback = true;
+}
+
+/*
  * lineage_function_tracked
  *		Is this a function whose own lineage we keep (not a built-in, not
  *		one of ours, not temporary: it vanishes without an event)?
@@ -479,28 +523,19 @@ collect_sublink(SubLink *sublink, CollectContext *cxt)
 bool
 lineage_function_tracked(Oid funcid)
 {
-	return lineage_namespace_tracked(get_func_namespace(funcid));
-}
+	int			slot = funcid % TRACKED_FUNCTIONS;
+	bool		answer;
 
-/*
- * The answers of lineage_namespace_tracked() for the last schemas asked
- * about (a rebuild asks for each function and relation its definitions
- * name), until a pg_namespace row changes: a schema created, renamed or
- * dropped, information_schema or ours among them.
- */
-#define TRACKED_SCHEMAS 16
-
-static Oid	tracked_nspid[TRACKED_SCHEMAS];
-static bool tracked_answer[TRACKED_SCHEMAS];
-static int	tracked_count = 0;
-static int	tracked_next = 0;
-static bool tracked_callback = false;
-
-static void
-forget_tracked_schemas(Datum arg, int cacheid, uint32 hashvalue)
-{
-	tracked_count = 0;
-	tracked_next = 0;
+	if (OidIsValid(funcid) && tracked_funcid[slot] == funcid)
+		return tracked_function_answer[slot];
+	answer = lineage_namespace_tracked(get_func_namespace(funcid));
+	if (OidIsValid(funcid))
+	{
+		register_tracked_callbacks();
+		tracked_funcid[slot] = funcid;
+		tracked_function_answer[slot] = answer;
+	}
+	return answer;
 }
 
 /*
@@ -526,11 +561,7 @@ lineage_namespace_tracked(Oid nspid)
 		!IsToastNamespace(nspid) && !isAnyTempNamespace(nspid) &&
 		nspid != get_namespace_oid("information_schema", true) &&
 		nspid != get_namespace_oid(SCHEMAGUARD_SCHEMA, true);
-	if (!tracked_callback)
-	{
-		CacheRegisterSyscacheCallback(NAMESPACEOID, forget_tracked_schemas, (Datum) 0);
-		tracked_callback = true;
-	}
+	register_tracked_callbacks();
 	tracked_nspid[tracked_next] = nspid;
 	tracked_answer[tracked_next] = answer;
 	tracked_next = (tracked_next + 1) % TRACKED_SCHEMAS;
