@@ -109,6 +109,28 @@ WHERE (e.dependent_classid = 'pg_trigger'::regclass
 ORDER BY 1, 2, 3;
 SELECT * FROM pg_temp.upkeep_vs_rebuild();
 
+-- libpg_query's tree holds the body's texts as JSON strings: quotes,
+-- backslashes, tabs and control characters come escaped, and are read back
+-- exactly (the names resolve, the string variable's text is kept)
+CREATE TABLE "quo""ted" (a int, "b""q" int, "c	tab" int);
+CREATE FUNCTION escapes() RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+    x int;
+    "wei""rd" text := E'\x01 ctl \\ "q" \t';
+BEGIN
+    SELECT "b""q" + "c	tab" INTO x FROM opt."quo""ted" WHERE a = 1 AND "wei""rd" <> E'\t';
+    EXECUTE 'SELECT a FROM opt."quo""ted" WHERE "b""q" > 0';
+    RETURN x;
+END $$;
+SELECT pg_describe_object(e.source_classid, e.source_objid, e.source_objsubid) AS source,
+       e.usage
+FROM schemaguard.lineage_edge e
+WHERE e.dependent_classid = 'pg_proc'::regclass AND e.dependent_objid = 'escapes'::regproc
+ORDER BY 1, 2;
+SELECT object_identity, reference, reason FROM schemaguard.unresolved_references()
+WHERE object_identity = 'opt.escapes()';
+SELECT * FROM pg_temp.upkeep_vs_rebuild();
+
 DROP SCHEMA opt CASCADE;
 RESET search_path;
 RESET schemaguard.mode;

@@ -175,11 +175,14 @@ extern char *lineage_neutralize_cursors(const char *src, List **loop_records);
 
 /* plpgsql.c */
 
+/* A PL/pgSQL body's tree, as libpg_query gives it (plpgsql_walk.c). */
+typedef struct JsonNode JsonNode;
+
 /* What libpg_query made of a body, kept for a second reading of it. */
 typedef struct PlpgsqlParse
 {
 	bool		parsed;
-	char	   *json;			/* its tree, or NULL: see error */
+	JsonNode   *tree;			/* its tree, or NULL: see error */
 	char	   *error;
 	List	   *loop_records;	/* String: records of cursor FOR loops */
 } PlpgsqlParse;

@@ -1052,6 +1052,7 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *dependent,
 																					 ObjectIdGetDatum(proc->oid))));
 		char	   *rewritten;
 		char	   *at;
+		char	   *json;
 
 		/* the body appears verbatim in the definition: swap in the rewrite */
 		parse->loop_records = NIL;
@@ -1060,10 +1061,11 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *dependent,
 		if (at != NULL)
 			definition = psprintf("%.*s%s%s", (int) (at - definition), definition,
 								  rewritten, at + strlen(source));
-		parse->json = lineage_parse_plpgsql(definition, &parse->error);
+		json = lineage_parse_plpgsql(definition, &parse->error);
+		parse->tree = json ? lineage_pl_tree(json) : NULL;
 		parse->parsed = true;
 	}
-	if (parse->json == NULL)
+	if (parse->tree == NULL)
 	{
 		if (!per_trigger)
 			lineage_note_unresolved(dependent, "(body)",
@@ -1134,7 +1136,7 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *dependent,
 	foreach(lc, parse->loop_records)
 		(void) lineage_pl_add_variable(&cx, strVal(lfirst(lc)), RECORDOID, true);
 
-	lineage_pl_walk(&cx, parse->json);
+	lineage_pl_walk(&cx, parse->tree);
 
 	lineage_set_param_sources(0, 0, NULL);
 	lineage_set_params_only(false);

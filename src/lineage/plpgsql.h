@@ -91,6 +91,7 @@ extern void lineage_pl_analyze_embedded(PlpgsqlContext *cx, const char *text,
 										ExprKind kind, Variable *default_of);
 
 /* plpgsql_walk.c */
-extern void lineage_pl_walk(PlpgsqlContext *cx, const char *json);
+extern JsonNode *lineage_pl_tree(char *json);
+extern void lineage_pl_walk(PlpgsqlContext *cx, JsonNode *tree);
 
 #endif							/* SCHEMAGUARD_LINEAGE_PLPGSQL_H */

@@ -77,10 +77,10 @@ expression_kind(const char *statement, const char *field)
  * statement's fields are visited in the order PL/pgSQL runs them
  * (key_order), the rest after, in jsonb's order.  Strings are unescaped as
  * the server's JSON parser unescapes them (\uXXXX to the database's
- * encoding).  Walking the tree reads no JSON again and copies nothing.
+ * encoding), in place in the text libpg_query gave.  Walking the tree reads
+ * no JSON again and copies nothing; a body read a second time (function.c's
+ * body_lineage) is walked from the same tree.
  */
-
-typedef struct JsonNode JsonNode;
 
 typedef enum JsonKind
 {
@@ -114,19 +114,39 @@ is_container(const JsonNode *node)
 	return node->kind == JSON_OBJECT || node->kind == JSON_ARRAY;
 }
 
+/* The JSON text being read (unescaped in place), and nodes to hand out. */
+typedef struct JsonReader
+{
+	char	   *json;
+	JsonNode   *free;			/* nodes allocated and not handed out yet */
+	int			nfree;
+} JsonReader;
+
 static pg_attribute_noreturn() void
-json_invalid(const char *json, const char *at)
+json_invalid(JsonReader *r, const char *at)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 			 errmsg("libpg_query gave a PL/pgSQL tree that is not valid JSON"),
-			 errdetail("Unexpected input at byte %d of %d.",
-					   (int) (at - json), (int) strlen(json)),
+			 errdetail("Unexpected input at byte %d.", (int) (at - r->json)),
 			 errhint("Install the libpg_query schemaguard was built for (Debian package libpg-query-dev).")));
 }
 
-static const char *
-json_space(const char *p)
+static JsonNode *
+json_node(JsonReader *r, JsonKind kind)
+{
+	if (r->nfree == 0)
+	{
+		r->nfree = 64;
+		r->free = palloc0(sizeof(JsonNode) * r->nfree);
+	}
+	r->nfree--;
+	r->free->kind = kind;
+	return r->free++;
+}
+
+static char *
+json_space(char *p)
 {
 	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
 		p++;
@@ -134,7 +154,7 @@ json_space(const char *p)
 }
 
 static int
-json_hex4(const char *json, const char *p)
+json_hex4(JsonReader *r, const char *p)
 {
 	int			v = 0;
 	int			i;
@@ -151,67 +171,67 @@ json_hex4(const char *json, const char *p)
 		else if (c >= 'A' && c <= 'F')
 			v |= c - 'A' + 10;
 		else
-			json_invalid(json, p + i);
+			json_invalid(r, p + i);
 	}
 	return v;
 }
 
-/* A string; *pp is at its opening quote, and is left after the closing one. */
+/*
+ * A string; *pp is at its opening quote, and is left after the closing one.
+ * It is unescaped in place (what an escape stands for is never longer than
+ * the escape) and ended with a NUL where its closing quote was.
+ */
 static char *
-json_string(const char *json, const char **pp)
+json_string(JsonReader *r, char **pp)
 {
-	const char *p = *pp + 1;
-	const char *run = p;
-	StringInfoData buf;
+	char	   *start = *pp + 1;
+	char	   *p = start;
+	char	   *out;
 
-	/* most strings have no escape: copied in one piece */
+	/* most strings have no escape */
 	while (*p != '"' && *p != '\\' && *p != '\0')
 		p++;
-	if (*p == '"')
-	{
-		*pp = p + 1;
-		return pnstrdup(run, p - run);
-	}
-	initStringInfo(&buf);
+	out = p;
 	for (;;)
 	{
 		if (*p == '\0')
-			json_invalid(json, p);
+			json_invalid(r, p);
 		if (*p == '"')
 			break;
 		if (*p != '\\')
 		{
-			p++;
+			*out++ = *p++;
 			continue;
 		}
-		appendBinaryStringInfo(&buf, run, p - run);
 		p++;
 		switch (*p)
 		{
 			case '"':
 			case '\\':
 			case '/':
-				appendStringInfoChar(&buf, *p);
+				*out++ = *p;
 				break;
 			case 'b':
-				appendStringInfoChar(&buf, '\b');
+				*out++ = '\b';
 				break;
 			case 'f':
-				appendStringInfoChar(&buf, '\f');
+				*out++ = '\f';
 				break;
 			case 'n':
-				appendStringInfoChar(&buf, '\n');
+				*out++ = '\n';
 				break;
 			case 'r':
-				appendStringInfoChar(&buf, '\r');
+				*out++ = '\r';
 				break;
 			case 't':
-				appendStringInfoChar(&buf, '\t');
+				*out++ = '\t';
 				break;
 			case 'u':
 				{
-					pg_wchar	c = json_hex4(json, p + 1);
+					char	   *escape = p - 1;
+					pg_wchar	c = json_hex4(r, p + 1);
 					unsigned char converted[MAX_UNICODE_EQUIVALENT_STRING + 1];
+					size_t		len;
 
 					p += 4;
 					if (c >= 0xD800 && c <= 0xDBFF)
@@ -220,33 +240,37 @@ json_string(const char *json, const char **pp)
 						pg_wchar	low;
 
 						if (p[1] != '\\' || p[2] != 'u')
-							json_invalid(json, p + 1);
-						low = json_hex4(json, p + 3);
+							json_invalid(r, p + 1);
+						low = json_hex4(r, p + 3);
 						if (low < 0xDC00 || low > 0xDFFF)
-							json_invalid(json, p + 1);
+							json_invalid(r, p + 1);
 						c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
 						p += 6;
 					}
 					else if ((c >= 0xDC00 && c <= 0xDFFF) || c == 0)
-						json_invalid(json, p - 5);	/* as the server refuses them */
+						json_invalid(r, escape);	/* as the server refuses them */
 					if (c < 0x80)
-						appendStringInfoChar(&buf, (char) c);
+						*out++ = (char) c;
 					else
 					{
 						pg_unicode_to_server(c, converted);
-						appendStringInfoString(&buf, (char *) converted);
+						len = strlen((char *) converted);
+						/* no server encoding has characters this long */
+						if (len > p + 1 - escape)
+							json_invalid(r, escape);
+						memcpy(out, converted, len);
+						out += len;
 					}
 				}
 				break;
 			default:
-				json_invalid(json, p);
+				json_invalid(r, p);
 		}
 		p++;
-		run = p;
 	}
-	appendBinaryStringInfo(&buf, run, p - run);
+	*out = '\0';
 	*pp = p + 1;
-	return buf.data;
+	return start;
 }
 
 /* jsonb's order of keys; of equal keys, the one given last first. */
@@ -291,10 +315,10 @@ sort_fields(JsonNode *node)
 
 /* A value; *pp is at it (after any space), and is left after it. */
 static JsonNode *
-json_value(const char *json, const char **pp)
+json_value(JsonReader *r, char **pp)
 {
-	const char *p = *pp;
-	JsonNode   *node = palloc0(sizeof(JsonNode));
+	char	   *p = *pp;
+	JsonNode   *node;
 	int			cap = 0;
 
 	check_stack_depth();
@@ -303,7 +327,7 @@ json_value(const char *json, const char **pp)
 		bool		object = (*p == '{');
 		char		close = object ? '}' : ']';
 
-		node->kind = object ? JSON_OBJECT : JSON_ARRAY;
+		node = json_node(r, object ? JSON_OBJECT : JSON_ARRAY);
 		p = json_space(p + 1);
 		if (*p == close)
 		{
@@ -318,14 +342,14 @@ json_value(const char *json, const char **pp)
 			if (object)
 			{
 				if (*p != '"')
-					json_invalid(json, p);
-				key = json_string(json, &p);
+					json_invalid(r, p);
+				key = json_string(r, &p);
 				p = json_space(p);
 				if (*p != ':')
-					json_invalid(json, p);
+					json_invalid(r, p);
 				p = json_space(p + 1);
 			}
-			value = json_value(json, &p);
+			value = json_value(r, &p);
 			if (node->n >= cap)
 			{
 				cap = Max(cap * 2, 4);
@@ -356,7 +380,7 @@ json_value(const char *json, const char **pp)
 			else if (*p == close)
 				break;
 			else
-				json_invalid(json, p);
+				json_invalid(r, p);
 		}
 		if (object)
 			sort_fields(node);
@@ -365,20 +389,20 @@ json_value(const char *json, const char **pp)
 	}
 	if (*p == '"')
 	{
-		node->kind = JSON_STRING;
-		node->scalar = json_string(json, &p);
+		node = json_node(r, JSON_STRING);
+		node->scalar = json_string(r, &p);
 		*pp = p;
 		return node;
 	}
 	if (*p == '-' || (*p >= '0' && *p <= '9'))
 	{
-		const char *start = p;
+		char	   *start = p;
 
 		p++;
 		while ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' ||
 			   *p == '+' || *p == '-')
 			p++;
-		node->kind = JSON_NUMBER;
+		node = json_node(r, JSON_NUMBER);
 		node->scalar = pnstrdup(start, p - start);
 		*pp = p;
 		return node;
@@ -388,21 +412,25 @@ json_value(const char *json, const char **pp)
 	else if (strncmp(p, "false", 5) == 0)
 		*pp = p + 5;
 	else
-		json_invalid(json, p);
-	node->kind = JSON_OTHER;
-	return node;
+		json_invalid(r, p);
+	return json_node(r, JSON_OTHER);
 }
 
-/* The tree of a JSON text; an error if it is not JSON. */
-static JsonNode *
-json_tree(const char *json)
+/*
+ * lineage_pl_tree
+ *		The tree of a JSON text, which it takes (its strings are unescaped
+ *		in place); an error if it is not JSON.
+ */
+JsonNode *
+lineage_pl_tree(char *json)
 {
-	const char *p = json_space(json);
-	JsonNode   *root = json_value(json, &p);
+	JsonReader	r = {json, NULL, 0};
+	char	   *p = json_space(json);
+	JsonNode   *root = json_value(&r, &p);
 
 	p = json_space(p);
 	if (*p != '\0')
-		json_invalid(json, p);
+		json_invalid(&r, p);
 	return root;
 }
 
@@ -1148,9 +1176,8 @@ analyze_default(PlpgsqlContext *cx, Variable *v, JsonNode *value, ExprKind kind)
  *		its variables, analyze its defaults, then its body.
  */
 void
-lineage_pl_walk(PlpgsqlContext *cx, const char *json)
+lineage_pl_walk(PlpgsqlContext *cx, JsonNode *root)
 {
-	JsonNode   *root = json_tree(json);
 	JsonNode   *function = (root->kind == JSON_ARRAY && root->n > 0)
 		? root->items[0] : NULL;
 	char	   *type;

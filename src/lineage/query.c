@@ -66,13 +66,19 @@ StaticAssertDecl(lengthof(lineage_usage_names) == LINEAGE_NUM_USAGES,
 int
 lineage_usage_of(Datum value)
 {
+	static int	lengths[LINEAGE_NUM_USAGES];
 	text	   *t = DatumGetTextPP(value);
 	int			len = VARSIZE_ANY_EXHDR(t);
 	int			i;
 
+	if (lengths[0] == 0)
+	{
+		for (i = 0; i < LINEAGE_NUM_USAGES; i++)
+			lengths[i] = strlen(lineage_usage_names[i]);
+	}
 	for (i = 0; i < LINEAGE_NUM_USAGES; i++)
 	{
-		if (strlen(lineage_usage_names[i]) == len &&
+		if (lengths[i] == len &&
 			memcmp(lineage_usage_names[i], VARDATA_ANY(t), len) == 0)
 			return i;
 	}
