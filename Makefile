@@ -74,6 +74,8 @@ DATA = sql/schemaguard--0.1.0.sql sql/schemaguard--0.1.0--0.2.0.sql sql/schemagu
 
 # pg_regress reads sql/<test>.sql and compares with expected/<test>.out
 REGRESS = install view_constructs upkeep catalog_dependents function_bodies plpgsql_bodies plpgsql_names unresolved names_and_search_path privileges errors analysis_interrupts dynamic_sql failed_statements plpgsql_records trigger_functions windows_sorts partitions pagila rebuild guard_rules guard_rewrite_matrix guard_behaviour guard_cache do_no_harm guard_trust
+# function bodies read optimistically, then statement by statement (issue 14)
+REGRESS += optimistic_reading
 # expand/contract migrations
 REGRESS += migrate_plan migrate_states migrate_permissions
 # the guard rewrites what it blocks: more change kinds, rewrite mode

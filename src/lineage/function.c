@@ -23,9 +23,11 @@
  * an error -- a body naming a table that does not exist -- into an
  * unresolved reference (notes.c) instead of a failed DDL command; a cancel
  * or a timeout goes on to the user's statement.  Each statement of a string
- * body is analyzed in a subtransaction of its own, after the relations it
- * names are bound and locked if that needs no wait (names.c); one that does
- * not analyze still gives what its names resolve to.
+ * body is analyzed after the relations it names are bound and locked if
+ * that needs no wait (names.c); one that does not analyze still gives what
+ * its names resolve to: a body is first read with all its statements in
+ * that one subtransaction, and only if one of them fails read again with
+ * each statement in a subtransaction of its own (body_lineage).
  *
  * A PL/pgSQL trigger function is also read once per trigger
  * (function_trigger_lineage): what its NEW and OLD read and write of that
@@ -85,49 +87,68 @@ body_search_path(HeapTuple proctup)
 }
 
 /*
+ * statement_edges
+ *		The edges of one statement of a string body, its relations bound
+ *		first (names.c).
+ */
+static List *
+statement_edges(RawStmt *raw, const char *src, SQLFunctionParseInfoPtr pinfo,
+				List *runtime_temps, const ObjectAddress *function)
+{
+	List	   *edges = NIL;
+	char	   *name;
+
+	switch (lineage_bind_relations(raw->stmt, runtime_temps, &name))
+	{
+		case BIND_OK:
+			edges = query_lineage_edges(lineage_call_as_select(parse_analyze_withcb(raw, src,
+																				  (ParserSetupHook) sql_fn_parser_setup,
+																				  pinfo, NULL)),
+										function, false);
+			break;
+		case BIND_LOCKED:
+			lineage_note_deferred(function, name,
+								  psprintf("relation \"%s\" is locked by another transaction", name));
+			break;
+		case BIND_RUNTIME_TEMP:
+			lineage_note_unresolved(function, name, LINEAGE_RUNTIME_TEMP_REASON);
+			edges = lineage_raw_name_edges(raw->stmt, function, NULL, NULL, false);
+			break;
+		case BIND_TEMPORARY:
+			/* as in a session without it; a permanent relation of the name resolves it */
+			lineage_note_unresolved(function, name,
+									psprintf(LINEAGE_TEMPORARY_REASON, name));
+			edges = lineage_raw_name_edges(raw->stmt, function, NULL, NULL, false);
+			break;
+	}
+	return edges;
+}
+
+/*
  * sql_statement_edges
  *		The edges of one statement of a string body, in a subtransaction of
  *		its own: a statement that does not analyze is noted, and still gives
- *		what its names resolve to (names.c).
+ *		what its names resolve to (names.c).  In an optimistic reading (see
+ *		body_lineage) it runs in the body's subtransaction: an error ends
+ *		that reading.
  */
 static List *
 sql_statement_edges(RawStmt *raw, const char *src,
 					SQLFunctionParseInfoPtr pinfo, List *runtime_temps,
-					const ObjectAddress *function)
+					const ObjectAddress *function, bool optimistic)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	ErrorData  *failed = NULL;
 	List	   *edges = NIL;
-	char	   *name;
 
+	if (optimistic)
+		return statement_edges(raw, src, pinfo, runtime_temps, function);
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		switch (lineage_bind_relations(raw->stmt, runtime_temps, &name))
-		{
-			case BIND_OK:
-				edges = query_lineage_edges(lineage_call_as_select(parse_analyze_withcb(raw, src,
-																					  (ParserSetupHook) sql_fn_parser_setup,
-																					  pinfo, NULL)),
-											function, false);
-				break;
-			case BIND_LOCKED:
-				lineage_note_deferred(function, name,
-									  psprintf("relation \"%s\" is locked by another transaction", name));
-				break;
-			case BIND_RUNTIME_TEMP:
-				lineage_note_unresolved(function, name, LINEAGE_RUNTIME_TEMP_REASON);
-				edges = lineage_raw_name_edges(raw->stmt, function, NULL, NULL, false);
-				break;
-			case BIND_TEMPORARY:
-				/* as in a session without it; a permanent relation of the name resolves it */
-				lineage_note_unresolved(function, name,
-										psprintf(LINEAGE_TEMPORARY_REASON, name));
-				edges = lineage_raw_name_edges(raw->stmt, function, NULL, NULL, false);
-				break;
-		}
+		edges = statement_edges(raw, src, pinfo, runtime_temps, function);
 	}
 	PG_CATCH();
 	{
@@ -186,7 +207,7 @@ raw_name_edges_guarded(const char *src, int location, int len,
  *		The edges of an SQL function's body; runs inside the subtransaction.
  */
 static List *
-sql_body_edges(HeapTuple proctup, const ObjectAddress *function)
+sql_body_edges(HeapTuple proctup, const ObjectAddress *function, bool optimistic)
 {
 	bool		isnull;
 	Datum		body;
@@ -230,7 +251,7 @@ sql_body_edges(HeapTuple proctup, const ObjectAddress *function)
 				continue;
 			edges = list_concat(edges,
 								sql_statement_edges(raw, src, pinfo, runtime_temps,
-													function));
+													function, optimistic));
 		}
 	}
 	return edges;
@@ -242,6 +263,17 @@ sql_body_edges(HeapTuple proctup, const ObjectAddress *function)
  *		trigger_table (per_trigger), for one trigger of a PL/pgSQL trigger
  *		function (see plpgsql.c), attached to "dependent".  Runs in a
  *		subtransaction that is always rolled back.
+ *
+ *		A body is read optimistically first: its statements are analyzed
+ *		in this one subtransaction, not in one each (sql_statement_edges,
+ *		plpgsql.c's lineage_pl_run_step), which is most of what reading a
+ *		body that analyzes costs besides the analysis.  If anything in it
+ *		fails, what that reading noted is forgotten and the body is read
+ *		again, each statement in a subtransaction of its own, as if the
+ *		first reading had not been: a statement that does not analyze costs
+ *		only its own edges.  Either way the edges and notes are those of the
+ *		second way.  A cancel or a timeout ends both.  What libpg_query made
+ *		of a PL/pgSQL body is kept for the second reading (parse).
  */
 static List *
 body_lineage(HeapTuple proctup, Oid lang, const ObjectAddress *dependent,
@@ -251,34 +283,46 @@ body_lineage(HeapTuple proctup, Oid lang, const ObjectAddress *dependent,
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	ErrorData  *failed = NULL;
+	bool		optimistic = true;
+	int			mark = lineage_notes_mark();
+	PlpgsqlParse parse = {false, NULL, NULL, NIL};
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	for (;;)
 	{
-		/* undone by the subtransaction's rollback */
-		(void) set_config_option("search_path", body_search_path(proctup),
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
-		/* the body's own string literals are not the user's to be warned of */
-		(void) set_config_option("escape_string_warning", "off",
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
-		if (lang == SQLlanguageId)
-			edges = sql_body_edges(proctup, dependent);
-		else
-			edges = plpgsql_body_edges(proctup, dependent, trigger_table,
-									   per_trigger);
+		failed = NULL;
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			/* undone by the subtransaction's rollback */
+			(void) set_config_option("search_path", body_search_path(proctup),
+									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+									 true, 0, false);
+			/* the body's own string literals are not the user's to be warned of */
+			(void) set_config_option("escape_string_warning", "off",
+									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+									 true, 0, false);
+			if (lang == SQLlanguageId)
+				edges = sql_body_edges(proctup, dependent, optimistic);
+			else
+				edges = plpgsql_body_edges(proctup, dependent, trigger_table,
+										   per_trigger, &parse, optimistic);
+		}
+		PG_CATCH();
+		{
+			failed = lineage_catch_error(cxt);
+		}
+		PG_END_TRY();
+		lineage_set_param_sources(0, 0, NULL);
+		lineage_set_params_only(false);
+		/* always roll back: release analysis locks, undo the search_path */
+		lineage_end_subtransaction(cxt, owner, failed);
+		if (failed == NULL || !optimistic)
+			break;
+		/* read it again, each statement on its own (see above) */
+		lineage_notes_rewind(mark);
+		optimistic = false;
 	}
-	PG_CATCH();
-	{
-		failed = lineage_catch_error(cxt);
-	}
-	PG_END_TRY();
-	lineage_set_param_sources(0, 0, NULL);
-	lineage_set_params_only(false);
-	/* always roll back: release analysis locks, undo the search_path */
-	lineage_end_subtransaction(cxt, owner, failed);
 	if (failed != NULL)
 	{
 		/* a body that does not analyze (yet) has no edges: say why */

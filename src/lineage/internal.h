@@ -137,6 +137,8 @@ extern void lineage_end_subtransaction(MemoryContext cxt,
 extern void lineage_note_error(const ObjectAddress *object,
 							   struct ErrorData *edata);
 extern void lineage_notes_reset(void);
+extern int	lineage_notes_mark(void);
+extern void lineage_notes_rewind(int mark);
 extern List *lineage_notes_take(void);
 
 /* object.c */
@@ -172,8 +174,22 @@ extern List *function_trigger_lineage(Oid funcid, Oid relid,
 extern char *lineage_neutralize_cursors(const char *src, List **loop_records);
 
 /* plpgsql.c */
+
+/* A PL/pgSQL body's tree, as libpg_query gives it (plpgsql_walk.c). */
+typedef struct JsonNode JsonNode;
+
+/* What libpg_query made of a body, kept for a second reading of it. */
+typedef struct PlpgsqlParse
+{
+	bool		parsed;
+	JsonNode   *tree;			/* its tree, or NULL: see error */
+	char	   *error;
+	List	   *loop_records;	/* String: records of cursor FOR loops */
+} PlpgsqlParse;
+
 extern List *plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *dependent,
-								Oid trigger_table, bool per_trigger);
+								Oid trigger_table, bool per_trigger,
+								PlpgsqlParse *parse, bool optimistic);
 
 /* names.c */
 typedef enum BindResult

@@ -167,6 +167,20 @@ lineage_notes_reset(void)
 	unresolved_refs = NIL;
 }
 
+/* How many notes there are now, for lineage_notes_rewind(). */
+int
+lineage_notes_mark(void)
+{
+	return list_length(unresolved_refs);
+}
+
+/* Forget the notes taken since lineage_notes_mark() said "mark". */
+void
+lineage_notes_rewind(int mark)
+{
+	unresolved_refs = list_truncate(unresolved_refs, mark);
+}
+
 /* The notes taken since the last reset, which are forgotten here. */
 List *
 lineage_notes_take(void)

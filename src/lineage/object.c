@@ -518,12 +518,21 @@ relation_lineage(Oid relid, List **owned)
 	return edges;
 }
 
-static int
-compare_edges(const void *a, const void *b)
+typedef LineageEdge *EdgePointer;
+
+static inline int
+compare_edges(const EdgePointer *a, const EdgePointer *b)
 {
-	return memcmp(*(LineageEdge *const *) a, *(LineageEdge *const *) b,
-				  sizeof(LineageEdge));
+	return memcmp(*a, *b, sizeof(LineageEdge));
 }
+
+/* sort_edges(): an array of edge pointers sorted with compare_edges, inline */
+#define ST_SORT			sort_edges
+#define ST_ELEMENT_TYPE	EdgePointer
+#define ST_COMPARE(a, b) compare_edges(a, b)
+#define ST_SCOPE		static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /*
  * unique_edges
@@ -544,7 +553,7 @@ unique_edges(List *edges)
 	array = palloc(sizeof(LineageEdge *) * n);
 	for (i = 0; i < n; i++)
 		array[i] = (LineageEdge *) list_nth(edges, i);
-	qsort(array, n, sizeof(LineageEdge *), compare_edges);
+	sort_edges(array, n);
 	for (i = 0; i < n; i++)
 	{
 		if (i == 0 || compare_edges(&array[i - 1], &array[i]) != 0)

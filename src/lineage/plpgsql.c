@@ -58,7 +58,10 @@
  * reference, "(dynamic SQL)": never silently dropped.
  *
  * Each statement is analyzed in its own subtransaction, always rolled back
- * (locks released, an error in one statement does not lose the others).
+ * (locks released, an error in one statement does not lose the others) --
+ * or, in the first, optimistic reading of a body (function.c's
+ * body_lineage), all in the body's one subtransaction; if any of them fails
+ * there, the body is read again the first way, and gets what that way gives.
  * An error of the analysis is an unresolved reference, and what the
  * statement's names still resolve to is kept (names.c); a table the body
  * creates as TEMP at run time is listed as "created at run time by this
@@ -91,7 +94,6 @@
 #include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
-#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/regproc.h"
@@ -657,6 +659,27 @@ lineage_pl_run_guarded(PlpgsqlContext *cx, GuardedStep step, void *arg)
 	return failed;
 }
 
+/*
+ * lineage_pl_run_step
+ *		A step that fails only when the body does not analyze (an embedded
+ *		statement, a declared type): guarded as lineage_pl_run_guarded()
+ *		guards it, or, in an optimistic reading of the body (see
+ *		function.c's body_lineage), run as it is, in the body's own
+ *		subtransaction: an error ends that reading, and the body is read
+ *		again with every step guarded.  Steps that fail in bodies that
+ *		analyze (dynamic SQL, whose text may hold placeholders) are always
+ *		guarded.
+ */
+ErrorData *
+lineage_pl_run_step(PlpgsqlContext *cx, GuardedStep step, void *arg)
+{
+	if (!cx->optimistic)
+		return lineage_pl_run_guarded(cx, step, arg);
+	step(cx, arg);
+	cx->in_dynamic = false;
+	return NULL;
+}
+
 /* What one embedded expression is, for the guarded steps below. */
 typedef struct Embedded
 {
@@ -885,7 +908,7 @@ lineage_pl_analyze_embedded(PlpgsqlContext *cx, const char *text, ExprKind kind,
 	e.default_of = default_of;
 	cx->used_newold = false;
 	cx->columns = NIL;
-	failed = lineage_pl_run_guarded(cx, analyze_step, &e);
+	failed = lineage_pl_run_step(cx, analyze_step, &e);
 	if (failed != NULL)
 	{
 		note_failure(cx, failed);
@@ -1010,44 +1033,51 @@ static const struct
  */
 List *
 plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *dependent,
-				   Oid trigger_table, bool per_trigger)
+				   Oid trigger_table, bool per_trigger, PlpgsqlParse *parse,
+				   bool optimistic)
 {
 	Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(proctup);
 	PlpgsqlContext cx;
-	char	   *definition;
 	char	   *source;
-	List	   *loop_records = NIL;
 	ListCell   *lc;
-	char	   *json;
-	char	   *error;
 	bool		isnull;
 	int			i;
 
-	definition = text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_get_functiondef,
-																	ObjectIdGetDatum(proc->oid))));
 	source = TextDatumGetCString(SysCacheGetAttr(PROCOID, proctup,
 												 Anum_pg_proc_prosrc, &isnull));
+	/* read a second time (function.c's body_lineage), it is not parsed again */
+	if (!parse->parsed)
 	{
-		/* the body appears verbatim in the definition: swap in the rewrite */
-		char	   *rewritten = lineage_neutralize_cursors(source, &loop_records);
-		char	   *at = strcmp(rewritten, source) != 0 ? strstr(definition, source) : NULL;
+		char	   *definition = text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_get_functiondef,
+																					 ObjectIdGetDatum(proc->oid))));
+		char	   *rewritten;
+		char	   *at;
+		char	   *json;
 
+		/* the body appears verbatim in the definition: swap in the rewrite */
+		parse->loop_records = NIL;
+		rewritten = lineage_neutralize_cursors(source, &parse->loop_records);
+		at = strcmp(rewritten, source) != 0 ? strstr(definition, source) : NULL;
 		if (at != NULL)
 			definition = psprintf("%.*s%s%s", (int) (at - definition), definition,
 								  rewritten, at + strlen(source));
+		json = lineage_parse_plpgsql(definition, &parse->error);
+		parse->tree = json ? lineage_pl_tree(json) : NULL;
+		parse->parsed = true;
 	}
-	json = lineage_parse_plpgsql(definition, &error);
-	if (json == NULL)
+	if (parse->tree == NULL)
 	{
 		if (!per_trigger)
 			lineage_note_unresolved(dependent, "(body)",
-									psprintf("unparsable: %s", error ? error : "no PL/pgSQL body"));
+									psprintf("unparsable: %s",
+											 parse->error ? parse->error : "no PL/pgSQL body"));
 		return NIL;
 	}
 
 	memset(&cx, 0, sizeof(cx));
 	cx.dependent = dependent;
 	cx.per_trigger = per_trigger;
+	cx.optimistic = optimistic;
 	cx.funcname = pstrdup(NameStr(proc->proname));
 	cx.labels = list_make1(makeString(cx.funcname));
 	cx.conflict = variable_conflict(source);
@@ -1103,10 +1133,10 @@ plpgsql_body_edges(HeapTuple proctup, const ObjectAddress *dependent,
 	}
 
 	/* the records of cursor FOR loops, which PL/pgSQL declares implicitly */
-	foreach(lc, loop_records)
+	foreach(lc, parse->loop_records)
 		(void) lineage_pl_add_variable(&cx, strVal(lfirst(lc)), RECORDOID, true);
 
-	lineage_pl_walk(&cx, DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json))));
+	lineage_pl_walk(&cx, parse->tree);
 
 	lineage_set_param_sources(0, 0, NULL);
 	lineage_set_params_only(false);

@@ -13,8 +13,6 @@
 
 #include "postgres.h"
 
-#include "utils/jsonb.h"
-
 #include "lineage/internal.h"
 
 typedef enum VariableConflict
@@ -56,6 +54,7 @@ typedef struct PlpgsqlContext
 	List	   *edges;
 	List	   *columns;		/* LineageColumn *: the last statement's result */
 	List	   *runtime_temps;	/* String: tables the body creates as TEMP */
+	bool		optimistic;		/* steps in the body's subtransaction (function.c) */
 	bool		in_dynamic;		/* analyzing dynamic SQL: $n are USING values */
 	bool		used_newold;	/* the statement read NEW or OLD */
 	/* read for one trigger: what its TG_ variables hold */
@@ -86,10 +85,13 @@ extern Variable *lineage_pl_add_variable(PlpgsqlContext *cx, const char *name,
 extern List *lineage_pl_relation_fields(Oid relid);
 extern ErrorData *lineage_pl_run_guarded(PlpgsqlContext *cx, GuardedStep step,
 										 void *arg);
+extern ErrorData *lineage_pl_run_step(PlpgsqlContext *cx, GuardedStep step,
+									  void *arg);
 extern void lineage_pl_analyze_embedded(PlpgsqlContext *cx, const char *text,
 										ExprKind kind, Variable *default_of);
 
 /* plpgsql_walk.c */
-extern void lineage_pl_walk(PlpgsqlContext *cx, Jsonb *function);
+extern JsonNode *lineage_pl_tree(char *json);
+extern void lineage_pl_walk(PlpgsqlContext *cx, JsonNode *tree);
 
 #endif							/* SCHEMAGUARD_LINEAGE_PLPGSQL_H */

@@ -246,27 +246,38 @@ cursor_for_loop(const char *p, List *cursors, char **record)
 }
 
 /*
+ * Does the text hold any of the words a cursor statement or RETURN NEXT
+ * needs, anywhere (case-insensitive)?  One pass over the text.
+ */
+static bool
+holds_cursor_word(const char *src)
+{
+	static const char *const words[] = {"open", "fetch", "move", "close", "cursor", "next"};
+	const char *p;
+	int			i;
+
+	for (p = src; *p; p++)
+	{
+		/* an ASCII letter in lower case; no other byte becomes one */
+		char		c = *p | 0x20;
+
+		if (c != 'o' && c != 'f' && c != 'm' && c != 'c' && c != 'n')
+			continue;
+		for (i = 0; i < lengthof(words); i++)
+		{
+			if (words[i][0] == c && pg_strncasecmp(p, words[i], strlen(words[i])) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
  * lineage_neutralize_cursors
  *		The body with its cursor statements rewritten (see the header);
  *		*loop_records gets the record variables of cursor FOR loops (String
  *		nodes), which PL/pgSQL declares implicitly.
  */
-/* Does the text hold this word anywhere (case-insensitive)? */
-static bool
-holds_word(const char *src, const char *word)
-{
-	size_t		n = strlen(word);
-	const char *p;
-
-	for (p = src; *p; p++)
-	{
-		if ((*p == word[0] || *p == word[0] - 'a' + 'A') &&
-			pg_strncasecmp(p, word, n) == 0)
-			return true;
-	}
-	return false;
-}
-
 char *
 lineage_neutralize_cursors(const char *src, List **loop_records)
 {
@@ -276,9 +287,7 @@ lineage_neutralize_cursors(const char *src, List **loop_records)
 	List	   *cursors;
 
 	/* most bodies have none of these: nothing to rewrite */
-	if (!holds_word(src, "open") && !holds_word(src, "fetch") &&
-		!holds_word(src, "move") && !holds_word(src, "close") &&
-		!holds_word(src, "cursor") && !holds_word(src, "next"))
+	if (!holds_cursor_word(src))
 		return pstrdup(src);
 	cursors = declared_cursors(src);
 	initStringInfo(&out);

@@ -4,10 +4,11 @@
  *	  The tree of a PL/pgSQL body, as libpg_query gives it in JSON, walked
  *	  in the order the function runs it, for plpgsql.c.
  *
- * libpg_query gives each node as {"PLpgSQL_<type>": {fields}}; jsonb (which
- * parses it) keeps array order but sorts object keys, so a statement's
- * fields are visited in the order PL/pgSQL evaluates them: its expressions
- * before its body, a FOR loop's query before the loop's record is read.
+ * libpg_query gives each node as {"PLpgSQL_<type>": {fields}}, read here
+ * once into a tree whose objects keep their keys in jsonb's order (see "The
+ * JSON tree"), so a statement's fields are visited in the order PL/pgSQL
+ * evaluates them: its expressions before its body, a FOR loop's query
+ * before the loop's record is read.
  * First the variables libpg_query lists are declared with their types
  * (and FOR i IN 1..n variables marked), then the DECLARE defaults and
  * declared cursors' queries are analyzed, then the body.  Each PLpgSQL_expr
@@ -26,13 +27,13 @@
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_type.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
-#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/regproc.h"
@@ -69,48 +70,380 @@ expression_kind(const char *statement, const char *field)
 /*
  * The JSON tree
  *
- * libpg_query gives each node as {"PLpgSQL_<type>": {fields}}.  jsonb (which
- * parses it) keeps array order but sorts object keys, so a statement's
- * fields are visited in the order PL/pgSQL runs them (key_order), the rest
- * after.
+ * libpg_query gives each node as {"PLpgSQL_<type>": {fields}}.  The JSON is
+ * read once, in one pass, into a tree of JsonNode: arrays keep their order,
+ * an object's keys are sorted as jsonb sorts them (shorter first, then
+ * bytewise; of a key given twice the last value wins), so that a
+ * statement's fields are visited in the order PL/pgSQL runs them
+ * (key_order), the rest after, in jsonb's order.  Strings are unescaped as
+ * the server's JSON parser unescapes them (\uXXXX to the database's
+ * encoding), in place in the text libpg_query gave.  Walking the tree reads
+ * no JSON again and copies nothing; a body read a second time (function.c's
+ * body_lineage) is walked from the same tree.
  */
+
+typedef enum JsonKind
+{
+	JSON_OBJECT,
+	JSON_ARRAY,
+	JSON_STRING,
+	JSON_NUMBER,
+	JSON_OTHER					/* true, false, null */
+} JsonKind;
 
 typedef struct JsonField
 {
 	char	   *key;
-	JsonbValue	value;
+	JsonNode   *value;
+	int			keylen;
+	int			order;			/* as given, for keys given twice */
 } JsonField;
 
-/* The fields of a JSON object, in jsonb's order. */
-static int
-object_fields(JsonbContainer *container, JsonField **fields)
+struct JsonNode
 {
-	JsonbIterator *it = JsonbIteratorInit(container);
-	JsonbValue	v;
-	JsonbIteratorToken token;
-	int			n = 0;
-	int			cap = 8;
+	JsonKind	kind;
+	char	   *scalar;			/* a string's value, a number's text */
+	int			n;				/* fields of an object, items of an array */
+	JsonField  *fields;
+	JsonNode  **items;
+};
 
-	*fields = palloc(sizeof(JsonField) * cap);
-	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+static bool
+is_container(const JsonNode *node)
+{
+	return node->kind == JSON_OBJECT || node->kind == JSON_ARRAY;
+}
+
+/* The JSON text being read (unescaped in place), and nodes to hand out. */
+typedef struct JsonReader
+{
+	char	   *json;
+	JsonNode   *free;			/* nodes allocated and not handed out yet */
+	int			nfree;
+} JsonReader;
+
+static pg_attribute_noreturn() void
+json_invalid(JsonReader *r, const char *at)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("libpg_query gave a PL/pgSQL tree that is not valid JSON"),
+			 errdetail("Unexpected input at byte %d.", (int) (at - r->json)),
+			 errhint("Install the libpg_query schemaguard was built for (Debian package libpg-query-dev).")));
+}
+
+static JsonNode *
+json_node(JsonReader *r, JsonKind kind)
+{
+	if (r->nfree == 0)
 	{
-		if (token == WJB_KEY)
-		{
-			if (n >= cap)
-			{
-				cap *= 2;
-				*fields = repalloc(*fields, sizeof(JsonField) * cap);
-			}
-			(*fields)[n].key = pnstrdup(v.val.string.val, v.val.string.len);
-		}
-		else if (token == WJB_VALUE)
-			(*fields)[n++].value = v;
+		r->nfree = 64;
+		r->free = palloc0(sizeof(JsonNode) * r->nfree);
 	}
-	return n;
+	r->nfree--;
+	r->free->kind = kind;
+	return r->free++;
+}
+
+static char *
+json_space(char *p)
+{
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	return p;
+}
+
+static int
+json_hex4(JsonReader *r, const char *p)
+{
+	int			v = 0;
+	int			i;
+
+	for (i = 0; i < 4; i++)
+	{
+		char		c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			json_invalid(r, p + i);
+	}
+	return v;
+}
+
+/*
+ * A string; *pp is at its opening quote, and is left after the closing one.
+ * It is unescaped in place (what an escape stands for is never longer than
+ * the escape) and ended with a NUL where its closing quote was.
+ */
+static char *
+json_string(JsonReader *r, char **pp)
+{
+	char	   *start = *pp + 1;
+	char	   *p = start;
+	char	   *out;
+
+	/* most strings have no escape */
+	while (*p != '"' && *p != '\\' && *p != '\0')
+		p++;
+	out = p;
+	for (;;)
+	{
+		if (*p == '\0')
+			json_invalid(r, p);
+		if (*p == '"')
+			break;
+		if (*p != '\\')
+		{
+			*out++ = *p++;
+			continue;
+		}
+		p++;
+		switch (*p)
+		{
+			case '"':
+			case '\\':
+			case '/':
+				*out++ = *p;
+				break;
+			case 'b':
+				*out++ = '\b';
+				break;
+			case 'f':
+				*out++ = '\f';
+				break;
+			case 'n':
+				*out++ = '\n';
+				break;
+			case 'r':
+				*out++ = '\r';
+				break;
+			case 't':
+				*out++ = '\t';
+				break;
+			case 'u':
+				{
+					char	   *escape = p - 1;
+					pg_wchar	c = json_hex4(r, p + 1);
+					unsigned char converted[MAX_UNICODE_EQUIVALENT_STRING + 1];
+					size_t		len;
+
+					p += 4;
+					if (c >= 0xD800 && c <= 0xDBFF)
+					{
+						/* a pair of surrogates */
+						pg_wchar	low;
+
+						if (p[1] != '\\' || p[2] != 'u')
+							json_invalid(r, p + 1);
+						low = json_hex4(r, p + 3);
+						if (low < 0xDC00 || low > 0xDFFF)
+							json_invalid(r, p + 1);
+						c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
+						p += 6;
+					}
+					else if ((c >= 0xDC00 && c <= 0xDFFF) || c == 0)
+						json_invalid(r, escape);	/* as the server refuses them */
+					if (c < 0x80)
+						*out++ = (char) c;
+					else
+					{
+						pg_unicode_to_server(c, converted);
+						len = strlen((char *) converted);
+						/* no server encoding has characters this long */
+						if (len > p + 1 - escape)
+							json_invalid(r, escape);
+						memcpy(out, converted, len);
+						out += len;
+					}
+				}
+				break;
+			default:
+				json_invalid(r, p);
+		}
+		p++;
+	}
+	*out = '\0';
+	*pp = p + 1;
+	return start;
+}
+
+/* jsonb's order of keys; of equal keys, the one given last first. */
+static int
+field_cmp(const void *a, const void *b)
+{
+	const JsonField *fa = (const JsonField *) a;
+	const JsonField *fb = (const JsonField *) b;
+
+	if (fa->keylen != fb->keylen)
+		return fa->keylen < fb->keylen ? -1 : 1;
+	if (fa->keylen > 0)
+	{
+		int			c = memcmp(fa->key, fb->key, fa->keylen);
+
+		if (c != 0)
+			return c;
+	}
+	return fa->order > fb->order ? -1 : (fa->order < fb->order ? 1 : 0);
+}
+
+/* An object's fields in jsonb's order, each key once. */
+static void
+sort_fields(JsonNode *node)
+{
+	int			i;
+	int			kept;
+
+	if (node->n < 2)
+		return;
+	qsort(node->fields, node->n, sizeof(JsonField), field_cmp);
+	for (i = 1, kept = 1; i < node->n; i++)
+	{
+		if (node->fields[i].keylen == node->fields[kept - 1].keylen &&
+			memcmp(node->fields[i].key, node->fields[kept - 1].key,
+				   node->fields[i].keylen) == 0)
+			continue;
+		node->fields[kept++] = node->fields[i];
+	}
+	node->n = kept;
+}
+
+/* A value; *pp is at it (after any space), and is left after it. */
+static JsonNode *
+json_value(JsonReader *r, char **pp)
+{
+	char	   *p = *pp;
+	JsonNode   *node;
+	int			cap = 0;
+
+	check_stack_depth();
+	if (*p == '{' || *p == '[')
+	{
+		bool		object = (*p == '{');
+		char		close = object ? '}' : ']';
+
+		node = json_node(r, object ? JSON_OBJECT : JSON_ARRAY);
+		p = json_space(p + 1);
+		if (*p == close)
+		{
+			*pp = p + 1;
+			return node;
+		}
+		for (;;)
+		{
+			char	   *key = NULL;
+			JsonNode   *value;
+
+			if (object)
+			{
+				if (*p != '"')
+					json_invalid(r, p);
+				key = json_string(r, &p);
+				p = json_space(p);
+				if (*p != ':')
+					json_invalid(r, p);
+				p = json_space(p + 1);
+			}
+			value = json_value(r, &p);
+			if (node->n >= cap)
+			{
+				cap = Max(cap * 2, 4);
+				if (object)
+					node->fields = node->fields
+						? repalloc(node->fields, sizeof(JsonField) * cap)
+						: palloc(sizeof(JsonField) * cap);
+				else
+					node->items = node->items
+						? repalloc(node->items, sizeof(JsonNode *) * cap)
+						: palloc(sizeof(JsonNode *) * cap);
+			}
+			if (object)
+			{
+				JsonField  *f = &node->fields[node->n];
+
+				f->key = key;
+				f->keylen = strlen(key);
+				f->value = value;
+				f->order = node->n;
+			}
+			else
+				node->items[node->n] = value;
+			node->n++;
+			p = json_space(p);
+			if (*p == ',')
+				p = json_space(p + 1);
+			else if (*p == close)
+				break;
+			else
+				json_invalid(r, p);
+		}
+		if (object)
+			sort_fields(node);
+		*pp = p + 1;
+		return node;
+	}
+	if (*p == '"')
+	{
+		node = json_node(r, JSON_STRING);
+		node->scalar = json_string(r, &p);
+		*pp = p;
+		return node;
+	}
+	if (*p == '-' || (*p >= '0' && *p <= '9'))
+	{
+		char	   *start = p;
+
+		p++;
+		while ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' ||
+			   *p == '+' || *p == '-')
+			p++;
+		node = json_node(r, JSON_NUMBER);
+		node->scalar = pnstrdup(start, p - start);
+		*pp = p;
+		return node;
+	}
+	if (strncmp(p, "true", 4) == 0 || strncmp(p, "null", 4) == 0)
+		*pp = p + 4;
+	else if (strncmp(p, "false", 5) == 0)
+		*pp = p + 5;
+	else
+		json_invalid(r, p);
+	return json_node(r, JSON_OTHER);
+}
+
+/*
+ * lineage_pl_tree
+ *		The tree of a JSON text, which it takes (its strings are unescaped
+ *		in place); an error if it is not JSON.
+ */
+JsonNode *
+lineage_pl_tree(char *json)
+{
+	JsonReader	r = {json, NULL, 0};
+	char	   *p = json_space(json);
+	JsonNode   *root = json_value(&r, &p);
+
+	p = json_space(p);
+	if (*p != '\0')
+		json_invalid(&r, p);
+	return root;
+}
+
+/* The fields of a JSON object, in jsonb's order (none for an array). */
+static int
+object_fields(JsonNode *node, JsonField **fields)
+{
+	*fields = node->fields;
+	return node->kind == JSON_OBJECT ? node->n : 0;
 }
 
 /* The value of a key of an object (NULL if absent). */
-static JsonbValue *
+static JsonNode *
 field_value(JsonField *fields, int n, const char *key)
 {
 	int			i;
@@ -118,43 +451,44 @@ field_value(JsonField *fields, int n, const char *key)
 	for (i = 0; i < n; i++)
 	{
 		if (strcmp(fields[i].key, key) == 0)
-			return &fields[i].value;
+			return fields[i].value;
 	}
 	return NULL;
 }
 
+/* A string field's value (the tree's own: not to be changed). */
 static char *
 field_string(JsonField *fields, int n, const char *key)
 {
-	JsonbValue *v = field_value(fields, n, key);
+	JsonNode   *v = field_value(fields, n, key);
 
-	return (v && v->type == jbvString) ? pnstrdup(v->val.string.val, v->val.string.len)
-		: NULL;
+	return (v && v->kind == JSON_STRING) ? v->scalar : NULL;
 }
 
 static int
 field_int(JsonField *fields, int n, const char *key, int missing)
 {
-	JsonbValue *v = field_value(fields, n, key);
+	JsonNode   *v = field_value(fields, n, key);
 
-	return (v && v->type == jbvNumeric)
-		? DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)))
+	return (v && v->kind == JSON_NUMBER)
+		? DatumGetInt32(DirectFunctionCall1(numeric_int4,
+											DirectFunctionCall3(numeric_in,
+																CStringGetDatum(v->scalar),
+																ObjectIdGetDatum(InvalidOid),
+																Int32GetDatum(-1))))
 		: missing;
 }
 
 /* A typed node {"PLpgSQL_x": {...}}: its type and inner object. */
 static bool
-typed_node(JsonbValue *value, char **type, JsonbContainer **inner)
+typed_node(JsonNode *value, char **type, JsonNode **inner)
 {
-	JsonField  *fields;
-
-	if (value->type != jbvBinary || !JsonContainerIsObject(value->val.binary.data) ||
-		object_fields(value->val.binary.data, &fields) != 1 ||
-		strncmp(fields[0].key, "PLpgSQL_", 8) != 0 ||
-		fields[0].value.type != jbvBinary)
+	if (value->kind != JSON_OBJECT || value->n != 1 ||
+		strncmp(value->fields[0].key, "PLpgSQL_", 8) != 0 ||
+		!is_container(value->fields[0].value))
 		return false;
-	*type = fields[0].key;
-	*inner = fields[0].value.val.binary.data;
+	*type = value->fields[0].key;
+	*inner = value->fields[0].value;
 	return true;
 }
 
@@ -166,7 +500,7 @@ static const char *const key_order[] = {
 	"else_stmts", "stmts", "action", "exceptions", "exc_list"
 };
 
-static void walk_value(PlpgsqlContext *cx, JsonbValue *value,
+static void walk_value(PlpgsqlContext *cx, JsonNode *value,
 					   const char *statement, const char *field);
 
 /*
@@ -176,10 +510,10 @@ static void walk_value(PlpgsqlContext *cx, JsonbValue *value,
  *		on.
  */
 static void
-bind_target(PlpgsqlContext *cx, JsonbValue *value)
+bind_target(PlpgsqlContext *cx, JsonNode *value)
 {
 	char	   *type;
-	JsonbContainer *inner;
+	JsonNode   *inner;
 	JsonField  *fields;
 	int			n;
 	int			dno = -1;
@@ -189,19 +523,18 @@ bind_target(PlpgsqlContext *cx, JsonbValue *value)
 	n = object_fields(inner, &fields);
 	if (strcmp(type, "PLpgSQL_row") == 0)
 	{
-		JsonbValue *list = field_value(fields, n, "fields");
-		JsonbValue	elem;
+		JsonNode   *list = field_value(fields, n, "fields");
+		JsonNode   *elem;
 		JsonField  *f;
 		int			m;
 
 		/* a single record variable; several targets are scalars */
-		if (list == NULL || list->type != jbvBinary ||
-			JsonContainerSize(list->val.binary.data) != 1)
+		if (list == NULL || list->kind != JSON_ARRAY || list->n != 1)
 			return;
-		elem = *getIthJsonbValueFromContainer(list->val.binary.data, 0);
-		if (elem.type != jbvBinary)
+		elem = list->items[0];
+		if (!is_container(elem))
 			return;
-		m = object_fields(elem.val.binary.data, &f);
+		m = object_fields(elem, &f);
 		dno = field_int(f, m, "varno", -1);
 	}
 	else if (strcmp(type, "PLpgSQL_rec") == 0)
@@ -217,13 +550,13 @@ bind_target(PlpgsqlContext *cx, JsonbValue *value)
  * column: the row is the table's own)?
  */
 static bool
-returns_newold(JsonbContainer *inner)
+returns_newold(JsonNode *inner)
 {
 	JsonField  *fields;
 	int			n = object_fields(inner, &fields);
-	JsonbValue *expr = field_value(fields, n, "expr");
+	JsonNode   *expr = field_value(fields, n, "expr");
 	char	   *type;
-	JsonbContainer *einner;
+	JsonNode   *einner;
 	JsonField  *efields;
 	int			m;
 	char	   *query;
@@ -423,11 +756,11 @@ case_value_step(PlpgsqlContext *cx, void *arg)
 
 /* Is a condition true, false or unknown for this trigger? */
 static Tri
-branch_condition(PlpgsqlContext *cx, JsonbValue *expr)
+branch_condition(PlpgsqlContext *cx, JsonNode *expr)
 {
 	Condition	c = {NULL, TRI_UNKNOWN};
 	char	   *type;
-	JsonbContainer *inner;
+	JsonNode   *inner;
 	JsonField  *fields;
 
 	if (expr == NULL || !typed_node(expr, &type, &inner) ||
@@ -445,22 +778,22 @@ branch_condition(PlpgsqlContext *cx, JsonbValue *expr)
  *		for its table is left out, and so is ELSE once a branch is true.
  */
 static void
-walk_branches(PlpgsqlContext *cx, const char *type, JsonbContainer *inner)
+walk_branches(PlpgsqlContext *cx, const char *type, JsonNode *inner)
 {
 	JsonField  *fields;
 	int			n = object_fields(inner, &fields);
 	bool		is_case = strcmp(type, "PLpgSQL_stmt_case") == 0;
 	const char *saved_case = cx->case_value;
-	JsonbValue *list;
+	JsonNode   *list;
 	bool		decided = false;
 	Tri			t;
 
 	if (is_case)
 	{
-		JsonbValue *t_expr = field_value(fields, n, "t_expr");
+		JsonNode   *t_expr = field_value(fields, n, "t_expr");
 		Condition	c = {NULL, TRI_UNKNOWN};
 		char	   *ttype;
-		JsonbContainer *tinner;
+		JsonNode   *tinner;
 		JsonField  *tf;
 
 		if (t_expr != NULL)
@@ -487,16 +820,16 @@ walk_branches(PlpgsqlContext *cx, const char *type, JsonbContainer *inner)
 
 	/* ELSIF branches, CASE WHEN branches */
 	list = field_value(fields, n, is_case ? "case_when_list" : "elsif_list");
-	if (list != NULL && list->type == jbvBinary && JsonContainerIsArray(list->val.binary.data))
+	if (list != NULL && list->kind == JSON_ARRAY)
 	{
-		int			size = JsonContainerSize(list->val.binary.data);
+		int			size = list->n;
 		int			i;
 
 		for (i = 0; i < size && !decided; i++)
 		{
-			JsonbValue *branch = getIthJsonbValueFromContainer(list->val.binary.data, i);
+			JsonNode   *branch = list->items[i];
 			char	   *btype;
-			JsonbContainer *binner;
+			JsonNode   *binner;
 			JsonField  *bf;
 			int			m;
 			const char *cond_key = is_case ? "expr" : "cond";
@@ -522,7 +855,7 @@ walk_branches(PlpgsqlContext *cx, const char *type, JsonbContainer *inner)
 
 /* A PL/pgSQL statement: its fields in the order it runs them. */
 static void
-walk_statement(PlpgsqlContext *cx, const char *type, JsonbContainer *inner)
+walk_statement(PlpgsqlContext *cx, const char *type, JsonNode *inner)
 {
 	JsonField  *fields;
 	int			n = object_fields(inner, &fields);
@@ -556,31 +889,31 @@ walk_statement(PlpgsqlContext *cx, const char *type, JsonbContainer *inner)
 						  strcmp(fields[i].key, "var") == 0 ||
 						  strcmp(fields[i].key, "row") == 0 ||
 						  strcmp(fields[i].key, "rec") == 0))
-				bind_target(cx, &fields[i].value);
+				bind_target(cx, fields[i].value);
 			else
-				walk_value(cx, &fields[i].value, type, fields[i].key);
+				walk_value(cx, fields[i].value, type, fields[i].key);
 		}
 	}
 }
 
 static void
-walk_value(PlpgsqlContext *cx, JsonbValue *value, const char *statement,
+walk_value(PlpgsqlContext *cx, JsonNode *value, const char *statement,
 		   const char *field)
 {
 	char	   *type;
-	JsonbContainer *inner;
+	JsonNode   *inner;
 
-	if (value->type != jbvBinary)
+	if (!is_container(value))
 		return;
 	check_stack_depth();
-	if (JsonContainerIsArray(value->val.binary.data))
+	if (value->kind == JSON_ARRAY)
 	{
-		int			size = JsonContainerSize(value->val.binary.data);
+		int			size = value->n;
 		int			i;
 
 		for (i = 0; i < size; i++)
 		{
-			JsonbValue *elem = getIthJsonbValueFromContainer(value->val.binary.data, i);
+			JsonNode   *elem = value->items[i];
 
 			walk_value(cx, elem, statement, field);
 		}
@@ -607,29 +940,29 @@ walk_value(PlpgsqlContext *cx, JsonbValue *value, const char *statement,
 		int			i;
 
 		for (i = 0; i < n; i++)
-			walk_value(cx, &fields[i].value, statement, fields[i].key);
+			walk_value(cx, fields[i].value, statement, fields[i].key);
 	}
 }
 
 /* The variables of FOR i IN 1..n loops: only inside their loop, integers. */
 static void
-mark_loop_variables(PlpgsqlContext *cx, JsonbValue *value)
+mark_loop_variables(PlpgsqlContext *cx, JsonNode *value)
 {
 	char	   *type;
-	JsonbContainer *inner;
+	JsonNode   *inner;
 	JsonField  *fields;
 	int			n;
 	int			i;
 
-	if (value->type != jbvBinary)
+	if (!is_container(value))
 		return;
 	check_stack_depth();
-	if (JsonContainerIsArray(value->val.binary.data))
+	if (value->kind == JSON_ARRAY)
 	{
-		int			size = JsonContainerSize(value->val.binary.data);
+		int			size = value->n;
 
 		for (i = 0; i < size; i++)
-			mark_loop_variables(cx, getIthJsonbValueFromContainer(value->val.binary.data, i));
+			mark_loop_variables(cx, value->items[i]);
 		return;
 	}
 	if (!typed_node(value, &type, &inner))
@@ -637,9 +970,9 @@ mark_loop_variables(PlpgsqlContext *cx, JsonbValue *value)
 	n = object_fields(inner, &fields);
 	if (strcmp(type, "PLpgSQL_stmt_fori") == 0)
 	{
-		JsonbValue *var = field_value(fields, n, "var");
+		JsonNode   *var = field_value(fields, n, "var");
 		char	   *vtype;
-		JsonbContainer *vinner;
+		JsonNode   *vinner;
 
 		if (var != NULL && typed_node(var, &vtype, &vinner))
 		{
@@ -659,7 +992,7 @@ mark_loop_variables(PlpgsqlContext *cx, JsonbValue *value)
 		}
 	}
 	for (i = 0; i < n; i++)
-		mark_loop_variables(cx, &fields[i].value);
+		mark_loop_variables(cx, fields[i].value);
 }
 
 /*
@@ -745,22 +1078,21 @@ static const struct
  *		types; their DECLARE defaults are analyzed after.
  */
 static void
-declare_datums(PlpgsqlContext *cx, JsonbValue *datums, List **defaults)
+declare_datums(PlpgsqlContext *cx, JsonNode *datums, List **defaults)
 {
 	int			size;
 	int			i;
 
-	if (datums == NULL || datums->type != jbvBinary ||
-		!JsonContainerIsArray(datums->val.binary.data))
+	if (datums == NULL || datums->kind != JSON_ARRAY)
 		return;
-	size = JsonContainerSize(datums->val.binary.data);
+	size = datums->n;
 	cx->ndatums = size;
 	cx->datums = palloc0(sizeof(Variable *) * Max(size, 1));
 	for (i = 0; i < size; i++)
 	{
-		JsonbValue *datum = getIthJsonbValueFromContainer(datums->val.binary.data, i);
+		JsonNode   *datum = datums->items[i];
 		char	   *type;
-		JsonbContainer *inner;
+		JsonNode   *inner;
 		JsonField  *fields;
 		int			n;
 		char	   *name;
@@ -778,10 +1110,10 @@ declare_datums(PlpgsqlContext *cx, JsonbValue *datums, List **defaults)
 		v = lineage_pl_find_variable(cx, name);
 		if (v == NULL)
 		{
-			JsonbValue *datatype = field_value(fields, n, "datatype");
+			JsonNode   *datatype = field_value(fields, n, "datatype");
 			char	   *typname = NULL;
 			char	   *ttype;
-			JsonbContainer *tinner;
+			JsonNode   *tinner;
 
 			v = lineage_pl_add_variable(cx, name, UNKNOWNOID, strcmp(type, "PLpgSQL_rec") == 0);
 			if (datatype != NULL && typed_node(datatype, &ttype, &tinner))
@@ -799,7 +1131,7 @@ declare_datums(PlpgsqlContext *cx, JsonbValue *datums, List **defaults)
 				if (pg_strcasecmp(typname, "record") == 0)
 					v->is_record = true;
 				else
-					(void) lineage_pl_run_guarded(cx, declared_type_step, &d);
+					(void) lineage_pl_run_step(cx, declared_type_step, &d);
 			}
 			for (k = 0; k < lengthof(implicit_types); k++)
 			{
@@ -823,10 +1155,10 @@ declare_datums(PlpgsqlContext *cx, JsonbValue *datums, List **defaults)
  * query of a declared cursor.
  */
 static void
-analyze_default(PlpgsqlContext *cx, Variable *v, JsonbValue *value, ExprKind kind)
+analyze_default(PlpgsqlContext *cx, Variable *v, JsonNode *value, ExprKind kind)
 {
 	char	   *type;
-	JsonbContainer *inner;
+	JsonNode   *inner;
 	JsonField  *fields;
 	int			n;
 	char	   *query;
@@ -840,15 +1172,16 @@ analyze_default(PlpgsqlContext *cx, Variable *v, JsonbValue *value, ExprKind kin
 
 /*
  * lineage_pl_walk
- *		Walk a function's tree (the JSON libpg_query gave, as jsonb): declare
+ *		Walk a function's tree (the JSON libpg_query gave): declare
  *		its variables, analyze its defaults, then its body.
  */
 void
-lineage_pl_walk(PlpgsqlContext *cx, Jsonb *jb)
+lineage_pl_walk(PlpgsqlContext *cx, JsonNode *root)
 {
-	JsonbValue *function = getIthJsonbValueFromContainer(&jb->root, 0);
+	JsonNode   *function = (root->kind == JSON_ARRAY && root->n > 0)
+		? root->items[0] : NULL;
 	char	   *type;
-	JsonbContainer *inner;
+	JsonNode   *inner;
 	JsonField  *fields;
 	List	   *defaults = NIL;
 	ListCell   *lc;
@@ -865,7 +1198,7 @@ lineage_pl_walk(PlpgsqlContext *cx, Jsonb *jb)
 		mark_loop_variables(cx, field_value(fields, n, "action"));
 	foreach(lc, defaults)
 		analyze_default(cx, (Variable *) linitial((List *) lfirst(lc)),
-						(JsonbValue *) lsecond((List *) lfirst(lc)),
+						(JsonNode *) lsecond((List *) lfirst(lc)),
 						(ExprKind) intVal(lthird((List *) lfirst(lc))));
 	if (field_value(fields, n, "action") != NULL)
 		walk_value(cx, field_value(fields, n, "action"), NULL, "action");

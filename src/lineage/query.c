@@ -39,6 +39,7 @@
 #include "parser/parsetree.h"
 #include "rewrite/rewriteSupport.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -65,13 +66,19 @@ StaticAssertDecl(lengthof(lineage_usage_names) == LINEAGE_NUM_USAGES,
 int
 lineage_usage_of(Datum value)
 {
+	static int	lengths[LINEAGE_NUM_USAGES];
 	text	   *t = DatumGetTextPP(value);
 	int			len = VARSIZE_ANY_EXHDR(t);
 	int			i;
 
+	if (lengths[0] == 0)
+	{
+		for (i = 0; i < LINEAGE_NUM_USAGES; i++)
+			lengths[i] = strlen(lineage_usage_names[i]);
+	}
 	for (i = 0; i < LINEAGE_NUM_USAGES; i++)
 	{
-		if (strlen(lineage_usage_names[i]) == len &&
+		if (lengths[i] == len &&
 			memcmp(lineage_usage_names[i], VARDATA_ANY(t), len) == 0)
 			return i;
 	}
@@ -471,6 +478,50 @@ collect_sublink(SubLink *sublink, CollectContext *cxt)
 }
 
 /*
+ * The answers of lineage_namespace_tracked() for the last schemas asked
+ * about, and of lineage_function_tracked() for functions (by OID, one slot
+ * each of 256): a rebuild asks for each function and relation its
+ * definitions name.  Kept until a pg_namespace row changes (a schema
+ * created, renamed or dropped: information_schema or ours among them), and
+ * for functions until a pg_proc row does (a function moved to another
+ * schema, dropped, created).
+ */
+#define TRACKED_SCHEMAS 16
+#define TRACKED_FUNCTIONS 256
+
+static Oid	tracked_nspid[TRACKED_SCHEMAS];
+static bool tracked_answer[TRACKED_SCHEMAS];
+static int	tracked_count = 0;
+static int	tracked_next = 0;
+static Oid	tracked_funcid[TRACKED_FUNCTIONS];
+static bool tracked_function_answer[TRACKED_FUNCTIONS];
+static bool tracked_callback = false;
+
+static void
+forget_tracked_functions(Datum arg, int cacheid, uint32 hashvalue)
+{
+	memset(tracked_funcid, 0, sizeof(tracked_funcid));
+}
+
+static void
+forget_tracked_schemas(Datum arg, int cacheid, uint32 hashvalue)
+{
+	tracked_count = 0;
+	tracked_next = 0;
+	forget_tracked_functions(arg, cacheid, hashvalue);
+}
+
+static void
+register_tracked_callbacks(void)
+{
+	if (tracked_callback)
+		return;
+	CacheRegisterSyscacheCallback(NAMESPACEOID, forget_tracked_schemas, (Datum) 0);
+	CacheRegisterSyscacheCallback(PROCOID, forget_tracked_functions, (Datum) 0);
+	tracked_callback = true;
+}
+
+/*
  * lineage_function_tracked
  *		Is this a function whose own lineage we keep (not a built-in, not
  *		one of ours, not temporary: it vanishes without an event)?
@@ -478,7 +529,19 @@ collect_sublink(SubLink *sublink, CollectContext *cxt)
 bool
 lineage_function_tracked(Oid funcid)
 {
-	return lineage_namespace_tracked(get_func_namespace(funcid));
+	int			slot = funcid % TRACKED_FUNCTIONS;
+	bool		answer;
+
+	if (OidIsValid(funcid) && tracked_funcid[slot] == funcid)
+		return tracked_function_answer[slot];
+	answer = lineage_namespace_tracked(get_func_namespace(funcid));
+	if (OidIsValid(funcid))
+	{
+		register_tracked_callbacks();
+		tracked_funcid[slot] = funcid;
+		tracked_function_answer[slot] = answer;
+	}
+	return answer;
 }
 
 /*
@@ -490,10 +553,26 @@ lineage_function_tracked(Oid funcid)
 bool
 lineage_namespace_tracked(Oid nspid)
 {
-	return OidIsValid(nspid) && !IsCatalogNamespace(nspid) &&
+	bool		answer;
+	int			i;
+
+	if (!OidIsValid(nspid))
+		return false;
+	for (i = 0; i < tracked_count; i++)
+	{
+		if (tracked_nspid[i] == nspid)
+			return tracked_answer[i];
+	}
+	answer = !IsCatalogNamespace(nspid) &&
 		!IsToastNamespace(nspid) && !isAnyTempNamespace(nspid) &&
 		nspid != get_namespace_oid("information_schema", true) &&
 		nspid != get_namespace_oid(SCHEMAGUARD_SCHEMA, true);
+	register_tracked_callbacks();
+	tracked_nspid[tracked_next] = nspid;
+	tracked_answer[tracked_next] = answer;
+	tracked_next = (tracked_next + 1) % TRACKED_SCHEMAS;
+	tracked_count = Max(tracked_count, tracked_next == 0 ? TRACKED_SCHEMAS : tracked_next);
+	return answer;
 }
 
 /*
