@@ -241,7 +241,8 @@ guard_relation(GuardStatement *st, Oid relid, bool recurse)
 		rel->rows_withheld = true;
 		rel->has_rows = 1;
 	}
-	rel->unwatched = guard_relation_unwatched(st, rel);
+	rel->unwatched = -1;		/* who is there: asked when a rule needs it */
+	rel->st = st;
 
 	st->relations = lappend(st->relations, rel);
 	return rel;
@@ -283,6 +284,21 @@ member_has_rows(Oid relid)
 	return found;
 }
 
+/*
+ * guard_relation_is_unwatched
+ *		Would a lock on the table block nobody (sessions.c)?  Asked of the
+ *		server's session and lock tables at the first rule that needs to
+ *		know, once per statement: most statements judged (a DROP COLUMN of
+ *		a column nothing reads, run with a lock_timeout) need not.
+ */
+bool
+guard_relation_is_unwatched(GuardRelation *rel)
+{
+	if (rel->unwatched < 0)
+		rel->unwatched = guard_relation_unwatched(rel->st, rel) ? 1 : 0;
+	return rel->unwatched == 1;
+}
+
 bool
 guard_relation_has_rows(GuardRelation *rel)
 {
@@ -314,9 +330,10 @@ guard_relation_has_rows(GuardRelation *rel)
 bool
 guard_relation_large(GuardRelation *rel)
 {
-	if (rel == NULL || rel->is_new || rel->unwatched)
+	if (rel == NULL || rel->is_new ||
+		rel->bytes < (int64) guard_large_table_threshold_kb * 1024)
 		return false;
-	if (rel->bytes < (int64) guard_large_table_threshold_kb * 1024)
+	if (guard_relation_is_unwatched(rel))
 		return false;
 	return guard_relation_has_rows(rel);
 }

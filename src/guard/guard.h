@@ -64,7 +64,11 @@ typedef struct GuardRelation
 	double		rows;			/* sum of reltuples; -1 if never analyzed */
 	int			has_rows;		/* -1: not looked at yet; 0; 1 */
 	List	   *member_oids;
-	bool		unwatched;		/* a lock on it blocks nobody (sessions.c) */
+	int			unwatched;		/* a lock on it blocks nobody (sessions.c):
+								 * -1 not looked at yet (asked only when a
+								 * rule needs it: guard_relation_is_unwatched,
+								 * which sets it); 0; 1 */
+	struct GuardStatement *st;	/* the statement it was looked at for */
 	bool		rows_withheld;	/* the caller may not read its rows: taken
 								 * to hold some, rows and estimate unsaid */
 } GuardRelation;
@@ -170,6 +174,7 @@ extern void guard_script_note(GuardStatement *st, List **names);
 /* evidence.c */
 extern GuardRelation *guard_relation(GuardStatement *st, Oid relid, bool recurse);
 extern bool guard_relation_has_rows(GuardRelation *rel);
+extern bool guard_relation_is_unwatched(GuardRelation *rel);
 extern bool guard_relation_large(GuardRelation *rel);
 extern char *guard_size_evidence(GuardRelation *rel);
 extern const char *guard_lock_name(LOCKMODE mode);
