@@ -998,7 +998,7 @@ domain_constraint(GuardStatement *st, GuardChange *change)
 		if (!guard_relation_large(rel))
 			continue;
 		appendStringInfo(&tables, "%s\"%s.%s\"", nlarge ? ", " : "", rel->nspname, rel->relname);
-		bytes += rel->bytes;
+		bytes += guard_relation_bytes(rel);
 		nlarge++;
 	}
 	if (nlarge == 0)
