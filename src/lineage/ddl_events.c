@@ -31,6 +31,7 @@
 #include "catalog/namespace.h"
 #include "catalog/index.h"
 #include "catalog/partition.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
@@ -907,6 +908,7 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 	Oid			table,
 				source_index,
 				dependent_index;
+	bool		defaults = false;
 	int			n;
 	int			i;
 
@@ -930,6 +932,8 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 	 */
 	objects = event_objects(F_PG_EVENT_TRIGGER_DROPPED_OBJECTS, &n);
 	for (i = 0; i < n; i++)
+		defaults |= (objects[i].classId == AttrDefaultRelationId);
+	for (i = 0; i < n; i++)
 	{
 		/* a dropped trigger takes the table of its function's NEW and OLD */
 		if (objects[i].classId == TriggerRelationId)
@@ -951,7 +955,15 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 	{
 		List	   *reading = NIL;
 
-		lineage_store_forget(&objects[i], &reading);
+		/*
+		 * The only edges to a table's column are those of a generated
+		 * column (object.c), whose expression, a pg_attrdef row, is dropped
+		 * with it: without one in the list, no dropped column has edges to
+		 * it (an index probe fewer for each, e.g. a DROP COLUMN's).
+		 */
+		lineage_store_forget(&objects[i], &reading,
+							 objects[i].classId != RelationRelationId ||
+							 objects[i].objectSubId == 0 || defaults);
 		readers = add_all_unique(readers, reading);
 	}
 	for (i = 0; i < n; i++)

@@ -976,7 +976,7 @@ lineage_deferred_objects(bool *any)
 	size_t		prefix = strlen(LINEAGE_DEFERRED_PREFIX);
 	Oid			index;
 	Relation	rel = table_open(lineage_unresolved_table(&index), AccessShareLock);
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	Snapshot	snapshot;
 
 	if (any != NULL)
 		*any = false;
@@ -984,9 +984,9 @@ lineage_deferred_objects(bool *any)
 	if (RelationGetNumberOfBlocks(rel) == 0)
 	{
 		table_close(rel, AccessShareLock);
-		UnregisterSnapshot(snapshot);
 		return NIL;
 	}
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	ut.rel = rel;
 	scan = table_beginscan(ut.rel, snapshot, 0, NULL);
 	while (HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection)))
@@ -1055,24 +1055,29 @@ lineage_xact_callback(XactEvent event, void *arg)
 		return;
 	/* this transaction's own markers too */
 	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
 	objects = lineage_deferred_objects(NULL);
-	lineage_store_refresh(objects);
-	PopActiveSnapshot();
+	/* mostly none: then no snapshot for the analysis either */
+	if (objects != NIL)
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		lineage_store_refresh(objects);
+		PopActiveSnapshot();
+	}
 	upkeep_lxid = InvalidLocalTransactionId;
 }
 
 /*
  * lineage_store_forget
  *		Delete every edge from or to a dropped object (with objectSubId 0, a
- *		relation and all its columns) or a dropped column.  If readers is
+ *		relation and all its columns) or a dropped column; the edges to it
+ *		only if as_dependent (the caller knows when there can be none).  If readers is
  *		not NULL, the functions that read the object (the dependent ends of
  *		the edges from it that are deleted, as lineage_functions_reading()
  *		would have found them before) are added to it, each once: the same
  *		index scan finds and deletes them.
  */
 void
-lineage_store_forget(const ObjectAddress *object, List **readers)
+lineage_store_forget(const ObjectAddress *object, List **readers, bool as_dependent)
 {
 	Oid			table,
 				source_index,
@@ -1090,8 +1095,9 @@ lineage_store_forget(const ObjectAddress *object, List **readers)
 	while (delete_edges(rel, source_index, object, true, &busy, readers) &
 		   DELETE_CONCURRENT)
 		;
-	while (delete_edges(rel, dependent_index, object, false, NULL, NULL) &
-		   DELETE_CONCURRENT)
+	while (as_dependent &&
+		   (delete_edges(rel, dependent_index, object, false, NULL, NULL) &
+			DELETE_CONCURRENT))
 		;
 	table_close(rel, NoLock);
 	if (object->objectSubId == 0 || busy != NIL)
