@@ -88,6 +88,7 @@ REGRESS_OPTS = --inputdir=.
 # test/isolation/expected/<test>.out
 ISOLATION = rebuild_concurrent_ddl upkeep_concurrent_refresh analysis_no_wait analysis_cancel guard_blocks_writers guard_cache
 ISOLATION += rewrite_writer_wait
+ISOLATION += upkeep_alter_lookup
 ISOLATION_OPTS = --inputdir=test/isolation
 
 # prove runs test/t/*.pl (PostgreSQL::Test::Cluster makes its own clusters

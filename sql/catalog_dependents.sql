@@ -62,6 +62,26 @@ SELECT * FROM schemaguard.impact_of('customers');
 SELECT count(*) AS edges_left_by_dropped_objects FROM schemaguard.lineage_edge e
 WHERE (pg_identify_object(e.dependent_classid, e.dependent_objid, 0)).identity IS NULL;
 
+-- the edges to a generated column go with it; dropping another column
+-- leaves them (sql_drop deletes edges to a dropped column only when a
+-- generated column's expression is dropped with it)
+CREATE TABLE gen_drop (a int, b int, c int GENERATED ALWAYS AS (a + 1) STORED, d int);
+CREATE VIEW gen_edges AS
+    SELECT e.source_objsubid AS source_col, e.dependent_objsubid AS dependent_col, e.usage
+    FROM schemaguard.lineage_edge e
+    WHERE e.dependent_classid = 'pg_class'::regclass AND e.dependent_objid = 'gen_drop'::regclass;
+SELECT * FROM gen_edges ORDER BY 1, 2;
+ALTER TABLE gen_drop DROP COLUMN d;
+SELECT * FROM gen_edges ORDER BY 1, 2;
+ALTER TABLE gen_drop DROP COLUMN c;
+SELECT * FROM gen_edges ORDER BY 1, 2;
+ALTER TABLE gen_drop ADD COLUMN e int GENERATED ALWAYS AS (b * 2) STORED;
+SELECT * FROM gen_edges ORDER BY 1, 2;
+ALTER TABLE gen_drop DROP COLUMN b CASCADE;
+SELECT * FROM gen_edges ORDER BY 1, 2;
+DROP VIEW gen_edges;
+DROP TABLE gen_drop;
+
 -- left for the rebuild test: one of each kind of dependent
 CREATE TABLE kept (
     id  int PRIMARY KEY,

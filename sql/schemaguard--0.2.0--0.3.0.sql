@@ -154,6 +154,15 @@ $$;
 -- Lineage on real code.
 --
 
+-- The source index carries each edge's dependent (INCLUDE): an ALTER TABLE
+-- ... ADD COLUMN finds the functions that may read the table from the index
+-- entries alone, without visiting an edge row for each column they read
+-- (lineage/store.c, lineage_functions_maybe_reading).  Keys as before.
+DROP INDEX schemaguard.lineage_edge_source_idx;
+CREATE INDEX lineage_edge_source_idx ON schemaguard.lineage_edge
+    (source_classid, source_objid, source_objsubid)
+    INCLUDE (dependent_classid, dependent_objid);
+
 --
 -- Expand/contract migrations (src/migrate/).
 --

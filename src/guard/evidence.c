@@ -124,21 +124,39 @@ toast_bytes(Oid toastid)
 	return bytes;
 }
 
-/* Bytes of a relation's main fork and of its TOAST table's. */
+/*
+ * Bytes of a relation's main fork; its TOAST table in *toastid (if any),
+ * measured only when asked (guard_relation_bytes).  *heap: is it a heap,
+ * or without storage (whose empty main fork means no row)?
+ */
 static int64
-relation_bytes(Oid relid, int32 relpages)
+relation_main_bytes(Oid relid, int32 relpages, Oid *toastid, bool *heap)
 {
 	Relation	rel = try_open(relid);
 	int64		bytes;
 
+	*toastid = InvalidOid;
+	*heap = true;
 	if (rel == NULL)
 		return (int64) relpages * BLCKSZ;	/* locked by someone: estimate */
 	bytes = RELKIND_HAS_STORAGE(rel->rd_rel->relkind)
 		? (int64) RelationGetNumberOfBlocks(rel) * BLCKSZ : 0;
-	if (OidIsValid(rel->rd_rel->reltoastrelid))
-		bytes += toast_bytes(rel->rd_rel->reltoastrelid);
+	*toastid = rel->rd_rel->reltoastrelid;
+	*heap = !RELKIND_HAS_STORAGE(rel->rd_rel->relkind) ||
+		rel->rd_rel->relam == HEAP_TABLE_AM_OID;
 	close_released(rel);
 	return bytes;
+}
+
+/* Bytes of a relation's main fork and of its TOAST table's. */
+static int64
+relation_bytes(Oid relid, int32 relpages)
+{
+	Oid			toastid;
+	bool		heap;
+	int64		bytes = relation_main_bytes(relid, relpages, &toastid, &heap);
+
+	return OidIsValid(toastid) ? bytes + toast_bytes(toastid) : bytes;
 }
 
 /* Was the relation created by the current transaction? */
@@ -197,6 +215,7 @@ guard_relation(GuardStatement *st, Oid relid, bool recurse)
 	rel->sql_name = quote_qualified_identifier(rel->nspname, rel->relname);
 	rel->is_new = created_in_transaction(relid);
 	rel->has_rows = -1;
+	rel->all_heap = true;
 	/* without relhassubclass, find_all_inheritors() would find no other */
 	if ((recurse || rel->relkind == RELKIND_PARTITIONED_TABLE) && form->relhassubclass)
 		members = find_all_inheritors(relid, NoLock, NULL);
@@ -224,14 +243,22 @@ guard_relation(GuardStatement *st, Oid relid, bool recurse)
 			else
 				rel->rows += mform->reltuples;
 		}
-		rel->bytes += relation_bytes(member, mform->relpages);
+		{
+			Oid			toastid;
+			bool		heap;
+
+			rel->bytes += relation_main_bytes(member, mform->relpages, &toastid, &heap);
+			if (OidIsValid(toastid))
+				rel->toast_pending = lappend_oid(rel->toast_pending, toastid);
+			rel->all_heap &= heap;
+		}
 		ReleaseSysCache(tuple);
 	}
 	if (!rows_known)
 		rel->rows = -1;
 	if (rel->is_new)
 		rel->has_rows = 0;
-	else if (rel->bytes > 0 && !guard_rows_visible(relid))
+	else if (!guard_rows_visible(relid) && guard_relation_bytes(rel) > 0)
 	{
 		/*
 		 * Whether it holds rows is not the caller's to know (visibility.c):
@@ -241,7 +268,8 @@ guard_relation(GuardStatement *st, Oid relid, bool recurse)
 		rel->rows_withheld = true;
 		rel->has_rows = 1;
 	}
-	rel->unwatched = guard_relation_unwatched(st, rel);
+	rel->unwatched = -1;		/* who is there: asked when a rule needs it */
+	rel->st = st;
 
 	st->relations = lappend(st->relations, rel);
 	return rel;
@@ -283,6 +311,51 @@ member_has_rows(Oid relid)
 	return found;
 }
 
+/*
+ * guard_relation_is_unwatched
+ *		Would a lock on the table block nobody (sessions.c)?  Asked of the
+ *		server's session and lock tables at the first rule that needs to
+ *		know, once per statement: most statements judged (a DROP COLUMN of
+ *		a column nothing reads, run with a lock_timeout) need not.
+ */
+bool
+guard_relation_is_unwatched(GuardRelation *rel)
+{
+	if (rel->unwatched < 0)
+		rel->unwatched = guard_relation_unwatched(rel->st, rel) ? 1 : 0;
+	return rel->unwatched == 1;
+}
+
+/*
+ * guard_relation_bytes
+ *		The members' size, main forks and TOAST tables.  A TOAST table is
+ *		measured at the first call only (a catalog look-up each): whether a
+ *		table holds rows needs its main forks alone, and a DROP COLUMN of a
+ *		column of an empty table is judged without it.
+ */
+int64
+guard_relation_bytes(GuardRelation *rel)
+{
+	ListCell   *lc;
+
+	foreach(lc, rel->toast_pending)
+		rel->bytes += toast_bytes(lfirst_oid(lc));
+	list_free(rel->toast_pending);
+	rel->toast_pending = NIL;
+	return rel->bytes;
+}
+
+/*
+ * Could a member hold a row?  Not if no block is in a main fork of a heap
+ * (member_has_rows finds none there; a table of another access method is
+ * taken to hold rows when in doubt, so its TOAST table counts too).
+ */
+static bool
+may_hold_rows(GuardRelation *rel)
+{
+	return rel->bytes > 0 || (!rel->all_heap && guard_relation_bytes(rel) > 0);
+}
+
 bool
 guard_relation_has_rows(GuardRelation *rel)
 {
@@ -291,7 +364,7 @@ guard_relation_has_rows(GuardRelation *rel)
 	if (rel->has_rows >= 0)
 		return rel->has_rows == 1;
 	rel->has_rows = 0;
-	if (rel->bytes > 0)
+	if (may_hold_rows(rel))
 	{
 		foreach(lc, rel->member_oids)
 		{
@@ -314,9 +387,14 @@ guard_relation_has_rows(GuardRelation *rel)
 bool
 guard_relation_large(GuardRelation *rel)
 {
-	if (rel == NULL || rel->is_new || rel->unwatched)
+	if (rel == NULL || rel->is_new)
 		return false;
-	if (rel->bytes < (int64) guard_large_table_threshold_kb * 1024)
+	/* a table without rows is not large: its TOAST table need not be measured */
+	if (rel->has_rows == 0 || (!rel->rows_withheld && !may_hold_rows(rel)))
+		return false;
+	if (guard_relation_bytes(rel) < (int64) guard_large_table_threshold_kb * 1024)
+		return false;
+	if (guard_relation_is_unwatched(rel))
 		return false;
 	return guard_relation_has_rows(rel);
 }
@@ -355,12 +433,14 @@ guard_size_evidence(GuardRelation *rel)
 	appendStringInfo(&buf, "The %s \"%s.%s\" ", kind, rel->nspname, rel->relname);
 	if (rel->relkind == RELKIND_PARTITIONED_TABLE)
 		appendStringInfo(&buf, "and its %d partition%s hold %s",
-						 children, children == 1 ? "" : "s", size_pretty(rel->bytes));
+						 children, children == 1 ? "" : "s",
+						 size_pretty(guard_relation_bytes(rel)));
 	else if (children > 0)
 		appendStringInfo(&buf, "and its %d inheritance child%s hold %s",
-						 children, children == 1 ? "" : "ren", size_pretty(rel->bytes));
+						 children, children == 1 ? "" : "ren",
+						 size_pretty(guard_relation_bytes(rel)));
 	else
-		appendStringInfo(&buf, "holds %s", size_pretty(rel->bytes));
+		appendStringInfo(&buf, "holds %s", size_pretty(guard_relation_bytes(rel)));
 	if (rel->rows_withheld)
 		appendStringInfoString(&buf, " (whether it holds rows is withheld: you may not read them)");
 	else if (rel->rows >= 0)

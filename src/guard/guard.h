@@ -60,11 +60,19 @@ typedef struct GuardRelation
 	char	   *sql_name;		/* quoted, schema-qualified: for generated SQL */
 	bool		is_new;			/* created in this transaction (or script) */
 	int			nmembers;		/* relations counted, the table included */
-	int64		bytes;			/* heap and TOAST of the members */
+	int64		bytes;			/* main forks of the members; their TOAST
+								 * tables' added by guard_relation_bytes(),
+								 * which is what rules read */
+	List	   *toast_pending;	/* TOAST tables not measured yet */
+	bool		all_heap;		/* every member is heap or has no storage */
 	double		rows;			/* sum of reltuples; -1 if never analyzed */
 	int			has_rows;		/* -1: not looked at yet; 0; 1 */
 	List	   *member_oids;
-	bool		unwatched;		/* a lock on it blocks nobody (sessions.c) */
+	int			unwatched;		/* a lock on it blocks nobody (sessions.c):
+								 * -1 not looked at yet (asked only when a
+								 * rule needs it: guard_relation_is_unwatched,
+								 * which sets it); 0; 1 */
+	struct GuardStatement *st;	/* the statement it was looked at for */
 	bool		rows_withheld;	/* the caller may not read its rows: taken
 								 * to hold some, rows and estimate unsaid */
 } GuardRelation;
@@ -170,6 +178,8 @@ extern void guard_script_note(GuardStatement *st, List **names);
 /* evidence.c */
 extern GuardRelation *guard_relation(GuardStatement *st, Oid relid, bool recurse);
 extern bool guard_relation_has_rows(GuardRelation *rel);
+extern int64 guard_relation_bytes(GuardRelation *rel);
+extern bool guard_relation_is_unwatched(GuardRelation *rel);
 extern bool guard_relation_large(GuardRelation *rel);
 extern char *guard_size_evidence(GuardRelation *rel);
 extern const char *guard_lock_name(LOCKMODE mode);

@@ -55,6 +55,7 @@
 
 #include "guard/guard.h"
 #include "guard/predict.h"
+#include "lineage/lineage.h"
 #include "migrate/migrate.h"
 
 PG_FUNCTION_INFO_V1(schemaguard_on_ddl_command_start);
@@ -477,6 +478,8 @@ guard_process_utility(PlannedStmt *pstmt, const char *queryString,
 						? REWRITE_MAY : REWRITE_IN_BLOCK))
 		return;					/* carried out in its safe form */
 
+	/* lineage's look-ups that the statement would spoil (lineage.h) */
+	lineage_before_utility(pstmt->utilityStmt);
 	hook_depth++;
 	PG_TRY();
 	{

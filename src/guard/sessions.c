@@ -536,7 +536,7 @@ guard_lock_holders(GuardStatement *st, GuardRelation *rel, LOCKMODE mode)
 	int			more = 0;
 	ListCell   *lc;
 
-	if (rel == NULL || st->dry_run || rel->is_new || rel->unwatched)
+	if (rel == NULL || st->dry_run || rel->is_new || guard_relation_is_unwatched(rel))
 		return NULL;
 	locks = lock_table(st);
 	initStringInfo(&buf);

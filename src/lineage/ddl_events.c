@@ -31,6 +31,7 @@
 #include "catalog/namespace.h"
 #include "catalog/index.h"
 #include "catalog/partition.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
@@ -38,11 +39,16 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "commands/event_trigger.h"
+#include "commands/tablecmds.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
+#include "storage/sinval.h"
 #include "tcop/cmdtag.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -119,12 +125,103 @@ event_objects(Oid funcid, int *n)
 }
 
 /*
+ * The table of an ALTER TABLE, looked up just before the command runs
+ * (lineage_before_utility).  The command then changes the table's pg_class
+ * row (an ADD COLUMN its number of columns), which takes the catalog cache
+ * entry of its name with it: looked up again at ddl_command_end, the name
+ * is read from the catalog a second time (about 18,000 instructions of a
+ * plain ADD COLUMN).  Looked up before, it is the very entry the command
+ * itself then finds.  Used only by the same command (the RangeVar's names
+ * match, no other utility statement ran since, the same transaction), only
+ * if no invalidation from another session arrived meanwhile (as
+ * RangeVarGetRelidExtended() retries its look-up then) and only if this
+ * session holds the lock the ALTER takes on that table: then the name
+ * still means that table.
+ */
+static struct
+{
+	Oid			relid;			/* InvalidOid: nothing kept */
+	LOCKMODE	lockmode;		/* what the ALTER locks it with */
+	LocalTransactionId lxid;
+	uint64		inval_count;	/* SharedInvalidMessageCounter then */
+	char		schemaname[NAMEDATALEN];	/* "" if not qualified */
+	char		relname[NAMEDATALEN];
+}			before_alter;
+
+/* Has a table been kept for this RangeVar, and is it still what it names? */
+static bool
+kept_before_alter(const RangeVar *rv)
+{
+	LOCKTAG		tag;
+
+	if (!OidIsValid(before_alter.relid) || rv->catalogname != NULL ||
+		before_alter.lxid != MyProc->lxid ||
+		before_alter.inval_count != SharedInvalidMessageCounter ||
+		strcmp(before_alter.relname, rv->relname) != 0 ||
+		strcmp(before_alter.schemaname, rv->schemaname ? rv->schemaname : "") != 0)
+		return false;
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, before_alter.relid);
+	return LockHeldByMe(&tag, before_alter.lockmode);
+}
+
+/*
+ * lineage_before_utility
+ *		Called by the ProcessUtility hook before a utility statement runs:
+ *		for an ALTER TABLE, look up its table now (see before_alter); any
+ *		other statement forgets what was kept.  Never an error: what cannot
+ *		be looked up simply (another database, a schema without USAGE, an
+ *		explicit pg_temp) is left to ddl_command_end.
+ */
+void
+lineage_before_utility(Node *parsetree)
+{
+	AlterTableStmt *stmt;
+	RangeVar   *rv;
+	Oid			relid;
+	Oid			table,
+				source_index,
+				dependent_index;
+
+	before_alter.relid = InvalidOid;
+	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt) || IsBinaryUpgrade ||
+		IsAbortedTransactionBlockState())
+		return;
+	stmt = (AlterTableStmt *) parsetree;
+	rv = stmt->relation;
+	if (stmt->objtype != OBJECT_TABLE || rv == NULL || rv->catalogname != NULL ||
+		strlen(rv->relname) >= NAMEDATALEN ||
+		(rv->schemaname && strlen(rv->schemaname) >= NAMEDATALEN) ||
+		!lineage_catalog_oids(&table, &source_index, &dependent_index))
+		return;
+	before_alter.inval_count = SharedInvalidMessageCounter;
+	if (rv->schemaname == NULL)
+		relid = RelnameGetRelid(rv->relname);
+	else
+	{
+		Oid			nspid = get_namespace_oid(rv->schemaname, true);
+
+		if (!OidIsValid(nspid) ||
+			pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+			return;
+		relid = get_relname_relid(rv->relname, nspid);
+	}
+	if (!OidIsValid(relid))
+		return;
+	before_alter.lockmode = AlterTableGetLockLevel(stmt->cmds);
+	before_alter.lxid = MyProc->lxid;
+	strlcpy(before_alter.schemaname, rv->schemaname ? rv->schemaname : "", NAMEDATALEN);
+	strlcpy(before_alter.relname, rv->relname, NAMEDATALEN);
+	before_alter.relid = relid;
+}
+
+/*
  * altered_table
  *		For ALTER TABLE and CREATE [OR REPLACE] VIEW, the object the server
  *		reports is the relation the statement names: found here from the
  *		parse tree (the command has it locked), which saves the server
  *		computing the textual identity of every reported command.  NULL for
- *		any other statement.
+ *		any other statement.  An ALTER's table may have been looked up
+ *		before it ran (before_alter).
  */
 static ObjectAddress *
 altered_table(Node *parsetree, int *n)
@@ -145,6 +242,7 @@ altered_table(Node *parsetree, int *n)
 	/* a view is where CREATE VIEW made it, whatever a temporary one shadows */
 	relid = IsA(parsetree, ViewStmt)
 		? get_relname_relid(rv->relname, RangeVarGetCreationNamespace(rv))
+		: kept_before_alter(rv) ? before_alter.relid
 		: RangeVarGetRelid(rv, NoLock, true);
 	if (!OidIsValid(relid))
 		return NULL;			/* IF EXISTS, and it did not */
@@ -513,7 +611,8 @@ readers_of_change(const ObjectAddress *object, Node *parsetree)
 					const char *name = castNode(ColumnDef, cmd->def)->colname;
 					ListCell   *fc;
 
-					foreach(fc, lineage_functions_reading(object))
+					/* a superset (store.c); body_mentions reads each one's row */
+					foreach(fc, lineage_functions_maybe_reading(object))
 					{
 						ObjectAddress *f = (ObjectAddress *) lfirst(fc);
 
@@ -797,6 +896,7 @@ schemaguard_on_ddl_command_end(PG_FUNCTION_ARGS)
 	}
 
 	lineage_store_refresh(owners);
+	before_alter.relid = InvalidOid;	/* used once */
 	PG_RETURN_NULL();
 }
 
@@ -808,6 +908,7 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 	Oid			table,
 				source_index,
 				dependent_index;
+	bool		defaults = false;
 	int			n;
 	int			i;
 
@@ -831,6 +932,8 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 	 */
 	objects = event_objects(F_PG_EVENT_TRIGGER_DROPPED_OBJECTS, &n);
 	for (i = 0; i < n; i++)
+		defaults |= (objects[i].classId == AttrDefaultRelationId);
+	for (i = 0; i < n; i++)
 	{
 		/* a dropped trigger takes the table of its function's NEW and OLD */
 		if (objects[i].classId == TriggerRelationId)
@@ -852,7 +955,15 @@ schemaguard_on_sql_drop(PG_FUNCTION_ARGS)
 	{
 		List	   *reading = NIL;
 
-		lineage_store_forget(&objects[i], &reading);
+		/*
+		 * The only edges to a table's column are those of a generated
+		 * column (object.c), whose expression, a pg_attrdef row, is dropped
+		 * with it: without one in the list, no dropped column has edges to
+		 * it (an index probe fewer for each, e.g. a DROP COLUMN's).
+		 */
+		lineage_store_forget(&objects[i], &reading,
+							 objects[i].classId != RelationRelationId ||
+							 objects[i].objectSubId == 0 || defaults);
 		readers = add_all_unique(readers, reading);
 	}
 	for (i = 0; i < n; i++)

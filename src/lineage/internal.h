@@ -88,7 +88,9 @@ extern bool lineage_has_unresolved(void);
 extern List *lineage_unresolved_objects(List *names);
 extern void lineage_store_refresh(List *objects);
 extern List *lineage_deferred_objects(bool *any);
-extern void lineage_store_forget(const ObjectAddress *object, List **readers);
+extern List *lineage_functions_maybe_reading(const ObjectAddress *object);
+extern void lineage_store_forget(const ObjectAddress *object, List **readers,
+								 bool as_dependent);
 extern void lineage_store_forget_vanished(Oid relid);
 extern void lineage_store_forget_vanished_class(Oid classid);
 extern int64 lineage_store_rebuild(void);

@@ -21,6 +21,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/relscan.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -1028,7 +1029,7 @@ lineage_deferred_objects(bool *any)
 	size_t		prefix = strlen(LINEAGE_DEFERRED_PREFIX);
 	Oid			index;
 	Relation	rel = table_open(lineage_unresolved_table(&index), AccessShareLock);
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	Snapshot	snapshot;
 
 	if (any != NULL)
 		*any = false;
@@ -1036,9 +1037,9 @@ lineage_deferred_objects(bool *any)
 	if (RelationGetNumberOfBlocks(rel) == 0)
 	{
 		table_close(rel, AccessShareLock);
-		UnregisterSnapshot(snapshot);
 		return NIL;
 	}
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	ut.rel = rel;
 	scan = table_beginscan(ut.rel, snapshot, 0, NULL);
 	while (HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection)))
@@ -1107,24 +1108,29 @@ lineage_xact_callback(XactEvent event, void *arg)
 		return;
 	/* this transaction's own markers too */
 	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
 	objects = lineage_deferred_objects(NULL);
-	lineage_store_refresh(objects);
-	PopActiveSnapshot();
+	/* mostly none: then no snapshot for the analysis either */
+	if (objects != NIL)
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		lineage_store_refresh(objects);
+		PopActiveSnapshot();
+	}
 	upkeep_lxid = InvalidLocalTransactionId;
 }
 
 /*
  * lineage_store_forget
  *		Delete every edge from or to a dropped object (with objectSubId 0, a
- *		relation and all its columns) or a dropped column.  If readers is
+ *		relation and all its columns) or a dropped column; the edges to it
+ *		only if as_dependent (the caller knows when there can be none).  If readers is
  *		not NULL, the functions that read the object (the dependent ends of
  *		the edges from it that are deleted, as lineage_functions_reading()
  *		would have found them before) are added to it, each once: the same
  *		index scan finds and deletes them.
  */
 void
-lineage_store_forget(const ObjectAddress *object, List **readers)
+lineage_store_forget(const ObjectAddress *object, List **readers, bool as_dependent)
 {
 	Oid			table,
 				source_index,
@@ -1142,8 +1148,9 @@ lineage_store_forget(const ObjectAddress *object, List **readers)
 	while (delete_edges(rel, source_index, object, true, &busy, readers) &
 		   DELETE_CONCURRENT)
 		;
-	while (delete_edges(rel, dependent_index, object, false, NULL, NULL) &
-		   DELETE_CONCURRENT)
+	while (as_dependent &&
+		   (delete_edges(rel, dependent_index, object, false, NULL, NULL) &
+			DELETE_CONCURRENT))
 		;
 	table_close(rel, NoLock);
 	if (object->objectSubId == 0 || busy != NIL)
@@ -1219,6 +1226,77 @@ functions_linked(const ObjectAddress *object, bool called_by)
 	}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return functions;
+}
+
+/*
+ * lineage_functions_maybe_reading
+ *		The functions lineage_edge_source_idx lists at the dependent end of
+ *		an edge from this object (any of its columns), each once, read from
+ *		the index entries' INCLUDE columns without visiting the edge rows:
+ *		every entry the index holds, so those of edges deleted since the
+ *		last VACUUM or not committed yet too.  A superset of
+ *		lineage_functions_reading()'s answer, for a caller that looks at
+ *		each function's catalog row next (one not visible to it is gone, or
+ *		another transaction's) and at worst analyzes again a function that
+ *		read the object before: its edges come out as they are.  One index
+ *		descent instead of a heap visit per edge (the edges of a function
+ *		reading ten columns of a table are ten).  A catalog whose index has
+ *		no INCLUDE columns (made before 0.3.0's) is read as
+ *		lineage_functions_reading() does.
+ */
+List *
+lineage_functions_maybe_reading(const ObjectAddress *object)
+{
+	Oid			table,
+				source_index,
+				dependent_index;
+	Relation	rel;
+	Relation	irel;
+	ScanKeyData keys[3];
+	IndexScanDesc scan;
+	Snapshot	snapshot;
+	int			nkeys = object->objectSubId != 0 ? 3 : 2;
+	List	   *functions = NIL;
+
+	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
+		return NIL;
+	rel = table_open(table, AccessShareLock);
+	irel = index_open(source_index, AccessShareLock);
+	if (IndexRelationGetNumberOfKeyAttributes(irel) != 3 ||
+		IndexRelationGetNumberOfAttributes(irel) != 5)
+	{
+		index_close(irel, AccessShareLock);
+		table_close(rel, AccessShareLock);
+		return functions_linked(object, false);
+	}
+	/* the index's own column numbers: its keys are the source's three */
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(object->classId));
+	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(object->objectId));
+	ScanKeyInit(&keys[2], 3, BTEqualStrategyNumber, F_INT4EQ,
+				Int32GetDatum(object->objectSubId));
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = index_beginscan(rel, irel, snapshot, nkeys, 0);
+	scan->xs_want_itup = true;	/* before the rescan, as nodeIndexonlyscan.c */
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	while (index_getnext_tid(scan, ForwardScanDirection) != NULL)
+	{
+		ObjectAddress other;
+		bool		isnull;
+
+		other.classId = DatumGetObjectId(index_getattr(scan->xs_itup, 4,
+													   scan->xs_itupdesc, &isnull));
+		other.objectId = DatumGetObjectId(index_getattr(scan->xs_itup, 5,
+														scan->xs_itupdesc, &isnull));
+		other.objectSubId = 0;
+		functions = add_function(functions, &other);
+	}
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(irel, AccessShareLock);
 	table_close(rel, AccessShareLock);
 	return functions;
 }

@@ -998,7 +998,7 @@ domain_constraint(GuardStatement *st, GuardChange *change)
 		if (!guard_relation_large(rel))
 			continue;
 		appendStringInfo(&tables, "%s\"%s.%s\"", nlarge ? ", " : "", rel->nspname, rel->relname);
-		bytes += rel->bytes;
+		bytes += guard_relation_bytes(rel);
 		nlarge++;
 	}
 	if (nlarge == 0)
@@ -1059,18 +1059,18 @@ foreign_key_blocks_referenced(GuardStatement *st, GuardChange *change)
 	bool		large;
 
 	if (change->kind != CHANGE_ADD_CONSTRAINT || change->rel == NULL ||
-		!change->rel->unwatched)
+		!guard_relation_is_unwatched(change->rel))
 		return false;
 	con = castNode(Constraint, ((AlterTableCmd *) change->node)->def);
 	if (con->contype != CONSTR_FOREIGN || con->skip_validation)
 		return false;
 	refid = RangeVarGetRelid(con->pktable, NoLock, true);
 	ref = OidIsValid(refid) ? guard_relation(st, refid, false) : NULL;
-	if (ref == NULL || ref->is_new || ref->unwatched)
+	if (ref == NULL || ref->is_new || guard_relation_is_unwatched(ref))
 		return false;
-	change->rel->unwatched = false;
+	change->rel->unwatched = 0;
 	large = guard_relation_large(change->rel);
-	change->rel->unwatched = !large;
+	change->rel->unwatched = large ? 0 : 1;
 	return large;
 }
 

@@ -43,7 +43,8 @@ rule_lock_timeout(GuardStatement *st)
 	{
 		GuardChange *change = lfirst(lc);
 
-		if (change->rel == NULL || change->rel->is_new || change->rel->unwatched)
+		if (change->rel == NULL || change->rel->is_new ||
+			guard_relation_is_unwatched(change->rel))
 			continue;
 		if (worst == NULL || change->lockmode > worst->lockmode)
 			worst = change;
