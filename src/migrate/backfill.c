@@ -15,7 +15,12 @@
  * rows the dual-write triggers have written already are skipped.  It locks
  * only the rows of its batch, for the batch's time.
  *
- * max_rows_per_second: the walk sleeps between batches to stay under it.
+ * max_rows_per_second: the walk is paced for writers running beside it.
+ * Its batches are short (about PACED_BATCH_MS each, batch_size only their
+ * upper bound) and spread evenly, a pause after each, so that no batch holds
+ * a CPU and its rows' locks for long; and the copies of the indexes are
+ * built without parallel maintenance workers, which would take every core
+ * while writers wait for one.
  * Progress: rows done, total, rate and the time left in
  * schemaguard.migrations after each batch, and as a NOTICE at most every
  * PROGRESS_INTERVAL_MS.  Then each copied index is built with CREATE INDEX
@@ -52,6 +57,17 @@
 #include "migrate/internal.h"
 
 #define PROGRESS_INTERVAL_MS 5000
+
+/*
+ * A paced walk (max_rows_per_second given) spreads the rows evenly over
+ * time: batches of about PACED_BATCH_MS each (batch_size is then their upper
+ * bound), the first of FIRST_PACED_BATCH rows, each followed by a pause
+ * until the rate allows the next.  Writers running beside it meet a short
+ * batch often rather than a long one now and then: a batch holds a CPU and
+ * its rows' locks for a couple of milliseconds at most.
+ */
+#define PACED_BATCH_MS 2.0
+#define FIRST_PACED_BATCH 100
 
 /*
  * mig_backfill_key
@@ -191,9 +207,9 @@ typedef struct Walk
 	MigBackfillKey *key;
 	char	   *set;
 	char	   *todo;
-	int			batch_size;
+	int			batch_size;		/* rows of the next batch */
 	BlockNumber pages;			/* ctid walk: pages when it started */
-	BlockNumber pages_per_batch;
+	double		us_per_row;		/* paced: how long a row takes, smoothed */
 } Walk;
 
 /*
@@ -215,7 +231,8 @@ one_batch(Walk *w, MemoryContext keep)
 	if (key->ctid)
 	{
 		BlockNumber from = m->backfill_key ? (BlockNumber) strtoul(linitial(m->backfill_key), NULL, 10) : 0;
-		BlockNumber to = from + w->pages_per_batch;
+		BlockNumber to = from + Max(1, (BlockNumber) ((double) w->batch_size * w->pages /
+													  Max(m->rows_total, 1)));
 
 		if (from >= w->pages)
 			return false;
@@ -277,6 +294,8 @@ one_batch(Walk *w, MemoryContext keep)
 	{
 		ListCell   *lc;
 
+		/* the walk's own context lives as long as the CALL: no leak per batch */
+		list_free_deep(m->backfill_key);
 		m->backfill_key = NIL;
 		foreach(lc, upper)
 			m->backfill_key = lappend(m->backfill_key, pstrdup(lfirst(lc)));
@@ -285,11 +304,49 @@ one_batch(Walk *w, MemoryContext keep)
 	return !m->backfill_done;
 }
 
-/* A top-level statement between two transactions of the procedure. */
+/*
+ * max_parallel_maintenance_workers for the session: value, or NULL for what
+ * the configuration says (RESET).
+ */
 static void
-toplevel(Migration *m, const char *sql, MemoryContext cxt)
+set_maintenance_workers(const char *value)
+{
+	(void) set_config_option("max_parallel_maintenance_workers", value,
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET,
+							 true, 0, false);
+}
+
+/*
+ * Put max_parallel_maintenance_workers back as it was before a serial
+ * statement (saved) and commit that, in a transaction of its own: the
+ * caller has just started one and is not connected to SPI.
+ */
+static void
+serial_end(const char *saved)
+{
+	const char *reset = GetConfigOptionResetString("max_parallel_maintenance_workers");
+
+	SPI_connect_ext(SPI_OPT_NONATOMIC);
+	set_maintenance_workers(strcmp(saved, reset) == 0 ? NULL : saved);
+	SPI_commit();
+	SPI_finish();
+}
+
+/*
+ * A top-level statement between two transactions of the procedure.
+ *
+ * serial: without parallel maintenance workers.  A paced backfill builds its
+ * indexes so: a parallel build takes every core while it runs, and the
+ * writers the pacing is for wait for one.  The statement commits
+ * transactions of its own, so the setting is the session's for its time (a
+ * SET LOCAL would end with its first transaction); it is put back and
+ * committed right after, whether the statement succeeds or fails.
+ */
+static void
+toplevel(Migration *m, const char *sql, MemoryContext cxt, bool serial)
 {
 	MigStep		step;
+	char	   *saved = NULL;
 
 	memset(&step, 0, sizeof(step));
 	step.sql = (char *) sql;
@@ -297,14 +354,42 @@ toplevel(Migration *m, const char *sql, MemoryContext cxt)
 	SPI_commit();
 	SPI_finish();
 	MemoryContextSwitchTo(cxt);
-	mig_exec_toplevel(m, &step);
+	if (serial)
+	{
+		saved = pstrdup(GetConfigOption("max_parallel_maintenance_workers", false, false));
+		set_maintenance_workers("0");
+	}
+	PG_TRY();
+	{
+		mig_exec_toplevel(m, &step);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		if (!serial)
+			PG_RE_THROW();
+		/* mig_exec_toplevel() has ended the statement's transaction */
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		serial_end(saved);
+		MemoryContextSwitchTo(cxt);
+		mig_rethrow(edata);
+	}
+	PG_END_TRY();
+	if (serial)
+	{
+		serial_end(saved);
+		MemoryContextSwitchTo(cxt);
+	}
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	MemoryContextSwitchTo(cxt);
 	transaction_setup();
 }
 
 static void
-build_indexes(Migration *m, MemoryContext cxt)
+build_indexes(Migration *m, MemoryContext cxt, bool serial)
 {
 	ListCell   *lc;
 
@@ -321,7 +406,7 @@ build_indexes(Migration *m, MemoryContext cxt)
 			ereport(NOTICE,
 					(errmsg("dropping index %s, left invalid by an earlier build, to build it again",
 							leftover)));
-			toplevel(m, psprintf("DROP INDEX CONCURRENTLY %s", leftover), cxt);
+			toplevel(m, psprintf("DROP INDEX CONCURRENTLY %s", leftover), cxt, false);
 		}
 		else if (mig_object_done_already(m, o))
 		{
@@ -336,7 +421,7 @@ build_indexes(Migration *m, MemoryContext cxt)
 		else
 			ereport(NOTICE,
 					(errmsg("backfill of migration " INT64_FORMAT ": %s", m->id, o->sql)));
-		toplevel(m, o->sql, cxt);
+		toplevel(m, o->sql, cxt, serial);
 		mig_object_done(m, o);
 		commit();
 	}
@@ -355,6 +440,28 @@ notice_progress(Migration *m, double rate)
 		ereport(NOTICE,
 				(errmsg("backfill of migration " INT64_FORMAT ": " INT64_FORMAT " rows, %.0f rows/s",
 						m->id, m->rows_done, rate)));
+}
+
+/*
+ * pace_next_batch
+ *		A paced walk's next batch: as many rows as take about PACED_BATCH_MS
+ *		at the speed of the batches so far (the last ones weigh most), at
+ *		most twice the last batch and at most batch_size.  rows: what the
+ *		last batch walked, in elapsed microseconds, its commit included.
+ */
+static void
+pace_next_batch(Walk *w, int64 rows, int64 elapsed, int batch_size)
+{
+	double		us_per_row;
+	double		next;
+
+	if (rows <= 0)
+		return;
+	us_per_row = (double) Max(elapsed, 1) / rows;
+	w->us_per_row = w->us_per_row > 0 ? (w->us_per_row + us_per_row) / 2 : us_per_row;
+	next = PACED_BATCH_MS * 1000.0 / w->us_per_row;
+	next = Min(next, 2.0 * w->batch_size);
+	w->batch_size = (int) Max(1.0, Min(next, (double) batch_size));
 }
 
 /* The walk over the rows, batch by batch, committing each. */
@@ -396,8 +503,9 @@ walk(Migration *m, int batch_size, int max_rows_per_second, MemoryContext cxt)
 
 		w.pages = RelationGetNumberOfBlocks(rel);
 		relation_close(rel, AccessShareLock);
-		w.pages_per_batch = Max(1, (BlockNumber) ((double) batch_size * w.pages / Max(m->rows_total, 1)));
 	}
+	if (max_rows_per_second > 0)
+		w.batch_size = Min(batch_size, FIRST_PACED_BATCH);
 
 	for (;;)
 	{
@@ -407,6 +515,8 @@ walk(Migration *m, int batch_size, int max_rows_per_second, MemoryContext cxt)
 		bool		more;
 		double		seconds;
 		double		rate;
+		TimestampTz batch_started = GetCurrentTimestamp();
+		int64		rows_before = m->rows_done;
 
 		CHECK_FOR_INTERRUPTS();
 		BeginInternalSubTransaction(NULL);
@@ -433,7 +543,7 @@ walk(Migration *m, int batch_size, int max_rows_per_second, MemoryContext cxt)
 				mig_set_error(m, psprintf("backfill: %s", edata->message));
 				SPI_commit();
 			}
-			ReThrowError(edata);
+			mig_rethrow(edata);
 		}
 		PG_END_TRY();
 
@@ -456,10 +566,13 @@ walk(Migration *m, int batch_size, int max_rows_per_second, MemoryContext cxt)
 		}
 		if (max_rows_per_second > 0)
 		{
-			double		due = (double) (m->rows_done - rows_at_start) / max_rows_per_second;
+			TimestampTz now = GetCurrentTimestamp();
+			double		due_us = (double) (m->rows_done - rows_at_start) * USECS_PER_SEC /
+				max_rows_per_second;
 
-			if (due > seconds)
-				pause_ms((long) ((due - seconds) * 1000));
+			pace_next_batch(&w, m->rows_done - rows_before, now - batch_started, batch_size);
+			if (due_us > now - started)
+				pause_ms((long) ((due_us - (now - started) + 500) / 1000));
 		}
 	}
 }
@@ -545,7 +658,7 @@ schemaguard_backfill(PG_FUNCTION_ARGS)
 
 		if (!m->backfill_done)
 			walk(m, batch_size, max_rows_per_second, cxt);
-		build_indexes(m, cxt);
+		build_indexes(m, cxt, max_rows_per_second > 0);
 		if (mig_analyze_sql(m))
 		{
 			mig_set_phase(m, "backfill: analyze");

@@ -218,6 +218,32 @@ mig_restart_transaction(bool commit, Oid userid, int sec_context)
 }
 
 /*
+ * mig_rethrow
+ *		ReThrowError(edata) for an error copied (CopyErrorData) into a
+ *		context that may be gone before the error is reported: backfill
+ *		deletes its own before it re-throws.  CopyErrorData copies even the
+ *		error's file and function names and its message domains, but
+ *		ReThrowError keeps those four pointers as they are, and they would
+ *		point into freed memory when the error is sent (a crash seen when a
+ *		backfill is canceled).  They are copied into ErrorContext here, which
+ *		lives until the error has been reported.
+ */
+void
+mig_rethrow(ErrorData *edata)
+{
+	MemoryContextSwitchTo(ErrorContext);
+	if (edata->filename)
+		edata->filename = pstrdup(edata->filename);
+	if (edata->funcname)
+		edata->funcname = pstrdup(edata->funcname);
+	if (edata->domain)
+		edata->domain = pstrdup(edata->domain);
+	if (edata->context_domain)
+		edata->context_domain = pstrdup(edata->context_domain);
+	ReThrowError(edata);
+}
+
+/*
  * mig_exec_toplevel
  *		A utility statement that commits and starts transactions itself
  *		(CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY), run as psql
@@ -277,7 +303,7 @@ mig_exec_toplevel(Migration *m, MigStep *step)
 			PopActiveSnapshot();
 		mig_restart_transaction(false, save_userid, save_sec);
 		MemoryContextSwitchTo(cxt);
-		ReThrowError(edata);
+		mig_rethrow(edata);
 	}
 	PG_END_TRY();
 	own_sql = save_own;
@@ -362,7 +388,7 @@ mig_run_locked(Migration *m, const char *what, List *steps)
 								   migrate_lock_timeout_ms, edata->message),
 						 errhint("Find the sessions holding locks on %s (pg_locks, pg_stat_activity), then call it again; or raise schemaguard.migration_lock_timeout.",
 								 m->qualname)));
-			ReThrowError(edata);
+			mig_rethrow(edata);
 		}
 		ereport(NOTICE,
 				(errmsg("could not take the locks to %s of migration " INT64_FORMAT " (attempt %d of %d): %s",
@@ -478,7 +504,7 @@ mig_phase(Migration *m, const char *phase, void (*fn) (Migration *m, void *arg),
 		CurrentResourceOwner = owner;
 		if (edata->sqlerrcode != ERRCODE_ADMIN_SHUTDOWN && m->id != 0)
 			mig_audit(m, phase, NIL, edata->message);
-		ReThrowError(edata);
+		mig_rethrow(edata);
 	}
 	PG_END_TRY();
 }

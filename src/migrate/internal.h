@@ -448,6 +448,7 @@ extern int	mig_exec_args(Migration *m, const char *sql, int nargs, char **args,
 						  MigRole role, Oid owner);
 extern void mig_exec_step(Migration *m, MigStep *step);
 extern void mig_exec_toplevel(Migration *m, MigStep *step);
+extern void mig_rethrow(ErrorData *edata) pg_attribute_noreturn();
 extern void mig_restart_transaction(bool commit, Oid userid, int sec_context);
 extern void mig_run_locked(Migration *m, const char *what, List *steps);
 extern void mig_run_steps(Migration *m, const char *what, List *steps);

@@ -198,7 +198,7 @@ migrate_rewrite_form(const char *statement, bool *starts_only)
 		CurrentResourceOwner = owner;
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
 			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
+			mig_rethrow(edata);
 		result = NULL;
 	}
 	PG_END_TRY();
@@ -340,7 +340,7 @@ run_toplevel_object(RewriteRun *run, int ordinal)
 				MemoryContextSwitchTo(run->cxt);
 				note_ran(run, step.sql);
 			}
-			ReThrowError(edata);
+			mig_rethrow(edata);
 		}
 		ereport(NOTICE,
 				(errmsg("%s failed: %s", o->sql, edata->message),

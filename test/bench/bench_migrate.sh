@@ -285,15 +285,27 @@ writers() {
 # The lock sampler, in a session of its own until bench_stop has a row: a
 # procedure that commits after each sample, so that it never holds a
 # snapshot that CREATE INDEX CONCURRENTLY would wait for.  It runs during
-# the writers' baseline too, so that both latencies pay for it.
+# the writers' baseline too, so that both latencies pay for it.  It also
+# notes when the migration's own phase changes (schemaguard.migration.phase:
+# the backfill's rows, its index builds, its ANALYZE), to tell apart the
+# writers' latencies within the CALL of backfill.
 q mb <<'EOF'
+CREATE TABLE bench_subphase (started timestamptz, phase text);
 CREATE PROCEDURE sample_locks() LANGUAGE plpgsql AS $$
 DECLARE
     cur text;
     t0 timestamptz;
     rels text;
+    sub text;
+    last_sub text;
 BEGIN
     LOOP
+        SELECT regexp_replace(phase, '^(backfill: index|verify:).*$', '\1') INTO sub
+        FROM schemaguard.migration ORDER BY id DESC LIMIT 1;
+        IF sub IS DISTINCT FROM last_sub THEN
+            INSERT INTO bench_subphase VALUES (clock_timestamp(), sub);
+            last_sub := sub;
+        END IF;
         SELECT string_agg(DISTINCT c.oid::regclass::text, ', ') INTO cur
         FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
         WHERE l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -400,7 +412,20 @@ for cycle in $(seq 1 "$CYCLES"); do
 done
 q mb -c 'CREATE TABLE bench_lat (ended float8, ms float8)'
 q mb -c "\\copy bench_lat FROM '$WORK/ended.tsv'"
-q mb -c "\\copy (SELECT 'wp', coalesce((SELECT phase FROM bench_phase p WHERE to_timestamp(l.ended) BETWEEN p.started AND p.ended), 'between phases'), 0, l.ms
+# by the phase (the psql statement of the migration) a transaction ended in;
+# within backfill, by the migration's own phase then (rows, index, analyze);
+# between phases: between two statements, or after the end of the migration
+q mb -c "\\copy (SELECT 'wp', coalesce((SELECT CASE WHEN p.phase <> 'backfill' THEN p.phase
+                 ELSE coalesce((SELECT CASE WHEN s.phase LIKE 'backfill: index%' THEN 'backfill: index CONCURRENTLY'
+                                            WHEN s.phase = 'backfill: analyze' THEN 'backfill: ANALYZE'
+                                            ELSE 'backfill: rows' END
+                                FROM bench_subphase s WHERE s.started <= to_timestamp(l.ended)
+                                ORDER BY s.started DESC LIMIT 1), 'backfill: rows') END
+                 FROM bench_phase p WHERE to_timestamp(l.ended) BETWEEN p.started AND p.ended),
+                 CASE WHEN to_timestamp(l.ended) > (SELECT max(e.ended) FROM bench_phase e WHERE e.cycle =
+                          (SELECT c.cycle FROM bench_phase c WHERE c.started <= to_timestamp(l.ended) ORDER BY c.started DESC LIMIT 1))
+                      THEN 'after the migration'
+                      ELSE 'between phases' END), 0, l.ms
                  FROM bench_lat l) TO STDOUT" >> "$RAW"
 q mb -c "\\copy (SELECT 'l', coalesce((SELECT phase FROM bench_phase p WHERE a.started BETWEEN p.started AND p.ended), 'between phases'), 0,
                  extract(epoch FROM ended - started) * 1000 FROM bench_ae a) TO STDOUT" >> "$RAW"
@@ -444,7 +469,9 @@ SELECT run AS cycle,
 FROM bench_raw WHERE section = 'w' GROUP BY run ORDER BY run;
 \pset title 'w: writer transactions during the migration (ms), by the phase they ended in, all cycles'
 SELECT kind AS phase, n AS transactions, pg_temp.f(v) AS median, pg_temp.f(p99) AS p99,
-       pg_temp.f(max_v) AS longest
+       pg_temp.f(max_v) AS longest,
+       (SELECT count(*) FROM bench_raw r WHERE r.section = 'wp' AND r.kind = med.kind
+          AND r.ms > (SELECT p99 FROM med d WHERE d.section = 'w' AND d.kind = 'during')) AS "over the p99 during"
 FROM med WHERE section = 'wp' ORDER BY n DESC;
 CREATE TEMP TABLE ratio AS
 SELECT o, target_name, figure, num, den, num / den AS ratio, target, op,
