@@ -32,8 +32,12 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
 #include "catalog/objectaddress.h"
+#include "catalog/pg_depend.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
@@ -41,6 +45,7 @@
 #include "parser/parse_coerce.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -66,6 +71,41 @@ binds_by_name(const ObjectAddress *object)
 	result = heap_attisnull(tuple, Anum_pg_proc_prosqlbody, NULL);
 	ReleaseSysCache(tuple);
 	return result;
+}
+
+/*
+ * recorded_on
+ *		Does pg_depend record that the object depends on the column (or
+ *		object) itself?  A trigger with UPDATE OF or a WHEN naming the column
+ *		is recorded, whatever its function's body names as text: PostgreSQL
+ *		refuses the change for it, as for a view.
+ */
+static bool
+recorded_on(const ObjectAddress *object, const ObjectAddress *source)
+{
+	Relation	depend;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	bool		found = false;
+
+	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(object->classId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(object->objectId));
+	scan = systable_beginscan(depend, DependDependerIndexId, true, NULL, 2, key);
+	while (!found && HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tuple);
+
+		found = d->refclassid == source->classId &&
+			d->refobjid == source->objectId &&
+			(source->objectSubId == 0 || d->refobjsubid == source->objectSubId);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	return found;
 }
 
 /*
@@ -219,7 +259,7 @@ report(GuardStatement *st, GuardChange *change, const ObjectAddress *source,
 		nspid = lineage_object_schema(dep);
 		if (OidIsValid(dropped_schema) && nspid == dropped_schema)
 			continue;			/* dropped along */
-		if (!binds_by_name(dep) && !by_text)
+		if (!binds_by_name(dep) && (!by_text || recorded_on(dep, source)))
 		{
 			tracked++;
 			tracked_kinds = list_append_unique(tracked_kinds,
