@@ -153,6 +153,25 @@ RESET schemaguard.mode;
 ALTER TABLE film RENAME COLUMN title TO name;
 SET schemaguard.mode = off;
 
+-- a trigger PostgreSQL records on the column (UPDATE OF) whose function
+-- names it too counts among those PostgreSQL records (it refuses the drop);
+-- the trigger without a column list is the body written as a string
+CREATE TABLE lw (id int, amount int);
+CREATE FUNCTION lw_log() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'amount %', NEW.amount;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER lw_amount AFTER UPDATE OF amount ON lw FOR EACH ROW EXECUTE FUNCTION lw_log();
+CREATE TRIGGER lw_any AFTER UPDATE ON lw FOR EACH ROW EXECUTE FUNCTION lw_log();
+RESET schemaguard.mode;
+ALTER TABLE lw DROP COLUMN amount;
+DROP TRIGGER lw_amount ON lw;
+ALTER TABLE lw DROP COLUMN amount;
+SET schemaguard.mode = off;
+DROP TABLE lw;
+DROP FUNCTION lw_log();
+
 SELECT * FROM pg_temp.upkeep_vs_rebuild();
 DROP TABLE film;
 DROP EXTENSION moddatetime, insert_username, autoinc, lo;
