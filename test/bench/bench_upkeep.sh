@@ -261,30 +261,7 @@ create_sql() {
     echo "CREATE SCHEMA bench_j;"
     echo "SELECT clock_timestamp() AS t0 \\gset"
     for n in $(seq 1 "$NCREATE"); do
-        f=$(printf 'bench.t%04d' $((FACT0 + n % (TABLES / 2))))
-        d=$(printf 'bench.t%04d' $((1 + n % (TABLES / 2))))
-        cat <<EOF
-CREATE FUNCTION bench_j.f$n(p_key int, p_limit numeric) RETURNS numeric LANGUAGE plpgsql AS \$f\$
-DECLARE
-    v_total numeric := 0;
-    v_label text;
-    r record;
-BEGIN
-    SELECT d.c16 || '/' || d.c17 INTO v_label FROM $d d WHERE d.c01 = p_key;
-    IF v_label IS NULL THEN
-        RETURN 0;
-    END IF;
-    FOR r IN SELECT f.c02, f.c11 * 1.1 AS amount FROM $f f WHERE f.c01 = p_key AND f.c12 > p_limit LOOP
-        v_total := v_total + r.amount;
-        IF r.c02 > 10 THEN
-            UPDATE $f SET c13 = r.amount, c18 = v_label WHERE c01 = p_key AND c02 = r.c02;
-        END IF;
-    END LOOP;
-    INSERT INTO $d (c01, c11, c16) VALUES (p_key, v_total, v_label);
-    RETURN v_total;
-END
-\$f\$;
-EOF
+        bench_j_function "$n"
     done
     echo "SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;"
 }

@@ -174,3 +174,35 @@ BEGIN
     RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
 END
 \$f\$;"
+
+# bench_j_function N: the CREATE FUNCTION of j (bench_upkeep.sh) and of
+# count_upkeep.sh, the same statement in both: a 20-line PL/pgSQL body over
+# the fact tables (TABLES and FACT0 set by the caller) -- declarations,
+# SELECT INTO, IF, a FOR loop over a query, UPDATE, INSERT, RETURN.
+bench_j_function() {
+    local n=$1 f d
+    f=$(printf 'bench.t%04d' $((FACT0 + n % (TABLES / 2))))
+    d=$(printf 'bench.t%04d' $((1 + n % (TABLES / 2))))
+    cat <<EOF
+CREATE FUNCTION bench_j.f$n(p_key int, p_limit numeric) RETURNS numeric LANGUAGE plpgsql AS \$f\$
+DECLARE
+    v_total numeric := 0;
+    v_label text;
+    r record;
+BEGIN
+    SELECT d.c16 || '/' || d.c17 INTO v_label FROM $d d WHERE d.c01 = p_key;
+    IF v_label IS NULL THEN
+        RETURN 0;
+    END IF;
+    FOR r IN SELECT f.c02, f.c11 * 1.1 AS amount FROM $f f WHERE f.c01 = p_key AND f.c12 > p_limit LOOP
+        v_total := v_total + r.amount;
+        IF r.c02 > 10 THEN
+            UPDATE $f SET c13 = r.amount, c18 = v_label WHERE c01 = p_key AND c02 = r.c02;
+        END IF;
+    END LOOP;
+    INSERT INTO $d (c01, c11, c16) VALUES (p_key, v_total, v_label);
+    RETURN v_total;
+END
+\$f\$;
+EOF
+}
