@@ -135,10 +135,84 @@ FROM schemaguard.lineage_edge
 WHERE source_objid IN ('retyped'::regclass, 'retyped_1'::regclass) AND source_objsubid = 2
 ORDER BY 1, 2;
 
+-- ... and an index expression, a CHECK and a statistics object calling a
+-- function: the old ones' edges from the function go too
+CREATE FUNCTION up_half(bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT $1 / 2';
+CREATE TABLE retyped_f (a int, b int);
+CREATE INDEX retyped_f_idx ON retyped_f ((up_half(b))) WHERE up_half(a) > 0;
+ALTER TABLE retyped_f ADD CONSTRAINT retyped_f_check CHECK (up_half(a) > -5);
+CREATE STATISTICS retyped_f_stats ON (up_half(a)), b FROM retyped_f;
+ALTER TABLE retyped_f ALTER COLUMN a TYPE bigint;
+SELECT pg_describe_object(dependent_classid, dependent_objid, 0) AS dependent, usage
+FROM schemaguard.lineage_edge
+WHERE source_classid = 'pg_proc'::regclass AND source_objid = 'up_half'::regproc
+ORDER BY 1, 2;
+
+-- REINDEX ... CONCURRENTLY builds each index again under a new OID and drops
+-- the old one, with no event trigger in PostgreSQL 15: the old indexes'
+-- edges go, the new ones have theirs (an index, a table, a partitioned
+-- index, a schema)
+CREATE SCHEMA up_reindex;
+CREATE TABLE up_reindex.t (a int, b int);
+CREATE INDEX t_a ON up_reindex.t (a);
+CREATE INDEX t_f ON up_reindex.t ((up_half(b))) WHERE up_half(a) > 0;
+CREATE TABLE up_reindex.p (a int) PARTITION BY RANGE (a);
+CREATE TABLE up_reindex.p1 PARTITION OF up_reindex.p FOR VALUES FROM (0) TO (10);
+CREATE INDEX p_f ON up_reindex.p ((up_half(a)));
+CREATE TEMP VIEW up_reindex_edges AS
+SELECT pg_describe_object(source_classid, source_objid, source_objsubid) AS source,
+       pg_describe_object(dependent_classid, dependent_objid, 0) AS dependent, usage
+FROM schemaguard.lineage_edge e JOIN pg_class c ON c.oid = e.dependent_objid
+WHERE e.dependent_classid = 'pg_class'::regclass AND c.relkind IN ('i', 'I')
+  AND c.relnamespace = 'up_reindex'::regnamespace;
+CREATE TEMP TABLE up_index_edges AS SELECT * FROM up_reindex_edges;
+REINDEX INDEX CONCURRENTLY up_reindex.t_a;
+REINDEX TABLE CONCURRENTLY up_reindex.t;
+REINDEX INDEX CONCURRENTLY up_reindex.p_f;
+REINDEX SCHEMA CONCURRENTLY up_reindex;
+SELECT * FROM up_reindex_edges ORDER BY 2, 1, 3;
+SELECT count(*) AS differing FROM (
+    (SELECT * FROM up_reindex_edges EXCEPT SELECT * FROM up_index_edges)
+    UNION ALL
+    (SELECT * FROM up_index_edges EXCEPT SELECT * FROM up_reindex_edges)) d;
+
+-- a trigger function calling a function created after its trigger: when the
+-- call resolves, the trigger function's own edge to it is stored too
+CREATE TABLE up_hub (name text, nslots int);
+-- (a body's names are bound as in a session of its own: in public)
+CREATE FUNCTION up_hub_a() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE dummy integer;
+BEGIN
+    dummy := up_hub_adjust(new.name, new.nslots);
+    RETURN new;
+END $$;
+CREATE TRIGGER up_hub_a AFTER INSERT ON up_hub FOR EACH ROW EXECUTE FUNCTION up_hub_a();
+SELECT object_identity, reference FROM schemaguard.unresolved_references()
+WHERE object_identity LIKE 'up_hub_a%';
+CREATE FUNCTION public.up_hub_adjust(text, integer) RETURNS integer LANGUAGE sql AS 'SELECT 0';
+SELECT object_identity, reference FROM schemaguard.unresolved_references()
+WHERE object_identity LIKE 'up_hub_a%';
+SELECT pg_describe_object(source_classid, source_objid, 0) AS source,
+       pg_describe_object(dependent_classid, dependent_objid, 0) AS dependent, usage
+FROM schemaguard.lineage_edge
+WHERE dependent_classid = 'pg_proc'::regclass AND dependent_objid = 'up_hub_a'::regproc;
+
+-- a function whose parameter is a temporary table's row type is dropped with
+-- it when the session ends, without an event: not tracked, like the table
+CREATE TEMP TABLE up_compos (f1 int, f2 text);
+CREATE FUNCTION public.up_compos1(v up_compos) RETURNS void LANGUAGE sql AS
+    $$ INSERT INTO up_compos VALUES (v.*) $$;
+CREATE FUNCTION public.up_compos2(v up_compos) RETURNS void LANGUAGE sql AS
+    $$ SELECT up_compos1(v) $$;
+SELECT count(*) AS edges_of_temporary_functions FROM schemaguard.lineage_edge
+WHERE (source_classid = 'pg_proc'::regclass AND source_objid IN ('up_compos1'::regproc, 'up_compos2'::regproc))
+   OR (dependent_classid = 'pg_proc'::regclass AND dependent_objid IN ('up_compos1'::regproc, 'up_compos2'::regproc));
+
 -- no edge points at an object that no longer exists
 SELECT count(*) AS orphans FROM schemaguard.lineage_edge e
 WHERE pg_identify_object(e.dependent_classid, e.dependent_objid, 0) IS NULL
    OR pg_identify_object(e.dependent_classid, e.dependent_objid, 0).identity IS NULL
+   OR pg_identify_object(e.source_classid, e.source_objid, 0).identity IS NULL
    OR (e.source_classid = 'pg_class'::regclass AND e.source_objsubid > 0
        AND NOT EXISTS (SELECT 1 FROM pg_attribute a
                        WHERE a.attrelid = e.source_objid AND a.attnum = e.source_objsubid

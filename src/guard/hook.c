@@ -495,6 +495,8 @@ guard_process_utility(PlannedStmt *pstmt, const char *queryString,
 		hook_depth--;
 	}
 	PG_END_TRY();
+	/* what no event trigger reports (REINDEX CONCURRENTLY's new indexes) */
+	lineage_after_utility(pstmt->utilityStmt);
 }
 
 /*

@@ -10,7 +10,9 @@
  * VIEW replaces them; a rename changes nothing stored, since edges are keyed
  * by OID and attnum); after ALTER COLUMN TYPE, the edges of the objects it
  * rebuilt under new OIDs are forgotten.  sql_drop: edges from or to each dropped object or
- * column are deleted.
+ * column are deleted.  REINDEX ... CONCURRENTLY, which fires no event
+ * trigger, is followed from the guard's ProcessUtility hook
+ * (lineage_before_utility, lineage_after_utility).
  *
  * The command lists come from the server's own pg_event_trigger_ddl_commands()
  * and pg_event_trigger_dropped_objects(), called through fmgr rather than
@@ -25,6 +27,7 @@
 #include <ctype.h>
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -38,12 +41,14 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
+#include "commands/defrem.h"
 #include "commands/event_trigger.h"
 #include "commands/tablecmds.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "storage/sinval.h"
@@ -52,6 +57,9 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
@@ -165,6 +173,209 @@ kept_before_alter(const RangeVar *rv)
 }
 
 /*
+ * REINDEX ... CONCURRENTLY builds each index again under a new OID, swaps
+ * the names and drops the old index internally, across transactions of its
+ * own; PostgreSQL 15 fires no event trigger for REINDEX.  The indexes it may
+ * replace are listed before it runs (lineage_before_utility), and after it
+ * (lineage_after_utility) the edges to those gone are forgotten and the
+ * tables' own lineage computed again.  Kept in TopMemoryContext: the
+ * command commits transactions in between.
+ */
+static List *reindexed_before = NIL;	/* OIDs of the indexes, then */
+
+static List *add_relation(List *objects, Oid relid);
+
+/* Is this a REINDEX with CONCURRENTLY (of an index, table, schema, database)? */
+static bool
+reindex_concurrently(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (parsetree == NULL || !IsA(parsetree, ReindexStmt))
+		return false;
+	foreach(lc, ((ReindexStmt *) parsetree)->params)
+	{
+		DefElem    *opt = (DefElem *) lfirst(lc);
+
+		if (strcmp(opt->defname, "concurrently") == 0)
+			return defGetBoolean(opt);
+	}
+	return false;
+}
+
+/*
+ * reindexed_tables
+ *		The tables whose indexes a REINDEX ... CONCURRENTLY may replace, as
+ *		far as lineage keeps them: the index's table, the table, or every
+ *		table of the schema or database with an index; with the partitions of
+ *		a partitioned one.  Looked up without an error (the command reports
+ *		its own) and locked ACCESS SHARE, as reading their indexes needs.
+ */
+static List *
+reindexed_tables(ReindexStmt *stmt)
+{
+	List	   *tables = NIL;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (stmt->kind == REINDEX_OBJECT_INDEX || stmt->kind == REINDEX_OBJECT_TABLE)
+	{
+		Oid			relid = RangeVarGetRelidExtended(stmt->relation, AccessShareLock,
+													 RVR_MISSING_OK, NULL, NULL);
+
+		if (OidIsValid(relid) && stmt->kind == REINDEX_OBJECT_INDEX)
+		{
+			char		relkind = get_rel_relkind(relid);
+
+			relid = (relkind == RELKIND_INDEX || relkind == RELKIND_PARTITIONED_INDEX) ?
+				IndexGetRelation(relid, true) : InvalidOid;
+			if (OidIsValid(relid))
+				LockRelationOid(relid, AccessShareLock);
+		}
+		if (OidIsValid(relid))
+			tables = list_make1_oid(relid);
+	}
+	else
+	{
+		Oid			nspid = InvalidOid;
+		Relation	pg_class;
+		TableScanDesc scan;
+		HeapTuple	tuple;
+
+		if (stmt->kind == REINDEX_OBJECT_SCHEMA)
+		{
+			nspid = get_namespace_oid(stmt->name, true);
+			if (!OidIsValid(nspid))
+				return NIL;
+		}
+		pg_class = table_open(RelationRelationId, AccessShareLock);
+		scan = table_beginscan_catalog(pg_class, 0, NULL);
+		while (HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection)))
+		{
+			Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
+
+			if (form->relhasindex &&
+				(form->relkind == RELKIND_RELATION || form->relkind == RELKIND_MATVIEW) &&
+				(!OidIsValid(nspid) || form->relnamespace == nspid))
+				tables = lappend_oid(tables, form->oid);
+		}
+		table_endscan(scan);
+		table_close(pg_class, AccessShareLock);
+	}
+	foreach(lc, tables)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP ||
+			!lineage_namespace_tracked(get_rel_namespace(relid)))
+			continue;
+		if (stmt->kind != REINDEX_OBJECT_INDEX && stmt->kind != REINDEX_OBJECT_TABLE)
+		{
+			/* it may have gone since it was read */
+			LockRelationOid(relid, AccessShareLock);
+			if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+				continue;
+		}
+		result = list_concat_unique_oid(result,
+										has_subclass(relid) ?
+										find_all_inheritors(relid, AccessShareLock, NULL) :
+										list_make1_oid(relid));
+	}
+	return result;
+}
+
+/* Every index of these tables now: their OIDs, in TopMemoryContext. */
+static List *
+indexes_of(List *tables)
+{
+	List	   *indexes = NIL;
+	ListCell   *lc;
+
+	foreach(lc, tables)
+	{
+		Relation	rel = relation_open(lfirst_oid(lc), NoLock);
+		List	   *list = RelationGetIndexList(rel);
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		indexes = list_concat(indexes, list);
+		MemoryContextSwitchTo(old);
+		list_free(list);
+		relation_close(rel, NoLock);
+	}
+	return indexes;
+}
+
+/*
+ * lineage_after_utility
+ *		Called by the ProcessUtility hook after a utility statement ran
+ *		without an error.  After REINDEX ... CONCURRENTLY, the edges to the
+ *		indexes it replaced are forgotten and those of their replacements
+ *		computed (see reindexed_before).  The command has committed its work
+ *		and left a new transaction: a failure here is a warning, not the
+ *		statement's error, and rebuild() repairs what it left (a cancel
+ *		still ends the statement).
+ */
+void
+lineage_after_utility(Node *parsetree)
+{
+	Oid			table,
+				source_index,
+				dependent_index;
+	List	   *before = reindexed_before;
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	reindexed_before = NIL;
+	if (!reindex_concurrently(parsetree) || IsBinaryUpgrade ||
+		!IsTransactionState() || !lineage_catalog_oids(&table, &source_index, &dependent_index))
+	{
+		list_free(before);
+		return;
+	}
+	PushActiveSnapshot(GetTransactionSnapshot());
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		List	   *tables = reindexed_tables((ReindexStmt *) parsetree);
+		List	   *owners = NIL;
+		ListCell   *lc;
+
+		foreach(lc, before)
+		{
+			ObjectAddress index;
+
+			ObjectAddressSet(index, RelationRelationId, lfirst_oid(lc));
+			if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(index.objectId)))
+				lineage_store_forget(&index, NULL, true);
+		}
+		foreach(lc, tables)
+			owners = add_relation(owners, lfirst_oid(lc));
+		lineage_store_refresh(owners);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = lineage_catch_error(cxt);
+
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("lineage of the indexes REINDEX CONCURRENTLY replaced could not be updated: %s",
+						edata->message),
+				 errhint("Run SELECT schemaguard.rebuild(); to compute the lineage catalog again.")));
+	}
+	PG_END_TRY();
+	PopActiveSnapshot();
+	list_free(before);
+}
+
+/*
  * lineage_before_utility
  *		Called by the ProcessUtility hook before a utility statement runs:
  *		for an ALTER TABLE, look up its table now (see before_alter); any
@@ -183,6 +394,12 @@ lineage_before_utility(Node *parsetree)
 				dependent_index;
 
 	before_alter.relid = InvalidOid;
+	list_free(reindexed_before);
+	reindexed_before = NIL;
+	if (reindex_concurrently(parsetree) && !IsBinaryUpgrade &&
+		!IsAbortedTransactionBlockState() &&
+		lineage_catalog_oids(&table, &source_index, &dependent_index))
+		reindexed_before = indexes_of(reindexed_tables((ReindexStmt *) parsetree));
 	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt) || IsBinaryUpgrade ||
 		IsAbortedTransactionBlockState())
 		return;

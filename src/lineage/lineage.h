@@ -67,8 +67,9 @@ typedef struct LineageEdge
 StaticAssertDecl(sizeof(LineageEdge) == 2 * sizeof(ObjectAddress) + sizeof(LineageUsage),
 				 "LineageEdge must not have padding");
 
-/* ddl_events.c: called by the ProcessUtility hook before a statement runs */
+/* ddl_events.c: called by the ProcessUtility hook before and after a statement runs */
 extern void lineage_before_utility(Node *parsetree);
+extern void lineage_after_utility(Node *parsetree);
 
 /* store.c: what the catalog says about an object */
 extern List *lineage_dependents(const ObjectAddress *source);

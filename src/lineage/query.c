@@ -25,12 +25,19 @@
 
 #include <limits.h>
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
+#include "catalog/indexing.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -38,7 +45,9 @@
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteSupport.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -521,10 +530,92 @@ register_tracked_callbacks(void)
 	tracked_callback = true;
 }
 
+/* Is this type in a temporary schema (a temporary table's row type)? */
+static bool
+type_is_temporary(Oid typid)
+{
+	HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	bool		temporary = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		temporary = isAnyTempNamespace(((Form_pg_type) GETSTRUCT(tuple))->typnamespace);
+		ReleaseSysCache(tuple);
+	}
+	return temporary;
+}
+
+/*
+ * function_is_temporary
+ *		Does this function, in a permanent schema, depend on an object in a
+ *		temporary one: a temporary table's row type as its result or a
+ *		parameter's type, or, in a SQL-standard body or a parameter's
+ *		default, any object?  PostgreSQL drops it with that object when its
+ *		session ends, which no event trigger sees: it is as temporary.
+ */
+static bool
+function_is_temporary(Oid funcid)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	Form_pg_proc form;
+	bool		temporary = false;
+	bool		isnull;
+	Datum		datum;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	form = (Form_pg_proc) GETSTRUCT(tuple);
+	temporary = type_is_temporary(form->prorettype);
+	for (int i = 0; !temporary && i < form->proargtypes.dim1; i++)
+		temporary = type_is_temporary(form->proargtypes.values[i]);
+	datum = SysCacheGetAttr(PROCOID, tuple, Anum_pg_proc_proallargtypes, &isnull);
+	if (!temporary && !isnull)
+	{
+		ArrayType  *array = DatumGetArrayTypeP(datum);
+		Oid		   *types = (Oid *) ARR_DATA_PTR(array);
+
+		for (int i = 0; !temporary && i < ARR_DIMS(array)[0]; i++)
+			temporary = type_is_temporary(types[i]);
+	}
+	if (!temporary &&
+		(!heap_attisnull(tuple, Anum_pg_proc_prosqlbody, NULL) ||
+		 !heap_attisnull(tuple, Anum_pg_proc_proargdefaults, NULL)))
+	{
+		Relation	depend = table_open(DependRelationId, AccessShareLock);
+		ScanKeyData keys[2];
+		SysScanDesc scan;
+		HeapTuple	dep;
+
+		ScanKeyInit(&keys[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(ProcedureRelationId));
+		ScanKeyInit(&keys[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(funcid));
+		scan = systable_beginscan(depend, DependDependerIndexId, true, NULL, 2, keys);
+		while (!temporary && HeapTupleIsValid(dep = systable_getnext(scan)))
+		{
+			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(dep);
+			ObjectAddress referenced;
+			Oid			nspid;
+
+			if (d->refclassid == NamespaceRelationId)
+				continue;
+			ObjectAddressSet(referenced, d->refclassid, d->refobjid);
+			nspid = is_objectclass_supported(d->refclassid) ?
+				get_object_namespace(&referenced) : InvalidOid;
+			temporary = OidIsValid(nspid) && isAnyTempNamespace(nspid);
+		}
+		systable_endscan(scan);
+		table_close(depend, AccessShareLock);
+	}
+	ReleaseSysCache(tuple);
+	return temporary;
+}
+
 /*
  * lineage_function_tracked
  *		Is this a function whose own lineage we keep (not a built-in, not
- *		one of ours, not temporary: it vanishes without an event)?
+ *		one of ours, not temporary -- in a temporary schema or depending on
+ *		an object there: it vanishes without an event)?
  */
 bool
 lineage_function_tracked(Oid funcid)
@@ -534,7 +625,8 @@ lineage_function_tracked(Oid funcid)
 
 	if (OidIsValid(funcid) && tracked_funcid[slot] == funcid)
 		return tracked_function_answer[slot];
-	answer = lineage_namespace_tracked(get_func_namespace(funcid));
+	answer = lineage_namespace_tracked(get_func_namespace(funcid)) &&
+		!function_is_temporary(funcid);
 	if (OidIsValid(funcid))
 	{
 		register_tracked_callbacks();

@@ -33,6 +33,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_trigger.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -586,9 +587,11 @@ object_exists(const ObjectAddress *object)
 /*
  * lineage_store_forget_vanished
  *		Delete the edges from a table's columns to objects that no longer
- *		exist.  ALTER COLUMN TYPE rebuilds the indexes, constraints, defaults
- *		and statistics objects on the column under new OIDs, and drops the
- *		old ones internally, which no sql_drop event reports.
+ *		exist, and the other edges to those objects (from the functions an
+ *		index expression, a CHECK or a statistics object calls).  ALTER
+ *		COLUMN TYPE rebuilds the indexes, constraints, defaults and
+ *		statistics objects on the column under new OIDs, and drops the old
+ *		ones internally, which no sql_drop event reports.
  */
 void
 lineage_store_forget_vanished(Oid relid)
@@ -602,6 +605,8 @@ lineage_store_forget_vanished(Oid relid)
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	bool		deleted = false;
+	List	   *vanished = NIL;
+	ListCell   *lc;
 
 	if (!lineage_catalog_oids(&table, &source_index, &dependent_index))
 		return;
@@ -621,12 +626,29 @@ lineage_store_forget_vanished(Oid relid)
 		/* one deleted concurrently is gone all the same */
 		if (delete_row(rel, &tuple->t_self) == TM_Ok)
 			deleted = true;
+		foreach(lc, vanished)
+		{
+			ObjectAddress *v = (ObjectAddress *) lfirst(lc);
+
+			if (v->classId == dependent.classId && v->objectId == dependent.objectId)
+				break;
+		}
+		if (lc == NULL)
+		{
+			ObjectAddress *v = palloc(sizeof(ObjectAddress));
+
+			ObjectAddressSet(*v, dependent.classId, dependent.objectId);
+			vanished = lappend(vanished, v);
+		}
 	}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
 	if (deleted)
 		CommandCounterIncrement();
+	foreach(lc, vanished)
+		lineage_store_forget((ObjectAddress *) lfirst(lc), NULL, true);
+	list_free_deep(vanished);
 }
 
 /*
@@ -933,12 +955,37 @@ refresh_one(Relation rel, CatalogIndexState indstate, Oid dependent_index,
 	MemoryContextReset(cxt);
 }
 
+/* Add an object (as a whole) to the list of those refreshed, once. */
+static List *
+add_refreshed(List *result, ObjectAddress object)
+{
+	ListCell   *rc;
+	ObjectAddress *copy;
+
+	if (!OidIsValid(object.objectId))
+		return result;
+	foreach(rc, result)
+	{
+		ObjectAddress *o = (ObjectAddress *) lfirst(rc);
+
+		if (o->classId == object.classId && o->objectId == object.objectId)
+			return result;
+	}
+	copy = palloc(sizeof(ObjectAddress));
+	*copy = object;
+	copy->objectSubId = 0;
+	return lappend(result, copy);
+}
+
 /*
  * refreshed_objects
  *		The objects whose lineage is computed for these: each once, a catalog
  *		entry with unresolved references of its own (a trigger) as its
- *		owner.  (An object refreshed twice in one command would not see its
- *		first refresh's rows, and keep both.)
+ *		owner -- and a trigger's function too: the function's own edges (the
+ *		functions it calls) come from reading it with the trigger's NEW and
+ *		OLD, so what resolves a trigger's reference (the function it calls,
+ *		created since) changes them as well.  (An object refreshed twice in
+ *		one command would not see its first refresh's rows, and keep both.)
  */
 static List *
 refreshed_objects(List *objects)
@@ -949,27 +996,19 @@ refreshed_objects(List *objects)
 	foreach(lc, objects)
 	{
 		ObjectAddress object = *(ObjectAddress *) lfirst(lc);
-		ListCell   *rc;
-		bool		seen = false;
 
+		if (object.classId == TriggerRelationId)
+		{
+			ObjectAddress function;
+
+			ObjectAddressSet(function, ProcedureRelationId,
+							 lineage_trigger_function(&object));
+			if (OidIsValid(function.objectId) && lineage_function_tracked(function.objectId))
+				result = add_refreshed(result, function);
+		}
 		if (object.classId != RelationRelationId && object.classId != ProcedureRelationId)
 			object = lineage_owner(&object);
-		if (!OidIsValid(object.objectId))
-			continue;
-		foreach(rc, result)
-		{
-			ObjectAddress *o = (ObjectAddress *) lfirst(rc);
-
-			seen |= (o->classId == object.classId && o->objectId == object.objectId);
-		}
-		if (!seen)
-		{
-			ObjectAddress *copy = palloc(sizeof(ObjectAddress));
-
-			*copy = object;
-			copy->objectSubId = 0;
-			result = lappend(result, copy);
-		}
+		result = add_refreshed(result, object);
 	}
 	return result;
 }
