@@ -18,9 +18,9 @@
  * max_rows_per_second: the walk is paced for writers running beside it.
  * Its batches are short (about PACED_BATCH_MS each, batch_size only their
  * upper bound) and spread evenly, a pause after each, so that no batch holds
- * a CPU and its rows' locks for long; and the copies of the indexes are
- * built without parallel maintenance workers, which would take every core
- * while writers wait for one.
+ * a CPU and its rows' locks for more than about half a millisecond; and the
+ * copies of the indexes are built without parallel maintenance workers,
+ * which would take every core while writers wait for one.
  * Progress: rows done, total, rate and the time left in
  * schemaguard.migrations after each batch, and as a NOTICE at most every
  * PROGRESS_INTERVAL_MS.  Then each copied index is built with CREATE INDEX
@@ -62,11 +62,19 @@
  * A paced walk (max_rows_per_second given) spreads the rows evenly over
  * time: batches of about PACED_BATCH_MS each (batch_size is then their upper
  * bound), the first of FIRST_PACED_BATCH rows, each followed by a pause
- * until the rate allows the next.  Writers running beside it meet a short
- * batch often rather than a long one now and then: a batch holds a CPU and
- * its rows' locks for a couple of milliseconds at most.
+ * until the rate allows the next, and by PACED_MIN_PAUSE_US at least even
+ * when the walk is behind the rate, so that batches never run back to back.
+ * Writers running beside it meet a short burst of work often rather than a
+ * long one now and then.  The length of each burst is what costs them, not
+ * its priority nor its I/O: on a small machine a process outside PostgreSQL
+ * busy 2 ms of every 8 costs writers' p99 as much as batches of 2 ms do
+ * (about 2 ms), in bursts of 0.5 ms under 1 ms (docs/benchmark.md,
+ * Migrations).  Shorter batches than this cost more per row (each has a few
+ * statements of its own and a commit) without shortening the writers' wait
+ * further.
  */
-#define PACED_BATCH_MS 2.0
+#define PACED_BATCH_MS 0.5
+#define PACED_MIN_PAUSE_US 100
 #define FIRST_PACED_BATCH 100
 
 /*
@@ -172,18 +180,32 @@ commit(void)
 	transaction_setup();
 }
 
+/*
+ * pause_us
+ *		Sleep for us microseconds, interruptibly: on the latch by whole
+ *		milliseconds, the rest (under a millisecond, which WaitLatch cannot
+ *		time) with pg_usleep.
+ */
 static void
-pause_ms(long ms)
+pause_us(long us)
 {
-	while (ms > 0)
+	while (us > 0)
 	{
-		long		step = Min(ms, 1000);
+		if (us >= 1000)
+		{
+			long		ms = Min(us / 1000, 1000);
 
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 step, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 ms, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			us -= ms * 1000;
+		}
+		else
+		{
+			pg_usleep(us);
+			us = 0;
+		}
 		CHECK_FOR_INTERRUPTS();
-		ms -= step;
 	}
 }
 
@@ -571,8 +593,7 @@ walk(Migration *m, int batch_size, int max_rows_per_second, MemoryContext cxt)
 				max_rows_per_second;
 
 			pace_next_batch(&w, m->rows_done - rows_before, now - batch_started, batch_size);
-			if (due_us > now - started)
-				pause_ms((long) ((due_us - (now - started) + 500) / 1000));
+			pause_us((long) Max(due_us - (now - started), PACED_MIN_PAUSE_US));
 		}
 	}
 }

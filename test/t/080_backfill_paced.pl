@@ -3,7 +3,7 @@
 # max_rows_per_second)) as writers beside it need it:
 #
 # - its batches are short and spread out: the first of 100 rows, the next
-#   ones as many rows as take about 2 ms (batch_size is only their upper
+#   ones as many rows as take about 0.5 ms (batch_size is only their upper
 #   bound), a pause after each, the whole walk at the rate asked; without a
 #   rate the batches are batch_size rows each, as before;
 # - the copies of the indexes are built without parallel maintenance
