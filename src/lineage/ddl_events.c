@@ -178,10 +178,14 @@ kept_before_alter(const RangeVar *rv)
  * own; PostgreSQL 15 fires no event trigger for REINDEX.  The indexes it may
  * replace are listed before it runs (lineage_before_utility), and after it
  * (lineage_after_utility) the edges to those gone are forgotten and the
- * tables' own lineage computed again.  Kept in TopMemoryContext: the
- * command commits transactions in between.
+ * tables' own lineage computed again.  The tables and indexes are kept in
+ * TopMemoryContext: the command commits transactions in between.
  */
-static List *reindexed_before = NIL;	/* OIDs of the indexes, then */
+static struct
+{
+	List	   *tables;			/* OIDs of the tables, then */
+	List	   *indexes;		/* OIDs of their indexes, then */
+}			reindexed_before;
 
 static List *add_relation(List *objects, Oid relid);
 
@@ -284,25 +288,42 @@ reindexed_tables(ReindexStmt *stmt)
 	return result;
 }
 
-/* Every index of these tables now: their OIDs, in TopMemoryContext. */
-static List *
-indexes_of(List *tables)
+/* Forget what reindexed_before kept. */
+static void
+forget_reindexed(void)
 {
-	List	   *indexes = NIL;
+	list_free(reindexed_before.tables);
+	list_free(reindexed_before.indexes);
+	reindexed_before.tables = NIL;
+	reindexed_before.indexes = NIL;
+}
+
+/*
+ * remember_reindexed
+ *		Keep the tables a REINDEX ... CONCURRENTLY may reach and every index
+ *		they have now (their OIDs, in TopMemoryContext).
+ */
+static void
+remember_reindexed(ReindexStmt *stmt)
+{
+	List	   *tables = reindexed_tables(stmt);
+	MemoryContext old;
 	ListCell   *lc;
 
 	foreach(lc, tables)
 	{
 		Relation	rel = relation_open(lfirst_oid(lc), NoLock);
 		List	   *list = RelationGetIndexList(rel);
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
-		indexes = list_concat(indexes, list);
+		old = MemoryContextSwitchTo(TopMemoryContext);
+		reindexed_before.indexes = list_concat(reindexed_before.indexes, list);
 		MemoryContextSwitchTo(old);
 		list_free(list);
 		relation_close(rel, NoLock);
 	}
-	return indexes;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	reindexed_before.tables = list_copy(tables);
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -321,26 +342,24 @@ lineage_after_utility(Node *parsetree)
 	Oid			table,
 				source_index,
 				dependent_index;
-	List	   *before = reindexed_before;
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 
-	reindexed_before = NIL;
-	if (!reindex_concurrently(parsetree) || IsBinaryUpgrade ||
-		!IsTransactionState() || !lineage_catalog_oids(&table, &source_index, &dependent_index))
+	if (reindexed_before.tables == NIL || !reindex_concurrently(parsetree) ||
+		IsBinaryUpgrade || !IsTransactionState() ||
+		!lineage_catalog_oids(&table, &source_index, &dependent_index))
 	{
-		list_free(before);
+		forget_reindexed();
 		return;
 	}
 	PushActiveSnapshot(GetTransactionSnapshot());
 	BeginInternalSubTransaction(NULL);
 	PG_TRY();
 	{
-		List	   *tables = reindexed_tables((ReindexStmt *) parsetree);
 		List	   *owners = NIL;
 		ListCell   *lc;
 
-		foreach(lc, before)
+		foreach(lc, reindexed_before.indexes)
 		{
 			ObjectAddress index;
 
@@ -348,8 +367,13 @@ lineage_after_utility(Node *parsetree)
 			if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(index.objectId)))
 				lineage_store_forget(&index, NULL, true);
 		}
-		foreach(lc, tables)
-			owners = add_relation(owners, lfirst_oid(lc));
+		/* the tables of then that are still there, locked as reading them needs */
+		foreach(lc, reindexed_before.tables)
+		{
+			LockRelationOid(lfirst_oid(lc), AccessShareLock);
+			if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(lfirst_oid(lc))))
+				owners = add_relation(owners, lfirst_oid(lc));
+		}
 		lineage_store_refresh(owners);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
@@ -372,16 +396,18 @@ lineage_after_utility(Node *parsetree)
 	}
 	PG_END_TRY();
 	PopActiveSnapshot();
-	list_free(before);
+	forget_reindexed();
 }
 
 /*
  * lineage_before_utility
  *		Called by the ProcessUtility hook before a utility statement runs:
- *		for an ALTER TABLE, look up its table now (see before_alter); any
- *		other statement forgets what was kept.  Never an error: what cannot
- *		be looked up simply (another database, a schema without USAGE, an
- *		explicit pg_temp) is left to ddl_command_end.
+ *		for an ALTER TABLE, look up its table now (see before_alter); for a
+ *		REINDEX ... CONCURRENTLY, the tables and indexes it may replace (see
+ *		reindexed_before); any other statement forgets what was kept.  An
+ *		ALTER TABLE's look-up is never an error: what cannot be looked up
+ *		simply (another database, a schema without USAGE, an explicit
+ *		pg_temp) is left to ddl_command_end.
  */
 void
 lineage_before_utility(Node *parsetree)
@@ -394,12 +420,11 @@ lineage_before_utility(Node *parsetree)
 				dependent_index;
 
 	before_alter.relid = InvalidOid;
-	list_free(reindexed_before);
-	reindexed_before = NIL;
+	forget_reindexed();
 	if (reindex_concurrently(parsetree) && !IsBinaryUpgrade &&
 		!IsAbortedTransactionBlockState() &&
 		lineage_catalog_oids(&table, &source_index, &dependent_index))
-		reindexed_before = indexes_of(reindexed_tables((ReindexStmt *) parsetree));
+		remember_reindexed((ReindexStmt *) parsetree);
 	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt) || IsBinaryUpgrade ||
 		IsAbortedTransactionBlockState())
 		return;

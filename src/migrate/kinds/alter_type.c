@@ -219,23 +219,6 @@ resolve(Migration *m, MigChange *c)
 		typenameTypeIdAndMod(NULL, typeStringToTypeName(c->type_sql), &c->newtype, &c->newtypmod);
 }
 
-/* An object the migration builds beside an original (migration_object). */
-static MigObject *
-new_object(Migration *m, MigChange *c, const char *kind, const char *original,
-		   const char *created, char *sql)
-{
-	MigObject  *o = palloc0(sizeof(MigObject));
-
-	o->ordinal = list_length(m->objects) + 1;
-	o->change = c->ordinal;
-	o->kind = pstrdup(kind);
-	o->original = original ? pstrdup(original) : NULL;
-	o->created = pstrdup(created);
-	o->sql = sql;
-	m->objects = lappend(m->objects, o);
-	return o;
-}
-
 static List *
 taken_names(Migration *m)
 {
@@ -405,16 +388,16 @@ expand(Migration *m, MigChange *c, MigPlan *plan)
 				(con->contype == CONSTRAINT_CHECK || con->contype == CONSTRAINT_FOREIGN))
 			{
 				name = mig_choose_constraint_name(m, NameStr(con->conname), "new", taken_names(m));
-				new_object(m, c, con->contype == CONSTRAINT_CHECK ? "check" : "foreign_key",
-						   NameStr(con->conname), name,
-						   constraint_copy_sql(m, c, tuple, name));
+				mig_new_object(m, c, con->contype == CONSTRAINT_CHECK ? "check" : "foreign_key",
+							   NameStr(con->conname), name,
+							   constraint_copy_sql(m, c, tuple, name));
 			}
 			else if (con->conrelid == m->relid && con->contype == CONSTRAINT_UNIQUE)
 			{
 				name = mig_choose_relation_name(nspid, NameStr(con->conname), "new", taken_names(m));
-				new_object(m, c, "unique", NameStr(con->conname), name,
-						   mig_index_sql(con->conindid, name, m->qualname, names, m->natts,
-										 m->relid, true));
+				mig_new_object(m, c, "unique", NameStr(con->conname), name,
+							   mig_index_sql(con->conindid, name, m->qualname, names,
+											 m->natts, m->relid, true));
 			}
 			ReleaseSysCache(tuple);
 		}
@@ -425,18 +408,18 @@ expand(Migration *m, MigChange *c, MigPlan *plan)
 			char	   *idxname = get_rel_name(d->object.objectId);
 			char	   *name = mig_choose_relation_name(nspid, idxname, "new", taken_names(m));
 
-			new_object(m, c, "index", idxname, name,
-					   mig_index_sql(d->object.objectId, name, m->qualname, names, m->natts,
-									 m->relid, true));
+			mig_new_object(m, c, "index", idxname, name,
+						   mig_index_sql(d->object.objectId, name, m->qualname, names,
+										 m->natts, m->relid, true));
 		}
 	}
 	if (c->old_notnull)
 	{
 		char	   *name = mig_choose_constraint_name(m, c->colname, "not_null", taken_names(m));
 
-		new_object(m, c, "not_null", NULL, name,
-				   psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID",
-							m->qualname, quote_identifier(name), quote_identifier(c->newcol)));
+		mig_new_object(m, c, "not_null", NULL, name,
+					   psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID",
+								m->qualname, quote_identifier(name), quote_identifier(c->newcol)));
 	}
 }
 
